@@ -1,0 +1,249 @@
+"""``analyze``: the one entry point every front end calls.
+
+probe -> stream frames and audio -> faces per frame (landmarks, track ids, aligned crops)
+-> windows -> one row per window and face, written as it is made. Nothing in here is kept
+for the whole input except the small per-window summaries for the JSON file.
+"""
+
+import platform
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..audio.activity import speech_activity
+from ..errors import MediaError
+from ..face.align import aligned_crop
+from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
+from ..face.tracker import FaceTracker
+from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
+from ..media.probe import MediaInfo, probe
+from ..media.windows import Window, iter_windows
+from ..options import AnalysisOptions, FaceOptions
+from ..paths import OUTPUT_DIR
+from .writers import CsvStream, write_json
+
+# progress(stage, done, total): done/total in seconds of media (total None when unknown)
+Progress = Callable[[str, float, float | None], None]
+
+BLENDSHAPE_COLUMNS = list(BLENDSHAPES_OF_INTEREST)
+WINDOW_COLUMNS = [
+    "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "face_found_ratio",
+    *BLENDSHAPE_COLUMNS, "yaw", "pitch", "roll", "speech_ratio", "rms_db",
+]
+FRAME_COLUMNS = [
+    "frame", "time_s", "source_time_s", "n_faces", "face_id", "x0", "y0", "x1", "y1",
+    "yaw", "pitch", "roll", *BLENDSHAPE_COLUMNS,
+]
+_PACKAGES = ("numpy", "av", "mediapipe", "opencv-python-headless", "opencv-contrib-python")
+
+
+@dataclass
+class AnalysisResult:
+    info: MediaInfo
+    options: AnalysisOptions
+    windows: list[dict]
+    faces: dict
+    warnings: list[str]
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "input": self.info.to_dict(),
+            "settings": asdict(self.options),
+            "versions": versions(),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "faces": self.faces,
+            "warnings": self.warnings,
+            "windows": self.windows,
+        }
+
+
+def versions() -> dict[str, str]:
+    found = {"emotion-studio": __version__, "python": platform.python_version()}
+    for package in _PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
+    """Refuse what cannot be analysed; return warnings for what can only partly be."""
+    minimum = options.windows.min_duration_s
+    if info.kind != "image" and info.duration_s is not None and info.duration_s < minimum:
+        raise MediaError(
+            f"{Path(info.path).name} is {info.duration_s:.2f} s long; the shortest input the "
+            f"studio analyses is {minimum} s (one window needs enough frames and speech). "
+            "For a single picture, use a photo file."
+        )
+    warnings = []
+    if info.name_mismatch:
+        warnings.append(f"{Path(info.path).name} is {info.name_mismatch}.")
+    if info.kind == "video" and not info.has_audio:
+        warnings.append("The video has no audio track: voice and words are not analysed.")
+    if info.kind == "audio":
+        warnings.append("The input is audio only: faces are not analysed.")
+    if not options.face and not options.audio:
+        raise MediaError("Every branch is switched off: enable faces or audio.")
+    return warnings
+
+
+def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
+               options: FaceOptions, frame_rows: CsvStream) -> Iterator[Frame]:
+    """Find, track and crop the faces of each frame, and write its rows to the frames CSV."""
+    for frame in frames:
+        faces = landmarker.detect(frame.image, frame.time_s)
+        for face, track_id in zip(faces, tracker.update(frame.time_s, [f.box for f in faces])):
+            face.track_id = track_id
+            face.crop = aligned_crop(frame.image, face.landmarks, options.crop_size,
+                                     options.crop_margin)
+        frame.faces = sorted(faces, key=lambda f: f.track_id)
+        base = {"frame": frame.index, "time_s": frame.time_s,
+                "source_time_s": frame.source_time_s, "n_faces": len(faces)}
+        for face in frame.faces or [None]:
+            frame_rows.write({**base, **_face_columns(face, frame.scale, landmarker)})
+        yield frame
+
+
+def _face_columns(face, scale: float, landmarker: FaceLandmarker) -> dict:
+    if face is None:
+        return {}
+    # boxes are reported in the original picture's pixels, not the scaled analysis image
+    x0, y0, x1, y1 = (round(v / scale, 1) for v in face.box)
+    yaw, pitch, roll = face.head_pose
+    return {"face_id": face.track_id, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
+            "yaw": yaw, "pitch": pitch, "roll": roll,
+            **{k: round(v, 4) for k, v in landmarker.blendshapes_of_interest(face).items()}}
+
+
+def window_faces(window: Window, landmarker: FaceLandmarker) -> list[dict]:
+    """Per face id in the window: share of frames it is in, mean blendshapes and pose."""
+    by_id: dict[int, list] = {}
+    for frame in window.frames:
+        for face in frame.faces:
+            by_id.setdefault(face.track_id, []).append(face)
+    summaries = []
+    for track_id, faces in sorted(by_id.items()):
+        shapes = [landmarker.blendshapes_of_interest(f) for f in faces]
+        pose = np.mean([f.head_pose for f in faces], axis=0)
+        summaries.append({
+            "face_id": track_id,
+            "face_found_ratio": round(len(faces) / len(window.frames), 3),
+            "mean_area": float(np.mean([f.area for f in faces])),
+            "blendshapes": {k: round(float(np.mean([s[k] for s in shapes])), 4)
+                            for k in BLENDSHAPE_COLUMNS},
+            "head_pose": dict(zip(("yaw", "pitch", "roll"), (round(float(v), 2) for v in pose))),
+        })
+    if summaries:
+        subject = max(summaries, key=lambda s: s["mean_area"])
+        for summary in summaries:
+            summary["is_subject"] = summary is subject
+            del summary["mean_area"]
+    return summaries
+
+
+def window_rows(entry: dict) -> list[dict]:
+    """The CSV rows of one window: one per face, or one without a face."""
+    base = {"window": entry["index"], "start_s": entry["start_s"], "end_s": entry["end_s"],
+            "n_frames": entry["n_frames"], **(entry["speech"] or {})}
+    if not entry["faces"]:
+        ratio = 0.0 if entry["n_frames"] else ""
+        return [{**base, "face_found_ratio": ratio}]
+    return [{**base, "face_id": face["face_id"], "is_subject": int(face["is_subject"]),
+             "face_found_ratio": face["face_found_ratio"], **face["blendshapes"],
+             **face["head_pose"]} for face in entry["faces"]]
+
+
+def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
+            out_dir: str | Path | None = None, progress: Progress | None = None) -> AnalysisResult:
+    """Analyse one video, audio file or photo and write its CSV and JSON files to ``out_dir``."""
+    path = Path(path)
+    info = probe(path)
+    warnings = check_input(info, options)
+    out_dir = Path(out_dir) if out_dir is not None else OUTPUT_DIR
+    stem = path.stem
+    report = DecodeReport()
+    use_faces = options.face and info.has_video
+    use_audio = options.audio and info.has_audio
+    total = info.duration_s
+
+    window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS)
+    frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS)
+    landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
+    tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
+    entries: list[dict] = []
+    try:
+        if info.kind == "image":
+            frames = iter([read_image(path, options.windows.max_frame_side)])
+        elif use_faces:
+            frames = iter_frames(path, options.windows.fps, options.windows.max_frame_side, report)
+        else:
+            frames = None
+        if frames is not None and landmarker is not None:
+            frames = face_stage(frames, landmarker, tracker, options.faces, frame_csv)
+        audio = iter_audio(path, report) if use_audio else None
+        if info.kind == "image":
+            windows = iter([Window(0, 0.0, 0.0, list(frames), None)])
+        else:
+            windows = iter_windows(frames, audio, options.windows, info.duration_s)
+        for window in windows:
+            entry = {
+                "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
+                "n_frames": len(window.frames),
+                "faces": window_faces(window, landmarker) if landmarker and window.frames else [],
+                "speech": speech_activity(window.audio) if window.audio is not None else None,
+            }
+            entries.append(entry)
+            for row in window_rows(entry):
+                window_csv.write(row)
+            if progress:
+                progress("analysing", window.end_s, total)
+        if not entries:
+            raise MediaError(f"{path.name}: no picture or sound could be decoded from the file.")
+    except BaseException:
+        window_csv.abort()
+        frame_csv.abort()
+        raise
+    finally:
+        if landmarker is not None:
+            landmarker.close()
+    warnings += report.warnings
+    warnings += _coverage_warnings(info, entries, use_faces, use_audio)
+    subject = tracker.subject_id()
+    faces = {
+        "subject_face_id": subject,
+        "tracks": [{"face_id": t.track_id, "first_s": t.first_seen_s, "last_s": t.last_seen_s,
+                    "frames": t.frames} for t in tracker.tracks.values()],
+    }
+    result = AnalysisResult(info, options, entries, faces, warnings)
+    result.outputs = {
+        "windows_csv": window_csv.commit(),
+        "frames_csv": frame_csv.commit(),
+    }
+    result.outputs["analysis_json"] = write_json(
+        out_dir / f"{stem}_analysis.json",
+        {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}},
+    )
+    return result
+
+
+def _coverage_warnings(info: MediaInfo, entries: list[dict], use_faces: bool,
+                       use_audio: bool) -> list[str]:
+    warnings = []
+    if use_faces and not any(entry["faces"] for entry in entries):
+        warnings.append("No face was found in any frame: the face branch has nothing to report.")
+    if use_audio and all(entry["speech"]["speech_ratio"] == 0 for entry in entries):
+        warnings.append("The audio is silent: no speech was detected.")
+    if info.duration_s and info.kind != "image":
+        covered = entries[-1]["end_s"]
+        if info.duration_s - covered > 1.0 and covered < info.duration_s:
+            warnings.append(f"Windows cover 0-{covered:.1f} s of {info.duration_s:.1f} s "
+                            "(the rest was undecodable or shorter than a window).")
+    return warnings

@@ -1,0 +1,55 @@
+"""Output files that are either complete or absent: written beside the target, then renamed."""
+
+import csv
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _temporary_beside(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    return Path(temporary)
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """Yield a temporary path beside ``path``; it replaces ``path`` only if the block succeeds."""
+    temporary = _temporary_beside(Path(path))
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class CsvStream:
+    """Rows appended one at a time (memory stays flat), published atomically by ``commit``."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path = Path(path)
+        self._temporary = _temporary_beside(self.path)
+        self._file = open(self._temporary, "w", newline="", encoding="utf-8")
+        self._writer = csv.DictWriter(self._file, fieldnames=columns, extrasaction="raise")
+        self._writer.writeheader()
+
+    def write(self, row: dict) -> None:
+        self._writer.writerow(row)
+
+    def commit(self) -> Path:
+        self._file.close()
+        os.replace(self._temporary, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self._file.close()
+        self._temporary.unlink(missing_ok=True)
+
+
+def write_json(path: Path, payload: dict) -> Path:
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    return Path(path)

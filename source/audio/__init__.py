@@ -1,0 +1,1 @@
+"""Voice: speech activity, the MFCC transform and the voice emotion model."""

@@ -1,0 +1,1 @@
+"""Command-line interface behind run.py: one module per subcommand, each with ``register``."""

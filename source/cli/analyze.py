@@ -1,0 +1,79 @@
+"""``run.py analyze PATH``: the whole pipeline on one video, audio file or photo."""
+
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..analysis.pipeline import analyze
+from ..options import AnalysisOptions, FaceOptions, WindowOptions
+from ..paths import OUTPUT_DIR
+
+_DEFAULT_WINDOW = WindowOptions()
+_DEFAULT_FACE = FaceOptions()
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "analyze", help="analyse a video, audio file or photo over time",
+        description="Analyse PATH window by window and write <stem>_windows.csv, "
+                    "<stem>_frames.csv and <stem>_analysis.json to the output folder.",
+    )
+    parser.add_argument("path", type=Path, help="video, audio file or photo")
+    parser.add_argument("--out", type=Path, default=OUTPUT_DIR,
+                        help="output folder (default: %(default)s)")
+    parser.add_argument("--window", type=float, default=_DEFAULT_WINDOW.window_s,
+                        help="window length in seconds (default: %(default)s)")
+    parser.add_argument("--hop", type=float, default=None,
+                        help="seconds between window starts (default: the window length)")
+    parser.add_argument("--fps", type=float, default=_DEFAULT_WINDOW.fps,
+                        help="video frames sampled per second (default: %(default)s)")
+    parser.add_argument("--max-faces", type=int, default=_DEFAULT_FACE.max_faces,
+                        help="most faces tracked per frame (default: %(default)s)")
+    parser.add_argument("--crop-size", type=int, default=_DEFAULT_FACE.crop_size,
+                        help="side of the aligned face crops in pixels (default: %(default)s)")
+    parser.add_argument("--no-face", action="store_true", help="skip the face branch")
+    parser.add_argument("--no-audio", action="store_true", help="skip the audio branches")
+    parser.set_defaults(func=run)
+
+
+def options_from_args(args) -> AnalysisOptions:
+    try:
+        return AnalysisOptions(
+            windows=WindowOptions(window_s=args.window, hop_s=args.hop, fps=args.fps),
+            faces=FaceOptions(max_faces=args.max_faces, crop_size=args.crop_size),
+            face=not args.no_face,
+            audio=not args.no_audio,
+        )
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from error
+
+
+def run(args) -> int:
+    options = options_from_args(args)
+    bar = None  # made at the first progress report, after the input has been checked
+
+    def progress(stage: str, done: float, total: float | None) -> None:
+        nonlocal bar
+        if bar is None:
+            timed = "{desc}{percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"
+            bar = tqdm(total=round(total, 1) if total else None, unit="s",
+                       bar_format=timed if total else None)
+        bar.set_description(stage)
+        bar.update(done - bar.n)
+
+    try:
+        result = analyze(args.path, options, args.out, progress)
+        if bar is not None and bar.total:
+            bar.update(bar.total - bar.n)  # the last window may end a frame before the file
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{result.info.path}: {result.info.describe()}")
+    for warning in result.warnings:
+        print(f"note: {warning}")
+    faces = result.faces
+    print(f"{len(result.windows)} windows, {len(faces['tracks'])} face track(s), "
+          f"subject face id: {faces['subject_face_id']}")
+    for name, path in result.outputs.items():
+        print(f"wrote {path}")
+    return 0

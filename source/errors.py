@@ -1,0 +1,32 @@
+"""Error types with messages meant for the person using the studio.
+
+Front ends (CLI, app, service) only render these; they never show a traceback for them.
+"""
+
+
+class StudioError(Exception):
+    """Base class: ``str(error)`` is a complete, user-facing explanation."""
+
+
+class MediaError(StudioError):
+    """The input file cannot be used: missing, empty, corrupt, unsupported or too short."""
+
+
+class NoAudioTrack(MediaError):
+    """A branch needs audio but the file holds none."""
+
+
+class NoVideoTrack(MediaError):
+    """A branch needs pictures but the file holds none."""
+
+
+class AssetMissing(StudioError):
+    """An external model file is not cached and could not be fetched."""
+
+
+class AssetChecksumMismatch(StudioError):
+    """An external model file is present but its sha256 is not the registered one."""
+
+
+class NoFaceFound(StudioError):
+    """No face was found where one was required (e.g. a still photo)."""

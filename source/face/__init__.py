@@ -1,0 +1,1 @@
+"""Faces: landmarks and blendshapes (MediaPipe), aligned crops, tracking across frames."""

@@ -1,0 +1,1 @@
+"""Media: probe, stream frames and audio, cut windows."""

@@ -1,0 +1,162 @@
+"""Decode pictures and sound as streams, in-process with PyAV.
+
+PyAV gives each decoded frame its exact presentation time, so variable-frame-rate video is
+sampled at true times, and nothing is ever held beyond the frame being converted. Both
+iterators measure time from the container's start (the first packet of any stream is 0 s),
+so pictures and sound line up even when one stream starts late.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..errors import MediaError
+from ..options import SAMPLE_RATE
+
+
+@dataclass
+class Frame:
+    """One sampled picture: the time it was sampled for and the frame shown at that time."""
+
+    index: int  # running number of the sampled frame
+    time_s: float  # sampling time (k / fps)
+    source_time_s: float  # presentation time of the decoded frame shown then
+    image: np.ndarray  # H x W x 3 RGB uint8, scaled to the analysis size
+    scale: float = 1.0  # analysis size / original size
+    faces: list = field(default_factory=list)  # filled by the face stage
+
+
+@dataclass
+class DecodeReport:
+    """What went wrong while streaming, for a documented partial result instead of a crash."""
+
+    warnings: list[str] = field(default_factory=list)
+    video_end_s: float = 0.0
+    audio_end_s: float = 0.0
+
+
+def _analysis_size(width: int, height: int, max_side: int) -> tuple[int, int, float]:
+    scale = min(1.0, max_side / max(width, height))
+    # even sizes keep swscale on its fast paths
+    return max(2, round(width * scale) // 2 * 2), max(2, round(height * scale) // 2 * 2), scale
+
+
+def _container_start(container) -> float:
+    return container.start_time / av.time_base if container.start_time is not None else 0.0
+
+
+def read_image(path, max_side: int) -> Frame:
+    """A still photo as a single frame at time 0 (EXIF rotation applied)."""
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            width, height, scale = _analysis_size(*image.size, max_side)
+            if scale < 1.0:
+                image = image.resize((width, height), Image.Resampling.BILINEAR)
+            pixels = np.asarray(image)
+    except OSError as error:
+        raise MediaError(f"{path} could not be decoded as an image ({error}).") from error
+    return Frame(index=0, time_s=0.0, source_time_s=0.0, image=pixels, scale=scale)
+
+
+def iter_frames(path, fps: float, max_side: int, report: DecodeReport) -> Iterator[Frame]:
+    """Frames sampled at ``fps``: for each time k/fps, the frame on screen at that time.
+
+    Only sampled frames are converted to RGB (and scaled so the longer side is at most
+    ``max_side``), so decoding an 8K or a 2-hour file keeps memory flat.
+    """
+    with av.open(str(path)) as container:
+        stream = next(s for s in container.streams.video
+                      if not s.disposition & av.stream.Disposition.attached_pic)
+        stream.thread_type = "AUTO"
+        origin = _container_start(container)
+        width, height, scale = _analysis_size(
+            stream.codec_context.width, stream.codec_context.height, max_side)
+        step = 1.0 / fps
+        sample_index = 0
+        shown = None  # (time, av.VideoFrame) of the frame currently on screen
+
+        def emit(until: float) -> Iterator[Frame]:
+            nonlocal sample_index
+            shown_time, shown_frame = shown
+            image = None
+            while sample_index * step < until - 1e-6:
+                if image is None:  # convert once even if shown at several sampling times
+                    image = shown_frame.to_ndarray(format="rgb24", width=width, height=height)
+                yield Frame(sample_index, round(sample_index * step, 6), round(shown_time, 6),
+                            image, scale)
+                sample_index += 1
+
+        try:
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                time = frame.time - origin
+                if shown is not None and time > shown[0]:
+                    yield from emit(until=time)
+                if shown is None or time >= shown[0]:
+                    shown = (time, frame)
+                    report.video_end_s = max(report.video_end_s, time + _frame_duration(frame, stream))
+        except av.error.FFmpegError as error:
+            report.warnings.append(
+                f"video decoding stopped at {report.video_end_s:.1f} s: the file is damaged "
+                f"or truncated ({error}); the result covers the part before it."
+            )
+        if shown is not None:
+            yield from emit(until=report.video_end_s)
+
+
+def _frame_duration(frame, stream) -> float:
+    if frame.duration and frame.time_base:
+        return float(frame.duration * frame.time_base)
+    rate = stream.average_rate or stream.guessed_rate
+    return 1.0 / float(rate) if rate else 0.04
+
+
+def iter_audio(path, report: DecodeReport) -> Iterator[np.ndarray]:
+    """The first audio stream as 16 kHz mono float32 chunks, starting at container time 0.
+
+    Silence is inserted where the audio stream starts late, and audio before time 0 is
+    dropped, so sample ``n`` is always at ``n / 16000`` seconds.
+    """
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        stream.thread_type = "AUTO"
+        origin = _container_start(container)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        produced = 0  # samples yielded so far
+        skip = 0  # samples still to drop because the stream starts before time 0
+        started = False
+
+        def convert(frames) -> Iterator[np.ndarray]:
+            nonlocal produced, skip
+            for out in frames:
+                samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                if skip:
+                    cut = min(skip, samples.size)
+                    samples, skip = samples[cut:], skip - cut
+                if samples.size:
+                    produced += samples.size
+                    yield samples
+
+        try:
+            for frame in container.decode(stream):
+                if not started:
+                    started = True
+                    offset = round(((frame.time or 0.0) - origin) * SAMPLE_RATE)
+                    if offset > 0:
+                        produced += offset
+                        yield np.zeros(offset, dtype=np.float32)
+                    skip = max(0, -offset)
+                yield from convert(resampler.resample(frame))
+                report.audio_end_s = produced / SAMPLE_RATE
+            yield from convert(resampler.resample(None))
+        except av.error.FFmpegError as error:
+            report.warnings.append(
+                f"audio decoding stopped at {produced / SAMPLE_RATE:.1f} s: the file is damaged "
+                f"or truncated ({error}); the result covers the part before it."
+            )
+        report.audio_end_s = produced / SAMPLE_RATE

@@ -1,0 +1,57 @@
+"""Frozen option sets shared by every front end (CLI, app, service)."""
+
+from dataclasses import dataclass, field
+
+SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
+
+
+@dataclass(frozen=True)
+class WindowOptions:
+    """How media is cut into analysis windows."""
+
+    window_s: float = 4.0
+    hop_s: float | None = None  # None: hop = window (no overlap)
+    fps: float = 4.0  # frames sampled per second of video
+    min_duration_s: float = 1.5  # shorter inputs are rejected; a shorter tail window is dropped
+    max_frame_side: int = 1280  # larger frames are scaled down before face detection
+
+    def __post_init__(self):
+        if self.window_s <= 0 or self.fps <= 0:
+            raise ValueError("window length and fps must be positive")
+        if self.hop_s is not None and self.hop_s <= 0:
+            raise ValueError("hop must be positive")
+        if self.min_duration_s > self.window_s:
+            raise ValueError(
+                f"window ({self.window_s} s) must be at least the minimum duration "
+                f"({self.min_duration_s} s)"
+            )
+
+    @property
+    def hop(self) -> float:
+        return self.window_s if self.hop_s is None else self.hop_s
+
+    @property
+    def frames_per_window(self) -> int:
+        return round(self.window_s * self.fps)
+
+
+@dataclass(frozen=True)
+class FaceOptions:
+    """Face landmarking, alignment and tracking."""
+
+    max_faces: int = 4
+    crop_size: int = 64
+    crop_margin: float = 0.25  # extra context around the landmark box, as a share of its size
+    min_detection_confidence: float = 0.5
+    track_iou: float = 0.3  # a face continues a track when its box overlaps this much
+    track_max_gap_s: float = 2.0  # a track survives this long without a match
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Everything ``analyze`` needs besides the input path."""
+
+    windows: WindowOptions = field(default_factory=WindowOptions)
+    faces: FaceOptions = field(default_factory=FaceOptions)
+    face: bool = True
+    audio: bool = True

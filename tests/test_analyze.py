@@ -1,0 +1,179 @@
+"""``analyze`` end to end on real media, and every kind of bad input."""
+
+import csv
+import json
+
+import pytest
+
+from source.analysis.pipeline import WINDOW_COLUMNS, analyze
+from source.errors import MediaError
+from source.options import AnalysisOptions, WindowOptions
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _outputs(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_talking_clip_writes_consistent_outputs(media, tmp_path):
+    result = analyze(media["astronaut_talking.mp4"], out_dir=tmp_path)
+    assert _outputs(tmp_path) == ["astronaut_talking_analysis.json",
+                                  "astronaut_talking_frames.csv", "astronaut_talking_windows.csv"]
+    windows = _rows(result.outputs["windows_csv"])
+    assert list(windows[0]) == WINDOW_COLUMNS
+    starts = [float(w["start_s"]) for w in windows]
+    assert starts == [0.0, 4.0]  # ~6 s clip: a full window and a 2 s tail
+    assert float(windows[0]["end_s"]) == 4.0 and float(windows[1]["end_s"]) > 5.5
+    assert all(w["face_id"] == "0" and w["is_subject"] == "1" for w in windows)
+    assert float(windows[0]["face_found_ratio"]) == 1.0
+    assert float(windows[0]["smile"]) > 0.3
+    assert all(float(w["speech_ratio"]) > 0.2 for w in windows)
+    frames = _rows(result.outputs["frames_csv"])
+    assert len(frames) == sum(int(w["n_frames"]) for w in windows)
+    for frame in frames:  # timestamps agree between the files
+        window = windows[0] if float(frame["time_s"]) < 4.0 else windows[1]
+        assert float(window["start_s"]) <= float(frame["time_s"]) < float(window["end_s"])
+        assert float(frame["x1"]) > float(frame["x0"])  # boxes in original pixels
+    report = json.loads(result.outputs["analysis_json"].read_text())
+    assert report["input"]["kind"] == "video" and report["input"]["width"] == 640
+    assert report["settings"]["windows"]["window_s"] == 4.0
+    assert "mediapipe" in report["versions"]
+    assert report["faces"]["subject_face_id"] == 0
+    assert [w["start_s"] for w in report["windows"]] == starts
+    assert report["warnings"] == []
+
+
+def test_two_faces_get_stable_ids(media, tmp_path):
+    result = analyze(media["two_faces.mp4"], out_dir=tmp_path)
+    frames = _rows(result.outputs["frames_csv"])
+    by_frame = {}
+    for row in frames:
+        by_frame.setdefault(row["frame"], []).append(row)
+    assert all(len(rows) == 2 for rows in by_frame.values())
+    for rows in by_frame.values():  # id 0 stays the big face on the left, id 1 the small one
+        left = min(rows, key=lambda r: float(r["x0"]))
+        assert left["face_id"] == "0"
+    assert result.faces["subject_face_id"] == 0
+    windows = _rows(result.outputs["windows_csv"])
+    assert {(w["face_id"], w["is_subject"]) for w in windows} == {("0", "1"), ("1", "0")}
+
+
+def test_overlapping_windows(media, tmp_path):
+    options = AnalysisOptions(windows=WindowOptions(window_s=2.0, hop_s=1.0))
+    result = analyze(media["astronaut_talking.mp4"], options, tmp_path)
+    starts = [w["start_s"] for w in result.windows]
+    assert starts[:3] == [0.0, 1.0, 2.0] and all(w["n_frames"] == 8 for w in result.windows[:-1])
+
+
+def test_audio_only(media, tmp_path):
+    result = analyze(media["speech_44k.mp3"], out_dir=tmp_path)
+    windows = _rows(result.outputs["windows_csv"])
+    assert len(windows) == 2 and all(w["face_id"] == "" and w["n_frames"] == "0" for w in windows)
+    assert float(windows[0]["speech_ratio"]) > 0.2
+    assert any("audio only" in w for w in result.warnings)
+
+
+def test_photo(media, tmp_path):
+    result = analyze(media["astronaut.jpg"], out_dir=tmp_path)
+    windows = _rows(result.outputs["windows_csv"])
+    assert len(windows) == 1 and windows[0]["face_id"] == "0"
+    assert windows[0]["speech_ratio"] == ""
+    assert float(windows[0]["smile"]) > 0.5
+
+
+def test_8k_photo_is_scaled_and_boxes_are_in_original_pixels(media, tmp_path):
+    result = analyze(media["big_8k.png"], out_dir=tmp_path)
+    frame = _rows(result.outputs["frames_csv"])[0]
+    assert frame["n_faces"] == "1"
+    assert float(frame["x1"]) - float(frame["x0"]) > 1000  # the face is ~1500 px wide at 8K
+
+
+def test_video_without_audio(media, tmp_path):
+    result = analyze(media["no_audio.mp4"], out_dir=tmp_path)
+    assert any("no audio track" in w for w in result.warnings)
+    windows = _rows(result.outputs["windows_csv"])
+    assert windows[0]["speech_ratio"] == "" and windows[0]["face_id"] == "0"
+
+
+def test_video_without_a_face(media, tmp_path):
+    result = analyze(media["no_face.mp4"], out_dir=tmp_path)
+    windows = _rows(result.outputs["windows_csv"])
+    assert windows[0]["face_id"] == "" and windows[0]["face_found_ratio"] == "0.0"
+    frames = _rows(result.outputs["frames_csv"])
+    assert frames and all(f["n_faces"] == "0" for f in frames)  # marked, not dropped
+    assert any("No face was found" in w for w in result.warnings)
+
+
+def test_silence(media, tmp_path):
+    result = analyze(media["silence.wav"], out_dir=tmp_path)
+    assert any("silent" in w for w in result.warnings)
+    assert all(w["speech"]["speech_ratio"] == 0 for w in result.windows)
+
+
+def test_variable_frame_rate_video(media, tmp_path):
+    result = analyze(media["vfr.mp4"], out_dir=tmp_path)
+    frames = _rows(result.outputs["frames_csv"])
+    assert [float(f["time_s"]) for f in frames[:3]] == [0.0, 0.25, 0.5]
+
+
+def test_misnamed_video_is_analysed_as_video(media, tmp_path):
+    result = analyze(media["video_named.jpg"], out_dir=tmp_path)
+    assert result.info.kind == "video" and len(result.windows) == 2
+    assert any("named .jpg but holds video" in w for w in result.warnings)
+
+
+def test_unicode_file_name(media, tmp_path):
+    result = analyze(media["unicode name – café ü.mp4"], out_dir=tmp_path)
+    assert result.outputs["windows_csv"].name == "unicode name – café ü_windows.csv"
+    assert result.outputs["windows_csv"].exists()
+
+
+def test_truncated_file_gives_partial_result_or_clear_error(media, tmp_path):
+    try:
+        result = analyze(media["truncated.mp4"], out_dir=tmp_path)
+    except MediaError as error:
+        assert "truncated" in str(error)
+        assert _outputs(tmp_path) == []
+        return
+    assert any("cover" in w or "damaged" in w for w in result.warnings)
+    assert result.windows[-1]["end_s"] < result.info.duration_s
+
+
+@pytest.mark.parametrize("name,message", [
+    ("empty.mp4", "empty"),
+    ("corrupt.mp4", "corrupt"),
+    ("text_named.wav", "corrupt"),
+    ("short_1s.mp4", "shortest input"),
+    ("one_frame.mp4", "shortest input"),
+])
+def test_bad_inputs_fail_clearly_and_write_nothing(media, tmp_path, name, message):
+    with pytest.raises(MediaError, match=message):
+        analyze(media[name], out_dir=tmp_path)
+    assert _outputs(tmp_path) == []
+
+
+def test_interrupted_analysis_leaves_no_partial_files(media, tmp_path):
+    def interrupt(stage, done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        analyze(media["astronaut_talking.mp4"], out_dir=tmp_path, progress=interrupt)
+    assert _outputs(tmp_path) == []
+
+
+def test_shared_labelled_clips(shared_data, tmp_path):
+    for clip in sorted((shared_data / "av_samples" / "labelled").glob("*.mp4")):
+        result = analyze(clip, out_dir=tmp_path)
+        assert result.windows and all(w["faces"] for w in result.windows)
+        assert result.windows[0]["speech"]["speech_ratio"] > 0.1
+
+
+def test_shared_video_only_clip(shared_data, tmp_path):
+    clip = shared_data / "av_samples" / "mead_video_only" / "M030_front_happy_level3_001.mp4"
+    result = analyze(clip, out_dir=tmp_path)
+    assert any("no audio track" in w for w in result.warnings)
+    assert result.windows[0]["faces"][0]["face_found_ratio"] == 1.0

@@ -1,0 +1,67 @@
+"""run.py as a person uses it: subcommands, --help, errors without tracebacks, the menu."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ["analyze", "predict", "preprocess", "train", "tune", "evaluate", "assets"]
+
+
+def run_py(*args, stdin=None):
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], input=stdin,
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+def test_help_lists_every_command():
+    result = run_py("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help(command):
+    result = run_py(command, "--help")
+    assert result.returncode == 0 and "usage: run.py " + command in result.stdout
+
+
+def test_analyze_writes_outputs(media, tmp_path):
+    result = run_py("analyze", media["astronaut_talking.mp4"], "--out", tmp_path, "--fps", 2)
+    assert result.returncode == 0, result.stderr
+    assert "2 windows, 1 face track(s)" in result.stdout
+    assert (tmp_path / "astronaut_talking_windows.csv").exists()
+
+
+def test_bad_input_is_one_clear_line(media, tmp_path):
+    result = run_py("analyze", media["corrupt.mp4"], "--out", tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: corrupt.mp4 could not be read")
+
+
+def test_invalid_settings_are_refused(media, tmp_path):
+    result = run_py("analyze", media["astronaut.png"], "--window", "1")
+    assert result.returncode != 0 and "at least the minimum duration" in result.stderr
+
+
+def test_unknown_model_names_the_available_ones():
+    result = run_py("train", "--model", "nonexistent", "--data", ".")
+    assert result.returncode == 1 and "no model named 'nonexistent'" in result.stderr
+
+
+def test_menu_runs_an_analysis_and_prints_the_command(media, tmp_path):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(media["astronaut.png"].read_bytes())
+    result = run_py(stdin=f"1\n{photo}\nq\n")
+    assert result.returncode == 0, result.stderr
+    assert f"$ python run.py analyze {photo}" in result.stdout
+    assert "1 windows, 1 face track(s)" in result.stdout
+
+
+def test_menu_handles_bad_choices_and_end_of_input():
+    result = run_py(stdin="9\nabc\n")
+    assert result.returncode == 0
+    assert result.stdout.count("Please type a number") == 2
