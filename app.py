@@ -48,6 +48,7 @@ with st.sidebar:
     fps = st.slider("Frames per second", 1.0, 10.0, 4.0, 1.0)
     use_face = st.checkbox("Faces", value=True)
     use_audio = st.checkbox("Voice", value=True)
+    out_dir = Path(st.text_input("Output folder", str(OUTPUT_DIR)))
 
 path = pick_input()
 if path is not None and st.button("Analyse", type="primary"):
@@ -60,7 +61,7 @@ if path is not None and st.button("Analyse", type="primary"):
         bar.progress(fraction, text=f"{stage}: {done:.0f} of {total or 0:.0f} s")
 
     try:
-        st.session_state["result"] = analyze(path, options, OUTPUT_DIR, progress)
+        st.session_state["result"] = analyze(path, options, out_dir, progress)
         bar.progress(1.0, text="Done")
     except StudioError as error:
         bar.empty()
@@ -73,7 +74,7 @@ if result is not None:
     for warning in result.warnings:
         st.warning(warning)
     table = pd.read_csv(result.outputs["windows_csv"])
-    st.dataframe(table, use_container_width=True, hide_index=True)
+    st.dataframe(table, hide_index=True)
     columns = [c for c in ("smile", "frown", "brow_down", "jaw_open", "speech_ratio") if table[c].notna().any()]
     if columns:
         st.line_chart(table.groupby("start_s")[columns].mean())

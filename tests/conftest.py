@@ -3,6 +3,7 @@
 Test media: ``media["speech.wav"]`` gives the path of a generated file (see ``media_fixtures.py``;
 made on first use, cached in tests/.media/). Files with speech skip the test when espeak-ng is not
 installed; so do tests marked ``@pytest.mark.needs_espeak`` or using the ``needs_espeak`` fixture.
+``shared_data`` is the shared data folder beside the checkout (``../shared/data``), else a skip.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def needs_espeak() -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "needs_espeak: skip the test when espeak-ng is not installed")
+    config.addinivalue_line(
+        "markers", "needs_espeak: skip the test when espeak-ng is not installed"
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -7,11 +7,11 @@ NASA), the face-free scene is ``skimage.data.coffee()`` and the voice is espeak-
 system ffmpeg, else the one inside the imageio-ffmpeg wheel), driven through ``ffmpeg-python``.
 
 Use it as a script (``python tests/media_fixtures.py [OUTDIR] [--force]``: makes every file and
-prints one path a line) or as a library (``media_path("speech.wav")``, ``generate_all()``). Files are
-cached in ``tests/.media/`` (git-ignored); a file is made only when missing, and the whole folder is
-remade when :data:`GENERATOR_VERSION` changes (bump it whenever an output would change). Each file
-is written under a temporary name and renamed into place, under a folder lock, so parallel pytest
-workers and interrupted runs never see half a file.
+prints one path a line) or as a library (``media_path("speech.wav")``, ``generate_all()``). Files
+are cached in ``tests/.media/`` (git-ignored; ``EMOTION_STUDIO_TEST_MEDIA`` moves it); a file is
+made only when missing, and the whole folder is remade when :data:`GENERATOR_VERSION` changes (bump
+it whenever an output would change). Each file is written under a temporary name and renamed into
+place, under a folder lock, so parallel pytest workers and interrupted runs never see half a file.
 
 Files (``t`` = the speech length, about 6 s; motion is a function of time, so every clip made from
 the "talking" camera shows the same frame at the same time):
@@ -105,7 +105,8 @@ except ModuleNotFoundError as exc:  # run as a script from a checkout: put the r
 GENERATOR_VERSION = 2
 """Bump when any generated file would change; cached folders are then remade."""
 
-MEDIA_DIR = TESTS_DIR / ".media"
+MEDIA_DIR = Path(os.environ.get("EMOTION_STUDIO_TEST_MEDIA", TESTS_DIR / ".media"))
+"""The cache folder; the environment variable ``EMOTION_STUDIO_TEST_MEDIA`` moves it (CI caches)."""
 VERSION_FILE = ".generator_version"
 
 SPEECH_SENTENCES = (
@@ -131,7 +132,9 @@ ASTRONAUT_HEAD_BOX = (150, 15, 305, 195)
 ASTRONAUT_FACE_BOX = (177, 66, 272, 161)
 """Her face as OpenCV's frontal Haar cascade finds it in the photo (x0, y0, x1, y1)."""
 
-ESPEAK_MISSING = "espeak-ng is not installed: speech test media cannot be made (apt install espeak-ng)"
+ESPEAK_MISSING = (
+    "espeak-ng is not installed: speech test media cannot be made (apt install espeak-ng)"
+)
 
 
 class MediaFixtureError(RuntimeError):
@@ -155,7 +158,9 @@ def espeak_binary() -> str | None:
 
 @lru_cache(maxsize=None)
 def _encoders(binary: str) -> frozenset[str]:
-    out = subprocess.run([binary, "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [binary, "-hide_banner", "-encoders"], capture_output=True, text=True
+    ).stdout
     return frozenset(m.group(1) for m in re.finditer(r"^\s*[VAS][\w.]{5}\s+(\S+)", out, re.M))
 
 
@@ -170,7 +175,9 @@ def _encoder(*preferred: str) -> str:
 
 @lru_cache(maxsize=None)
 def _ffmpeg_version(binary: str) -> tuple[int, int]:
-    out = subprocess.run([binary, "-hide_banner", "-version"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [binary, "-hide_banner", "-version"], capture_output=True, text=True
+    ).stdout
     m = re.search(r"version n?(\d+)\.(\d+)", out)
     return (int(m.group(1)), int(m.group(2))) if m else (99, 0)  # git builds: assume recent
 
@@ -193,7 +200,9 @@ def _run(stream, frames: Iterable[np.ndarray] | None = None) -> None:
         rc, err = proc.returncode, proc.stderr
     else:
         with tempfile.TemporaryFile() as errfile:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errfile)
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errfile
+            )
             try:
                 for frame in frames:
                     proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
@@ -212,11 +221,19 @@ def _run(stream, frames: Iterable[np.ndarray] | None = None) -> None:
 
 
 def _raw_video(size: tuple[int, int], fps: float):
-    return ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{size[0]}x{size[1]}", framerate=fps)
+    return ffmpeg.input(
+        "pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{size[0]}x{size[1]}", framerate=fps
+    )
 
 
 def _h264(gop: int = FPS) -> dict:
-    return {"c:v": _encoder("libx264"), "preset": "veryfast", "crf": 23, "pix_fmt": "yuv420p", "g": gop}
+    return {
+        "c:v": _encoder("libx264"),
+        "preset": "veryfast",
+        "crf": 23,
+        "pix_fmt": "yuv420p",
+        "g": gop,
+    }
 
 
 def _aac(rate: int = 48_000, channels: int = 2) -> dict:
@@ -273,7 +290,9 @@ def talking_crop(t: float) -> tuple[float, float, float, float]:
 
 def talking_frame(t: float, size: tuple[int, int] = TALKING_SIZE) -> np.ndarray:
     box = talking_crop(t)
-    return np.asarray(_astronaut().transform(size, Image.Transform.EXTENT, box, Image.Resampling.BICUBIC))
+    return np.asarray(
+        _astronaut().transform(size, Image.Transform.EXTENT, box, Image.Resampling.BICUBIC)
+    )
 
 
 def _talking_frames(n: int, fps: float = FPS) -> Iterator[np.ndarray]:
@@ -285,7 +304,9 @@ def _backdrop(size: tuple[int, int]) -> Image.Image:
     """A plain grey studio backdrop, lighter at the top."""
     w, h = size
     column = np.linspace(150, 80, h)[:, None, None] * np.array([1.0, 1.02, 1.08])
-    return Image.fromarray(np.broadcast_to(column, (h, w, 3)).clip(0, 255).astype(np.uint8)).convert("RGBA")
+    return Image.fromarray(
+        np.broadcast_to(column, (h, w, 3)).clip(0, 255).astype(np.uint8)
+    ).convert("RGBA")
 
 
 TWO_FACES_TILE_BOX = (120, 0, 330, 240)
@@ -350,7 +371,9 @@ def _no_face_frames(n: int, fps: float = FPS) -> Iterator[np.ndarray]:
         u = 0.5 - 0.5 * math.cos(math.pi * min(i / fps / CLIP_SECONDS, 1.0))
         x, y = 20 + 120 * u, 30 + 20 * u
         box = (x, y, x + 440, y + 330)
-        yield np.asarray(coffee.transform(TALKING_SIZE, Image.Transform.EXTENT, box, Image.Resampling.BICUBIC))
+        yield np.asarray(
+            coffee.transform(TALKING_SIZE, Image.Transform.EXTENT, box, Image.Resampling.BICUBIC)
+        )
 
 
 # --------------------------------------------------------------------------- generators
@@ -376,17 +399,29 @@ def make_speech_wav(dst: Path) -> None:
             check=True,
             capture_output=True,
         )
-        _run(ffmpeg.input(str(raw)).output(str(dst), **{"c:a": "pcm_s16le", "ar": SPEECH_RATE, "ac": 1}, **WAV_FLAGS))
+        _run(
+            ffmpeg.input(str(raw)).output(
+                str(dst), **{"c:a": "pcm_s16le", "ar": SPEECH_RATE, "ac": 1}, **WAV_FLAGS
+            )
+        )
     finally:
         raw.unlink(missing_ok=True)
 
 
 def make_speech_44k_mp3(dst: Path, speech: Path) -> None:
-    _run(ffmpeg.input(str(speech)).output(str(dst), **{"c:a": _encoder("libmp3lame"), "b:a": "128k", "ar": 44_100, "ac": 2}))
+    _run(
+        ffmpeg.input(str(speech)).output(
+            str(dst), **{"c:a": _encoder("libmp3lame"), "b:a": "128k", "ar": 44_100, "ac": 2}
+        )
+    )
 
 
 def make_speech_8k_wav(dst: Path, speech: Path) -> None:
-    _run(ffmpeg.input(str(speech)).output(str(dst), **{"c:a": "pcm_s16le", "ar": 8_000, "ac": 1}, **WAV_FLAGS))
+    _run(
+        ffmpeg.input(str(speech)).output(
+            str(dst), **{"c:a": "pcm_s16le", "ar": 8_000, "ac": 1}, **WAV_FLAGS
+        )
+    )
 
 
 def make_speech_m4a(dst: Path, speech: Path) -> None:
@@ -396,7 +431,11 @@ def make_speech_m4a(dst: Path, speech: Path) -> None:
 def make_speech_ogg(dst: Path, speech: Path) -> None:
     codec = _encoder("libvorbis", "vorbis")
     extra = {"strict": "experimental"} if codec == "vorbis" else {}
-    _run(ffmpeg.input(str(speech)).output(str(dst), **{"c:a": codec, "q:a": 4, "ar": 44_100, "ac": 1}, **extra))
+    _run(
+        ffmpeg.input(str(speech)).output(
+            str(dst), **{"c:a": codec, "q:a": 4, "ar": 44_100, "ac": 1}, **extra
+        )
+    )
 
 
 def make_speech_flac(dst: Path, speech: Path) -> None:
@@ -420,7 +459,9 @@ def make_astronaut_talking_mp4(dst: Path, speech: Path) -> None:
     n = round(wav_seconds(speech) * FPS)
     video = _raw_video(TALKING_SIZE, FPS)
     audio = ffmpeg.input(str(speech))
-    _run(ffmpeg.output(video, audio, str(dst), **_h264(), **_aac(), **MP4_FLAGS), _talking_frames(n))
+    _run(
+        ffmpeg.output(video, audio, str(dst), **_h264(), **_aac(), **MP4_FLAGS), _talking_frames(n)
+    )
 
 
 def _copy_streams(dst: Path, src: Path, **extra) -> None:
@@ -440,22 +481,43 @@ def make_astronaut_talking_flv(dst: Path, talking: Path) -> None:
 
 
 def make_astronaut_talking_avi(dst: Path, talking: Path) -> None:
-    codecs = {"c:v": "mpeg4", "vtag": "XVID", "q:v": 4, "c:a": _encoder("libmp3lame"), "b:a": "128k", "ar": 44_100}
+    codecs = {
+        "c:v": "mpeg4",
+        "vtag": "XVID",
+        "q:v": 4,
+        "c:a": _encoder("libmp3lame"),
+        "b:a": "128k",
+        "ar": 44_100,
+    }
     # without this the muxer shifts everything by the MP3 encoder delay and frame 1 loses its slot
     codecs["avoid_negative_ts"] = "disabled"
     _run(ffmpeg.input(str(talking)).output(str(dst), **codecs))
 
 
 def make_astronaut_talking_webm(dst: Path, talking: Path) -> None:
-    vp9 = {"c:v": _encoder("libvpx-vp9"), "crf": 34, "b:v": 0, "deadline": "realtime", "cpu-used": 8, "row-mt": 1}
-    _run(ffmpeg.input(str(talking)).output(str(dst), **vp9, **{"c:a": _encoder("libopus"), "b:a": "64k"}))
+    vp9 = {
+        "c:v": _encoder("libvpx-vp9"),
+        "crf": 34,
+        "b:v": 0,
+        "deadline": "realtime",
+        "cpu-used": 8,
+        "row-mt": 1,
+    }
+    _run(
+        ffmpeg.input(str(talking)).output(
+            str(dst), **vp9, **{"c:a": _encoder("libopus"), "b:a": "64k"}
+        )
+    )
 
 
 def make_two_faces_mp4(dst: Path, speech: Path) -> None:
     n = round(CLIP_SECONDS * FPS)
     video = _raw_video(TWO_FACES_SIZE, FPS)
     audio = ffmpeg.input(str(speech), t=CLIP_SECONDS)
-    _run(ffmpeg.output(video, audio, str(dst), **_h264(), **_aac(), **MP4_FLAGS), _two_faces_frames(n))
+    _run(
+        ffmpeg.output(video, audio, str(dst), **_h264(), **_aac(), **MP4_FLAGS),
+        _two_faces_frames(n),
+    )
 
 
 def make_no_audio_mp4(dst: Path, talking: Path) -> None:
@@ -466,18 +528,25 @@ def make_no_face_mp4(dst: Path, speech: Path) -> None:
     n = round(CLIP_SECONDS * FPS)
     video = _raw_video(TALKING_SIZE, FPS)
     audio = ffmpeg.input(str(speech), t=CLIP_SECONDS)
-    _run(ffmpeg.output(video, audio, str(dst), **_h264(), **_aac(), **MP4_FLAGS), _no_face_frames(n))
+    _run(
+        ffmpeg.output(video, audio, str(dst), **_h264(), **_aac(), **MP4_FLAGS), _no_face_frames(n)
+    )
 
 
 def make_one_frame_mp4(dst: Path) -> None:
-    _run(_raw_video(TALKING_SIZE, FPS).output(str(dst), vframes=1, **_h264(), **MP4_FLAGS), _talking_frames(1))
+    _run(
+        _raw_video(TALKING_SIZE, FPS).output(str(dst), vframes=1, **_h264(), **MP4_FLAGS),
+        _talking_frames(1),
+    )
 
 
 def make_short_1s_mp4(dst: Path, speech: Path) -> None:
     n = round(SHORT_SECONDS * FPS)
     video = _raw_video(TALKING_SIZE, FPS)
     audio = ffmpeg.input(str(speech), t=SHORT_SECONDS)
-    _run(ffmpeg.output(video, audio, str(dst), **_h264(), **_aac(), **MP4_FLAGS), _talking_frames(n))
+    _run(
+        ffmpeg.output(video, audio, str(dst), **_h264(), **_aac(), **MP4_FLAGS), _talking_frames(n)
+    )
 
 
 VFR_SPLIT = 2.0
@@ -488,7 +557,10 @@ def make_vfr_mp4(dst: Path) -> None:
     fps = 30
     n = round(CLIP_SECONDS * fps)
     video = _raw_video(TALKING_SIZE, fps).filter("select", f"gte(t,{VFR_SPLIT})+not(mod(n,3))")
-    _run(video.output(str(dst), **_h264(gop=fps), **_vfr_args(), **MP4_FLAGS), _talking_frames(n, fps))
+    _run(
+        video.output(str(dst), **_h264(gop=fps), **_vfr_args(), **MP4_FLAGS),
+        _talking_frames(n, fps),
+    )
 
 
 def make_big_8k_png(dst: Path) -> None:
@@ -522,7 +594,9 @@ def _copy(dst: Path, src: Path) -> None:
 
 
 def make_text_named_wav(dst: Path) -> None:
-    dst.write_text("This is a plain text file, not a WAV recording.\nIt has a .wav name on purpose.\n")
+    dst.write_text(
+        "This is a plain text file, not a WAV recording.\nIt has a .wav name on purpose.\n"
+    )
 
 
 UNICODE_NAME = unicodedata.normalize("NFC", "unicode name – café ü.mp4")
@@ -670,7 +744,11 @@ def looped_video(src: Path, seconds: float, dst: Path) -> Path:
     tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp{dst.suffix}")
     extra = MP4_FLAGS if dst.suffix.lower() in {".mp4", ".mov", ".m4v"} else {}
     try:
-        _run(ffmpeg.input(str(src), stream_loop=-1).output(str(tmp), t=seconds, c="copy", map=0, **extra))
+        _run(
+            ffmpeg.input(str(src), stream_loop=-1).output(
+                str(tmp), t=seconds, c="copy", map=0, **extra
+            )
+        )
         os.replace(tmp, dst)
     finally:
         tmp.unlink(missing_ok=True)
@@ -681,7 +759,9 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("outdir", nargs="?", default=str(MEDIA_DIR), help="where to write (default tests/.media)")
+    parser.add_argument(
+        "outdir", nargs="?", default=str(MEDIA_DIR), help="where to write (default tests/.media)"
+    )
     parser.add_argument("--force", action="store_true", help="remake every file even if cached")
     args = parser.parse_args(argv)
     if espeak_binary() is None:
@@ -691,9 +771,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in made.values():
         print(path)
     total = sum(p.stat().st_size for p in made.values())
+    seconds = time.perf_counter() - start
     print(
-        f"{len(made)} files, {total / 1e6:.1f} MB in {args.outdir} ({time.perf_counter() - start:.1f} s, ffmpeg: "
-        f"{ffmpeg_binary()})",
+        f"{len(made)} files, {total / 1e6:.1f} MB in {args.outdir} ({seconds:.1f} s, "
+        f"ffmpeg: {ffmpeg_binary()})",
         file=sys.stderr,
     )
     return 0

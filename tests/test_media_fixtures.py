@@ -23,8 +23,17 @@ def probe(path) -> dict:
         audio = [s for s in container.streams if s.type == "audio"]
         return {
             "duration": container.duration / 1e6 if container.duration else None,
-            "video": [(s.codec_context.name, s.codec_context.width, s.codec_context.height) for s in video],
-            "audio": [(s.codec_context.name, s.codec_context.sample_rate, s.codec_context.layout.nb_channels) for s in audio],
+            "video": [
+                (s.codec_context.name, s.codec_context.width, s.codec_context.height) for s in video
+            ],
+            "audio": [
+                (
+                    s.codec_context.name,
+                    s.codec_context.sample_rate,
+                    s.codec_context.layout.nb_channels,
+                )
+                for s in audio
+            ],
         }
 
 
@@ -44,7 +53,11 @@ def samples(path) -> tuple[np.ndarray, int]:
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono")
-        chunks = [g.to_ndarray().reshape(-1) for f in container.decode(stream) for g in resampler.resample(f)]
+        chunks = [
+            g.to_ndarray().reshape(-1)
+            for f in container.decode(stream)
+            for g in resampler.resample(f)
+        ]
         chunks += [g.to_ndarray().reshape(-1) for g in resampler.resample(None)]
         return np.concatenate(chunks), stream.codec_context.sample_rate
 
@@ -106,7 +119,9 @@ def test_speech_wav(media, speech_seconds):
 )
 def test_speech_variants(media, speech_seconds, name, codec, rate, channels):
     info = probe(media[name])
-    assert [(c.replace("mp3float", "mp3"), r, ch) for c, r, ch in info["audio"]] == [(codec, rate, channels)]
+    assert [(c.replace("mp3float", "mp3"), r, ch) for c, r, ch in info["audio"]] == [
+        (codec, rate, channels)
+    ]
     assert info["video"] == []
     assert info["duration"] == pytest.approx(speech_seconds, abs=0.1)
     x, got_rate = samples(media[name])
@@ -208,7 +223,9 @@ def find_faces():
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
     def find(gray: np.ndarray, neighbours: int = 12) -> list[tuple[int, int, int, int]]:
-        found = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=neighbours, minSize=(40, 40))
+        found = cascade.detectMultiScale(
+            gray, scaleFactor=1.1, minNeighbors=neighbours, minSize=(40, 40)
+        )
         return [(x, y, x + w, y + h) for x, y, w, h in np.asarray(found).reshape(-1, 4).tolist()]
 
     return find
@@ -232,7 +249,10 @@ def test_faces_are_where_they_are_claimed(media, find_faces):
             big, small = mf.two_faces_face_boxes(i / mf.FPS)
             assert (small[2] - small[0]) / (big[2] - big[0]) == pytest.approx(0.7)
             found = find_faces(gray)
-            assert max(iou(big, box) for box in found) > 0.5 and max(iou(small, box) for box in found) > 0.5, i
+            assert (
+                max(iou(big, box) for box in found) > 0.5
+                and max(iou(small, box) for box in found) > 0.5
+            ), i
     for gray in frames(media["no_face.mp4"], "gray")[::10]:
         assert find_faces(gray, neighbours=3) == []
 
@@ -314,13 +334,23 @@ def test_cache_is_reused_and_versioned(tmp_path):
     assert mf.media_path("text_named.wav", tmp_path).read_text() == "edited"  # cached: not remade
     (tmp_path / mf.VERSION_FILE).write_text("0\n")
     mf._checked_dirs.discard(tmp_path.resolve())  # as a new process would
-    assert mf.media_path("text_named.wav", tmp_path).read_text().startswith("This is a plain text file")
+    assert (
+        mf.media_path("text_named.wav", tmp_path)
+        .read_text()
+        .startswith("This is a plain text file")
+    )
     assert not [p for p in os.listdir(tmp_path) if ".tmp" in p]
 
 
 def test_needs_speech():
-    assert mf.needs_speech("speech.wav") and mf.needs_speech("video_named.jpg") and mf.needs_speech("truncated.mp4")
-    assert not any(mf.needs_speech(n) for n in ("astronaut.png", "vfr.mp4", "big_8k.mp4", "corrupt.mp4"))
+    assert (
+        mf.needs_speech("speech.wav")
+        and mf.needs_speech("video_named.jpg")
+        and mf.needs_speech("truncated.mp4")
+    )
+    assert not any(
+        mf.needs_speech(n) for n in ("astronaut.png", "vfr.mp4", "big_8k.mp4", "corrupt.mp4")
+    )
 
 
 def test_missing_espeak_skips(monkeypatch, tmp_path):
