@@ -1,0 +1,100 @@
+"""Image-like CNN backbones by name (torchvision families) with a configurable dense head.
+
+Both single-modality models use this: the voice model on (3, frames, n_mfcc) MFCC stacks, the
+face model on (3, size, size) crops. ``embed`` gives the head's last hidden layer (no softmax)
+for the combined model.
+"""
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision import models
+
+BACKBONES = (
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+    "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2",
+    "googlenet", "mobilenet_v2", "densenet121", "alexnet", "vgg16",
+    "squeezenet1_1", "shufflenet_v2_x1_0", "mnasnet1_0",
+)
+# inputs are upsampled to at least this many pixels a side, so every family's pooling fits
+_MIN_SIDE = {"alexnet": 64}
+_DEFAULT_MIN_SIDE = 32
+
+
+@dataclass(frozen=True)
+class HeadOptions:
+    units: int = 256
+    layers: int = 1
+    dropout: float = 0.3
+    batch_norm: bool = True
+
+
+def build_backbone(name: str) -> tuple[nn.Module, int]:
+    """The named torchvision network without its classifier, and its feature size."""
+    if name not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; choose from {', '.join(BACKBONES)}")
+    extra = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
+    network = models.get_model(name, weights=None, **extra)
+    if hasattr(network, "fc"):
+        network.fc = nn.Identity()
+    elif name == "squeezenet1_1":
+        network.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    else:
+        network.classifier = nn.Identity()
+    network.eval()
+    with torch.no_grad():
+        size = _MIN_SIDE.get(name, _DEFAULT_MIN_SIDE)
+        features = network(torch.zeros(1, 3, size, size)).shape[1]
+    network.train()
+    return network, features
+
+
+class EmotionNet(nn.Module):
+    """backbone -> dense layers -> logits over ``n_classes``."""
+
+    def __init__(self, backbone: str, n_classes: int, head: HeadOptions = HeadOptions(),
+                 extra_features: int = 0):
+        super().__init__()
+        self.backbone_name = backbone
+        self.backbone, width = build_backbone(backbone)
+        self.min_side = _MIN_SIDE.get(backbone, _DEFAULT_MIN_SIDE)
+        self.extra_features = extra_features
+        layers: list[nn.Module] = []
+        width += extra_features  # e.g. face landmarks concatenated after the CNN
+        for _ in range(head.layers):
+            layers.append(nn.Linear(width, head.units))
+            if head.batch_norm:
+                layers.append(nn.BatchNorm1d(head.units))
+            layers += [nn.ReLU(inplace=True), nn.Dropout(head.dropout)]
+            width = head.units
+        self.head = nn.Sequential(*layers)
+        self.embedding_size = width
+        self.classifier = nn.Linear(width, n_classes)
+        self.head_options = head
+
+    def embed(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        if min(height, width) < self.min_side:
+            scale = self.min_side / min(height, width)
+            x = F.interpolate(x, size=(max(self.min_side, round(height * scale)),
+                                       max(self.min_side, round(width * scale))),
+                              mode="bilinear", align_corners=False)
+        features = self.backbone(x)
+        if extra is not None:
+            features = torch.cat([features, extra], dim=1)
+        return self.head(features)
+
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        return self.classifier(self.embed(x, extra))
+
+    def config(self) -> dict:
+        """What rebuilds this network: ``EmotionNet.from_config(net.config())``."""
+        return {"backbone": self.backbone_name, "n_classes": self.classifier.out_features,
+                "head": asdict(self.head_options), "extra_features": self.extra_features}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "EmotionNet":
+        return cls(config["backbone"], config["n_classes"], HeadOptions(**config["head"]),
+                   config["extra_features"])

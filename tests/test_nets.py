@@ -1,0 +1,43 @@
+"""Every backbone family builds, takes MFCC-sized and face-sized inputs, and embeds."""
+
+import pytest
+import torch
+
+from source.nets import BACKBONES, EmotionNet, HeadOptions
+
+# the large members of each family are slow to build on CPU; one of each family is tested
+FAMILY_REPRESENTATIVES = ["resnet18", "resnext50_32x4d", "wide_resnet50_2", "googlenet",
+                          "mobilenet_v2", "densenet121", "alexnet", "vgg16", "squeezenet1_1",
+                          "shufflenet_v2_x1_0", "mnasnet1_0"]
+
+
+@pytest.mark.parametrize("backbone", FAMILY_REPRESENTATIVES)
+def test_backbone_on_mfcc_and_face_inputs(backbone):
+    torch.manual_seed(0)
+    net = EmotionNet(backbone, n_classes=7).eval()
+    with torch.no_grad():
+        assert net(torch.randn(2, 3, 126, 13)).shape == (2, 7)
+        assert net(torch.randn(2, 3, 64, 64)).shape == (2, 7)
+        assert net.embed(torch.randn(2, 3, 64, 64)).shape == (2, 256)
+
+
+def test_all_names_are_torchvision_models():
+    from torchvision import models
+
+    assert set(BACKBONES) <= set(models.list_models())
+
+
+def test_head_options_and_extra_features():
+    net = EmotionNet("resnet18", 5, HeadOptions(units=64, layers=2, dropout=0.1, batch_norm=False),
+                     extra_features=10).eval()
+    x, extra = torch.randn(3, 3, 64, 64), torch.randn(3, 10)
+    assert net.embed(x, extra).shape == (3, 64) and net(x, extra).shape == (3, 5)
+    rebuilt = EmotionNet.from_config(net.config())
+    rebuilt.load_state_dict(net.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(rebuilt.eval()(x, extra), net(x, extra))
+
+
+def test_unknown_backbone():
+    with pytest.raises(ValueError, match="unknown backbone"):
+        EmotionNet("resnet9000", 7)
