@@ -30,3 +30,7 @@ class AssetChecksumMismatch(StudioError):
 
 class NoFaceFound(StudioError):
     """No face was found where one was required (e.g. a still photo)."""
+
+
+class DatasetError(StudioError):
+    """A dataset folder cannot be used: missing, in no known layout, or without usable clips."""

@@ -15,7 +15,8 @@ _ALIASES = {
     "fearful": "fear", "fea": "fear", "afraid": "fear",
     "happiness": "happy", "hap": "happy", "joy": "happy",
     "sadness": "sad",
-    "surprised": "surprise", "ps": "surprise", "pleasant_surprise": "surprise", "sur": "surprise",
+    "surprised": "surprise", "ps": "surprise", "pleasant_surprise": "surprise",
+    "pleasant_surprised": "surprise", "sur": "surprise",
     "calm": "neutral", "neu": "neutral",
     "boredom": None, "contempt": None,
 }
