@@ -38,7 +38,7 @@ def test_astronaut_face_landmarks_and_blendshapes(astronaut, still_landmarker):
     assert len(still_landmarker.blendshape_names) == 52
     x0, y0, x1, y1 = face.box  # her face is in the upper middle of the photo
     assert 150 < x0 < 200 and 260 < x1 < 300 and 40 < y0 < 100 and 150 < y1 < 200
-    shapes = still_landmarker.blendshapes_of_interest(face)
+    shapes = face.expressions
     assert set(shapes) == set(BLENDSHAPES_OF_INTEREST)
     assert shapes["smile"] > 0.5  # she is smiling broadly
     assert all(abs(angle) < 30 for angle in face.head_pose)

@@ -108,11 +108,11 @@ def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: Fac
         base = {"frame": frame.index, "time_s": frame.time_s,
                 "source_time_s": frame.source_time_s, "n_faces": len(faces)}
         for face in frame.faces or [None]:
-            frame_rows.write({**base, **_face_columns(face, frame.scale, landmarker)})
+            frame_rows.write({**base, **_face_columns(face, frame.scale)})
         yield frame
 
 
-def _face_columns(face, scale: float, landmarker: FaceLandmarker) -> dict:
+def _face_columns(face, scale: float) -> dict:
     if face is None:
         return {}
     # boxes are reported in the original picture's pixels, not the scaled analysis image
@@ -120,10 +120,10 @@ def _face_columns(face, scale: float, landmarker: FaceLandmarker) -> dict:
     yaw, pitch, roll = face.head_pose
     return {"face_id": face.track_id, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
             "yaw": yaw, "pitch": pitch, "roll": roll,
-            **{k: round(v, 4) for k, v in landmarker.blendshapes_of_interest(face).items()}}
+            **{k: round(v, 4) for k, v in face.expressions.items()}}
 
 
-def window_faces(window: Window, landmarker: FaceLandmarker) -> list[dict]:
+def window_faces(window: Window) -> list[dict]:
     """Per face id in the window: share of frames it is in, mean blendshapes and pose."""
     by_id: dict[int, list] = {}
     for frame in window.frames:
@@ -131,7 +131,7 @@ def window_faces(window: Window, landmarker: FaceLandmarker) -> list[dict]:
             by_id.setdefault(face.track_id, []).append(face)
     summaries = []
     for track_id, faces in sorted(by_id.items()):
-        shapes = [landmarker.blendshapes_of_interest(f) for f in faces]
+        shapes = [f.expressions for f in faces]
         pose = np.mean([f.head_pose for f in faces], axis=0)
         summaries.append({
             "face_id": track_id,
@@ -197,7 +197,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             entry = {
                 "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
                 "n_frames": len(window.frames),
-                "faces": window_faces(window, landmarker) if landmarker and window.frames else [],
+                "faces": window_faces(window) if window.frames else [],
                 "speech": speech_activity(window.audio) if window.audio is not None else None,
             }
             entries.append(entry)

@@ -41,6 +41,7 @@ class FaceDetection:
     landmarks: np.ndarray  # 478 x 3 float32: x, y in pixels, z in pixels (relative depth)
     blendshapes: np.ndarray  # 52 float32 scores, names in FaceLandmarker.blendshape_names
     head_pose: tuple[float, float, float]  # yaw, pitch, roll in degrees
+    expressions: dict[str, float]  # BLENDSHAPES_OF_INTEREST, left/right averaged
     track_id: int | None = None
     crop: np.ndarray | None = None  # aligned crop, filled by the face stage
 
@@ -113,22 +114,22 @@ class FaceLandmarker:
             categories = result.face_blendshapes[index]
             if self.blendshape_names is None:
                 self.blendshape_names = [c.category_name for c in categories]
+            scores = np.array([c.score for c in categories], dtype=np.float32)
             x0, y0 = landmarks[:, :2].min(axis=0)
             x1, y1 = landmarks[:, :2].max(axis=0)
             faces.append(FaceDetection(
                 box=(float(max(0, x0)), float(max(0, y0)), float(min(width, x1)), float(min(height, y1))),
                 landmarks=landmarks,
-                blendshapes=np.array([c.score for c in categories], dtype=np.float32),
+                blendshapes=scores,
                 head_pose=head_pose(np.asarray(result.facial_transformation_matrixes[index])),
+                expressions=self._expressions(scores),
             ))
         return faces
 
-    def blendshapes_of_interest(self, face: FaceDetection) -> dict[str, float]:
-        index = {name: i for i, name in enumerate(self.blendshape_names or [])}
-        return {
-            key: float(np.mean([face.blendshapes[index[n]] for n in names]))
-            for key, names in BLENDSHAPES_OF_INTEREST.items()
-        }
+    def _expressions(self, scores: np.ndarray) -> dict[str, float]:
+        index = {name: i for i, name in enumerate(self.blendshape_names)}
+        return {key: float(np.mean([scores[index[n]] for n in names]))
+                for key, names in BLENDSHAPES_OF_INTEREST.items()}
 
     def close(self) -> None:
         self._landmarker.close()
