@@ -77,6 +77,7 @@ class FaceLandmarker:
         self._first_call = True
         self._last_timestamp_ms = -1
         self.blendshape_names: list[str] | None = None
+        self._expression_indices: dict[str, list[int]] = {}  # set with blendshape_names
 
     @staticmethod
     def _create(model, mode, options: FaceOptions):
@@ -114,6 +115,9 @@ class FaceLandmarker:
             categories = result.face_blendshapes[index]
             if self.blendshape_names is None:
                 self.blendshape_names = [c.category_name for c in categories]
+                self._expression_indices = {
+                    key: [self.blendshape_names.index(n) for n in names]
+                    for key, names in BLENDSHAPES_OF_INTEREST.items()}
             scores = np.array([c.score for c in categories], dtype=np.float32)
             x0, y0 = landmarks[:, :2].min(axis=0)
             x1, y1 = landmarks[:, :2].max(axis=0)
@@ -127,9 +131,8 @@ class FaceLandmarker:
         return faces
 
     def _expressions(self, scores: np.ndarray) -> dict[str, float]:
-        index = {name: i for i, name in enumerate(self.blendshape_names)}
-        return {key: float(np.mean([scores[index[n]] for n in names]))
-                for key, names in BLENDSHAPES_OF_INTEREST.items()}
+        return {key: float(scores[indices].mean())
+                for key, indices in self._expression_indices.items()}
 
     def close(self) -> None:
         self._landmarker.close()
