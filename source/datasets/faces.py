@@ -1,0 +1,182 @@
+"""Facial-expression datasets in their original public layouts: each face image, its emotion,
+its subject and the split its corpus assigns.
+
+Recognised: FER2013 as Kaggle folders (``train``/``test``/``<class>``, ``Training_123.png``) or
+as ``fer2013.csv`` (emotion, pixels, Usage); CK+ (``CK+48/<class>/S005_001_00000011.png``,
+contempt dropped); and any ``<class>/`` folders (RAF-DB or AffectNet exported by class name).
+A file that cannot be used is listed with the reason; nothing is guessed.
+"""
+
+import csv
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import DatasetError
+from ..labels import EMOTIONS, canonical
+from ..media.probe import IMAGE_EXTENSIONS
+
+FER2013, CK_PLUS, GENERIC = "fer2013", "ck+", "generic"
+FACE_CORPORA = (FER2013, CK_PLUS, GENERIC)
+
+# fer2013.csv emotion codes, and its Usage column -> the split names of the Kaggle folders
+_FER_CODES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+_FER_USAGE = {"Training": "train", "PublicTest": "test", "PrivateTest": "private"}
+_FER_NAME = re.compile(r"(Training|PublicTest|PrivateTest)_\d+")
+_CK_NAME = re.compile(r"(S\d{3})_\d{3}_\d{8}")
+
+
+@dataclass(frozen=True)
+class FaceSample:
+    source: str  # the image file, or "<csv file>#<row>" for a fer2013.csv row
+    emotion: str  # canonical
+    subject: str  # corpus-prefixed ("ck+:S005"); unknown subjects: one group per image
+    corpus: str
+    label: str  # the corpus's own label
+    split: str | None  # the corpus's split ("train", "test", "private"), None when it has none
+    pixels: np.ndarray | None = field(default=None, compare=False, repr=False)  # csv rows only
+
+    def image(self) -> np.ndarray:
+        """The face as a grayscale uint8 array."""
+        if self.pixels is not None:
+            return self.pixels
+        with Image.open(self.source) as image:
+            return np.asarray(image.convert("L"))
+
+
+class Skipped(NamedTuple):
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FaceDataset:
+    root: Path
+    samples: tuple[FaceSample, ...]
+    skipped: tuple[Skipped, ...]
+
+    def split(self, name: str) -> list[FaceSample]:
+        return [s for s in self.samples if s.split == name]
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return tuple(sorted({s.split for s in self.samples if s.split}))
+
+    def summary(self) -> str:
+        corpora = Counter(s.corpus for s in self.samples)
+        lines = [str(self.root),
+                 f"{len(self.samples)} images ({', '.join(f'{c} {n}' for c, n in corpora.items())}); "
+                 f"{len(self.skipped)} files skipped", ""]
+        splits = self.splits or (None,)
+        lines.append("emotion   " + "".join(f"{split or 'images':>9}" for split in splits))
+        counts = Counter((s.emotion, s.split) for s in self.samples)
+        for emotion in EMOTIONS:
+            lines.append(f"{emotion:<10}" + "".join(f"{counts[emotion, split]:>9}" for split in splits))
+        reasons = Counter(reason.partition(":")[0] for _, reason in self.skipped)
+        if reasons:
+            lines += ["", "skipped: " + ", ".join(f"{kind} {n}" for kind, n in reasons.items())]
+            lines += [f"  {path}: {reason}" for path, reason in self.skipped[:3]]
+        return "\n".join(lines)
+
+
+def _image_files(root: Path) -> Iterator[Path]:
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__MACOSX")
+        for name in sorted(files):
+            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
+                yield Path(folder, name)
+
+
+def _image_problem(path: Path) -> str | None:
+    if path.stat().st_size == 0:
+        return "empty image: the file is 0 bytes"
+    try:
+        with Image.open(path) as image:
+            image.verify()  # reads the headers and checksums, not the pixels
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        return f"unreadable image: {error}"
+    return None
+
+
+def _file_sample(path: Path) -> FaceSample:
+    """A sample from the file's name and folders, or ValueError with the reason."""
+    label = path.parent.name
+    try:
+        emotion = canonical(label)
+    except KeyError:
+        raise ValueError(f"no known layout: the folder {label!r} does not name an emotion") from None
+    if emotion is None:
+        raise ValueError(f"not modelled: {label} is not one of the studio's emotions")
+    ck = _CK_NAME.fullmatch(path.stem)
+    fer = _FER_NAME.fullmatch(path.stem)
+    if ck:
+        return FaceSample(str(path), emotion, f"{CK_PLUS}:{ck[1]}", CK_PLUS, label, None)
+    if fer:
+        split = path.parent.parent.name.lower()
+        split = split if split in ("train", "test", "private") else _FER_USAGE[fer[1]]
+        return FaceSample(str(path), emotion, f"{FER2013}:{path.stem}", FER2013, label, split)
+    split = path.parent.parent.name.lower()
+    return FaceSample(str(path), emotion, f"{GENERIC}:{path}", GENERIC, label,
+                      split if split in ("train", "test", "val", "validation") else None)
+
+
+def _csv_samples(path: Path, skipped: list[Skipped]) -> list[FaceSample]:
+    samples = []
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not {"emotion", "pixels"} <= set(reader.fieldnames or ()):
+            skipped.append(Skipped(str(path), "no known layout: a CSV without emotion and pixels columns"))
+            return []
+        for row_number, row in enumerate(reader, start=2):  # line 1 is the header
+            where = f"{path}#{row_number}"
+            try:
+                code = int(row["emotion"])
+                emotion = _FER_CODES[code]
+                pixels = np.array(row["pixels"].split(), dtype=np.uint8)
+                side = int(round(pixels.size ** 0.5))
+                if side * side != pixels.size or side < 16:
+                    raise ValueError(f"{pixels.size} pixels is not a square face image")
+            except (ValueError, IndexError, TypeError) as error:
+                skipped.append(Skipped(where, f"bad row: {error}"))
+                continue
+            usage = _FER_USAGE.get((row.get("Usage") or "").strip())
+            samples.append(FaceSample(where, emotion, f"{FER2013}:{row_number}", FER2013, emotion,
+                                      usage, pixels.reshape(side, side)))
+    return samples
+
+
+def scan_face_dataset(root: str | Path) -> FaceDataset:
+    """Every usable face image under ``root`` (a folder, or a fer2013.csv file)."""
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise DatasetError(f"{root} does not exist.")
+    skipped: list[Skipped] = []
+    samples: list[FaceSample] = []
+    csv_files = [root] if root.is_file() else sorted(root.rglob("*.csv"))
+    for path in csv_files:
+        samples += _csv_samples(path, skipped)
+    if root.is_dir():
+        for path in _image_files(root):
+            try:
+                sample = _file_sample(path)
+                problem = _image_problem(path)
+                if problem:
+                    raise ValueError(problem)
+            except ValueError as error:
+                skipped.append(Skipped(str(path), str(error)))
+                continue
+            samples.append(sample)
+    if not samples:
+        detail = "\n".join(f"  {p}: {r}" for p, r in skipped[:5])
+        raise DatasetError(
+            f"No usable face images in {root}. Expected FER2013 (train/<class>/*.png or "
+            f"fer2013.csv), CK+ (CK+48/<class>/S005_001_00000011.png) or <class>/ folders."
+            + (f"\n{detail}" if detail else ""))
+    return FaceDataset(root, tuple(samples), tuple(skipped))
