@@ -145,3 +145,15 @@ def test_recipe_overrides_nested_settings(tmp_path):
     with pytest.raises(StudioError, match="Unknown recipe setting"):
         path.write_text(json.dumps({"backbones": "x"}))
         load_recipe(VoiceRecipe, path)
+
+
+@pytest.mark.parametrize("precise", [0, 4])
+def test_precise_batch_norm_measures_clean_inputs(tmp_path, precise):
+    """Batch augmentation shifts training inputs by +50; precise BN re-measures without it."""
+    train, val = Blobs(256, 0), Blobs(64, 1)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.BatchNorm1d(8), nn.Linear(8, 3))
+    fit(net, train, val, TrainOptions(epochs=2, batch_size=32, precise_bn_batches=precise),
+        tmp_path, "shifted", 3, batch_transform=lambda x, generator: x + 50)
+    shift = net[0].running_mean.abs().max().item()
+    assert (shift < 3) if precise else (shift > 20)

@@ -43,6 +43,10 @@ class TrainOptions:
     monitor: str = "accuracy"  # validation score that picks the best epoch
     seed: int = 0
     time_limit_min: float | None = None  # stop (resumably) once an epoch ends past this
+    # recompute batch-norm statistics on this many training batches, without batch
+    # augmentation or mixup, after each epoch: running averages gathered on masked and mixed
+    # batches do not match clean inputs ("precise BN")
+    precise_bn_batches: int = 0
 
     def __post_init__(self):
         if self.monitor not in MONITORS:
@@ -153,6 +157,8 @@ def fit(model: nn.Module, train: Dataset, validation: Dataset, options: TrainOpt
         epoch = state["epoch"]
         epoch_started = time.monotonic()
         train_loss = _train_epoch(model, train, options, epoch, optimizer, criterion, batch_transform)
+        if options.precise_bn_batches:
+            _precise_batch_norm(model, train, options, epoch)
         logits, targets = predict_logits(model, validation)
         val_loss = F.cross_entropy(torch.from_numpy(logits), torch.from_numpy(targets)).item()
         accuracy, macro_f1 = accuracy_and_macro_f1(targets, logits.argmax(1), n_classes)
@@ -188,6 +194,27 @@ def fit(model: nn.Module, train: Dataset, validation: Dataset, options: TrainOpt
     model.load_state_dict(torch.load(best_path, map_location="cpu", weights_only=True))
     model.eval()
     return FitResult(state["best_epoch"], state["best_score"], state["history"], stopped)
+
+
+def _precise_batch_norm(model: nn.Module, data: Dataset, options: TrainOptions, epoch: int) -> None:
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a plain average over the batches below
+    generator = torch.Generator().manual_seed(options.seed * 100_003 + epoch + 1)
+    loader = DataLoader(data, batch_size=options.batch_size, shuffle=True, generator=generator,
+                        drop_last=len(data) > options.batch_size)
+    model.train()
+    with torch.no_grad():
+        for batch, (inputs, _) in enumerate(loader):
+            if batch == options.precise_bn_batches:
+                break
+            model(*_batch_inputs(inputs))
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
 
 
 def _train_epoch(model: nn.Module, data: Dataset, options: TrainOptions, epoch: int,
