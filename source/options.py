@@ -55,3 +55,4 @@ class AnalysisOptions:
     faces: FaceOptions = field(default_factory=FaceOptions)
     face: bool = True
     audio: bool = True
+    voice_weights: str | None = None  # voice model file; None: the shipped model

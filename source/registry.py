@@ -2,8 +2,11 @@
 
 As with torchvision's weights, an entry brings everything needed to use it: how to build
 the network, its weights file, its preprocessing transform and its label list, so nothing
-is configured twice. Each model family registers itself when its module is imported.
+is configured twice. Each model family registers itself in its ``register`` module; those
+are imported (all of them, once) the first time the registry is read.
 """
+
+import importlib
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +25,16 @@ class ModelEntry:
 
 
 _MODELS: dict[str, ModelEntry] = {}
+_FAMILIES = ("source.audio.register",)
+_loaded = False
+
+
+def _load_families() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in _FAMILIES:
+            importlib.import_module(module)
 
 
 def register_model(entry: ModelEntry) -> ModelEntry:
@@ -32,10 +45,12 @@ def register_model(entry: ModelEntry) -> ModelEntry:
 
 
 def list_models() -> list[ModelEntry]:
+    _load_families()
     return sorted(_MODELS.values(), key=lambda e: e.name)
 
 
 def get_model(name: str) -> ModelEntry:
+    _load_families()
     if name not in _MODELS:
         known = ", ".join(e.name for e in list_models()) or "none in this version"
         raise StudioError(f"There is no model named {name!r}. Available models: {known}.")

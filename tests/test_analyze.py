@@ -24,7 +24,13 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
     assert _outputs(tmp_path) == ["astronaut_talking_analysis.json",
                                   "astronaut_talking_frames.csv", "astronaut_talking_windows.csv"]
     windows = _rows(result.outputs["windows_csv"])
-    assert list(windows[0]) == WINDOW_COLUMNS
+    voice_labels = result.models["voice"]["labels"]
+    assert list(windows[0]) == WINDOW_COLUMNS + [f"voice_{label}" for label in voice_labels]
+    for window in windows:  # calibrated voice probabilities for each window with speech
+        assert sum(float(window[f"voice_{label}"]) for label in voice_labels) == pytest.approx(1, abs=1e-3)
+        assert window["voice_top"] in voice_labels
+        assert float(window["voice_confidence"]) == max(float(window[f"voice_{label}"])
+                                                         for label in voice_labels)
     starts = [float(w["start_s"]) for w in windows]
     assert starts == [0.0, 4.0]  # ~6 s clip: a full window and a 2 s tail
     assert float(windows[0]["end_s"]) == 4.0 and float(windows[1]["end_s"]) > 5.5
@@ -74,6 +80,7 @@ def test_audio_only(media, tmp_path):
     windows = _rows(result.outputs["windows_csv"])
     assert len(windows) == 2 and all(w["face_id"] == "" and w["n_frames"] == "0" for w in windows)
     assert float(windows[0]["speech_ratio"]) > 0.2
+    assert all(w["voice_top"] for w in windows)
     assert any("audio only" in w for w in result.warnings)
 
 
@@ -97,6 +104,7 @@ def test_video_without_audio(media, tmp_path):
     assert any("no audio track" in w for w in result.warnings)
     windows = _rows(result.outputs["windows_csv"])
     assert windows[0]["speech_ratio"] == "" and windows[0]["face_id"] == "0"
+    assert windows[0]["voice_top"] == "" and "voice" not in result.models
 
 
 def test_video_without_a_face(media, tmp_path):
@@ -112,6 +120,8 @@ def test_silence(media, tmp_path):
     result = analyze(media["silence.wav"], out_dir=tmp_path)
     assert any("silent" in w for w in result.warnings)
     assert all(w["speech"]["speech_ratio"] == 0 for w in result.windows)
+    assert all(w["voice"] is None for w in result.windows)  # no guess on silence
+    assert all(row["voice_top"] == "" for row in _rows(result.outputs["windows_csv"]))
 
 
 def test_variable_frame_rate_video(media, tmp_path):

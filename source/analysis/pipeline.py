@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..audio.activity import speech_activity
+from ..audio.model import VoiceModel
 from ..errors import MediaError
 from ..face.align import aligned_crop
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
@@ -35,6 +36,7 @@ BLENDSHAPE_COLUMNS = list(BLENDSHAPES_OF_INTEREST)
 WINDOW_COLUMNS = [
     "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "face_found_ratio",
     *BLENDSHAPE_COLUMNS, "yaw", "pitch", "roll", "speech_ratio", "rms_db",
+    "voice_top", "voice_confidence",  # then voice_<label> for each of the voice model's labels
 ]
 FRAME_COLUMNS = [
     "frame", "time_s", "source_time_s", "n_faces", "face_id", "x0", "y0", "x1", "y1",
@@ -50,6 +52,7 @@ class AnalysisResult:
     windows: list[dict]
     faces: dict
     warnings: list[str]
+    models: dict = field(default_factory=dict)  # branch -> weights sha256 and labels used
     outputs: dict[str, Path] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -58,6 +61,7 @@ class AnalysisResult:
             "settings": asdict(self.options),
             "versions": versions(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "models": self.models,
             "faces": self.faces,
             "warnings": self.warnings,
             "windows": self.windows,
@@ -149,10 +153,18 @@ def window_faces(window: Window) -> list[dict]:
     return summaries
 
 
+def _voice_columns(voice: dict | None) -> dict:
+    if voice is None:
+        return {}
+    return {"voice_top": voice["top_emotion"], "voice_confidence": voice["confidence"],
+            **{f"voice_{label}": p for label, p in voice["probabilities"].items()}}
+
+
 def window_rows(entry: dict) -> list[dict]:
     """The CSV rows of one window: one per face, or one without a face."""
     base = {"window": entry["index"], "start_s": entry["start_s"], "end_s": entry["end_s"],
-            "n_frames": entry["n_frames"], **(entry["speech"] or {})}
+            "n_frames": entry["n_frames"], **(entry["speech"] or {}),
+            **_voice_columns(entry.get("voice"))}
     if not entry["faces"]:
         ratio = 0.0 if entry["n_frames"] else ""
         return [{**base, "face_found_ratio": ratio}]
@@ -174,7 +186,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     use_audio = options.audio and info.has_audio
     total = info.duration_s
 
-    window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS)
+    voice = VoiceModel.load(options.voice_weights) if use_audio else None
+    voice_columns = [f"voice_{label}" for label in voice.labels] if voice else []
+    window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + voice_columns)
     frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS)
     landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
@@ -199,6 +213,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                 "n_frames": len(window.frames),
                 "faces": window_faces(window) if window.frames else [],
                 "speech": speech_activity(window.audio) if window.audio is not None else None,
+                "voice": voice.predict_window(window.audio) if voice is not None else None,
             }
             entries.append(entry)
             for row in window_rows(entry):
@@ -222,7 +237,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         "tracks": [{"face_id": t.track_id, "first_s": t.first_seen_s, "last_s": t.last_seen_s,
                     "frames": t.frames} for t in tracker.tracks.values()],
     }
-    result = AnalysisResult(info, options, entries, faces, warnings)
+    models = {"voice": {"weights_sha256": voice.sha256, "labels": list(voice.labels),
+                        "temperature": voice.temperature}} if voice else {}
+    result = AnalysisResult(info, options, entries, faces, warnings, models)
     result.outputs = {
         "windows_csv": window_csv.commit(),
         "frames_csv": frame_csv.commit(),

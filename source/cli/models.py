@@ -18,6 +18,12 @@ _COMMANDS = {
 }
 
 
+def _recipe_arguments(parser) -> None:
+    parser.add_argument("--recipe", type=Path, help="recipe JSON (default: the model's own recipe)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one recipe setting, e.g. --set train.epochs=5 (repeatable)")
+
+
 def register(subparsers) -> None:
     names = ", ".join(e.name for e in list_models()) or "none in this version"
     for command, summary in _COMMANDS.items():
@@ -27,6 +33,23 @@ def register(subparsers) -> None:
             parser.add_argument("path", type=Path, help="photo, audio or video file")
         else:
             parser.add_argument("--data", type=Path, required=True, help="dataset folder")
+        if command in ("predict", "evaluate"):
+            parser.add_argument("--weights", type=Path,
+                                help="weights file (default: the shipped model)")
+            parser.add_argument("--json", type=Path, help="also write the result to this JSON file")
+        if command == "evaluate":
+            parser.add_argument("--speakers", nargs="+", default=(),
+                                help="evaluate only these speakers or subjects (default: all)")
+        if command in ("preprocess", "train", "tune"):
+            _recipe_arguments(parser)
+        if command == "train":
+            parser.add_argument("--out", type=Path,
+                                help="weights file to write (default: output_files/models/<model>/)")
+            parser.add_argument("--run-dir", type=Path,
+                                help="checkpoint folder; an unfinished run there is resumed "
+                                     "(default: data/runs/<model>-<run id>)")
+            parser.add_argument("--fresh", action="store_true",
+                                help="start over instead of resuming the run's checkpoint")
         parser.set_defaults(func=run, command=command)
 
 

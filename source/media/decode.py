@@ -160,3 +160,26 @@ def iter_audio(path, report: DecodeReport) -> Iterator[np.ndarray]:
                 f"or truncated ({error}); the result covers the part before it."
             )
         report.audio_end_s = produced / SAMPLE_RATE
+
+
+def read_audio(path, max_seconds: float | None = None) -> np.ndarray:
+    """A whole (short) audio track as 16 kHz mono float32, for dataset clips.
+
+    Raises ``MediaError`` when the file has no decodable audio. ``max_seconds`` stops reading
+    early, so a mislabelled hour-long file cannot fill memory.
+    """
+    report = DecodeReport()
+    chunks, total = [], 0
+    limit = None if max_seconds is None else round(max_seconds * SAMPLE_RATE)
+    try:
+        for chunk in iter_audio(path, report):
+            chunks.append(chunk)
+            total += chunk.size
+            if limit is not None and total >= limit:
+                break
+    except (av.error.FFmpegError, IndexError) as error:  # IndexError: no audio stream
+        raise MediaError(f"{path}: no audio could be decoded ({error or 'no audio track'}).") from error
+    if not total:
+        raise MediaError(f"{path}: the audio track is empty.")
+    audio = np.concatenate(chunks)
+    return audio if limit is None else audio[:limit]

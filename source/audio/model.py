@@ -1,0 +1,110 @@
+"""The voice model: MFCC transform -> CNN -> calibrated probabilities over its label set.
+
+``load_voice_model()`` gives the shipped model (``models/audio/``, sha256-checked); any file
+written by ``VoiceModel.save`` loads the same way and brings its own transform and labels.
+"""
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import NoAudioTrack
+from ..labels import LabelSet, get_label_set
+from ..media.decode import DecodeReport, iter_audio
+from ..media.probe import probe
+from ..media.windows import iter_windows
+from ..options import WindowOptions
+from ..nets import EmotionNet
+from ..paths import MODELS_DIR
+from ..weights import load_weights, save_weights
+from .activity import speech_activity
+from .features import MfccTransform
+
+KIND = "audio"
+SHIPPED_WEIGHTS = MODELS_DIR / "audio" / "voice_resnet18.pt"
+SHIPPED_SHA256 = "0fe7f30edca5bbecbbf8c198d3f41d8e99eb1dceb72af786ef7f49ef2481fc8a"
+MIN_SPEECH_RATIO = 0.05  # a window with less active speech than this gets no voice prediction
+
+
+class VoiceModel:
+    def __init__(self, network: EmotionNet, transform: MfccTransform, label_set: LabelSet,
+                 temperature: float = 1.0, metrics: dict | None = None, sha256: str = ""):
+        self.network = network.eval()
+        self.transform = transform
+        self.label_set = label_set
+        self.temperature = temperature
+        self.metrics = metrics or {}
+        self.sha256 = sha256
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.label_set.labels
+
+    def features(self, clips: Iterable[np.ndarray]) -> torch.Tensor:
+        return torch.from_numpy(np.stack([self.transform(clip) for clip in clips]))
+
+    def logits(self, features: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.network(features.float())
+
+    def predict(self, clips: Iterable[np.ndarray]) -> np.ndarray:
+        """Calibrated probabilities (clips, labels) for 16 kHz mono clips."""
+        return torch.softmax(self.logits(self.features(clips)) / self.temperature, dim=1).numpy()
+
+    def embed(self, clips: Iterable[np.ndarray]) -> np.ndarray:
+        """The head's last hidden layer (no softmax), for the combined model."""
+        with torch.no_grad():
+            return self.network.embed(self.features(clips)).numpy()
+
+    def predict_window(self, audio: np.ndarray | None) -> dict | None:
+        """One window's probabilities by label, top emotion and confidence; None without speech."""
+        if audio is None or speech_activity(audio)["speech_ratio"] < MIN_SPEECH_RATIO:
+            return None
+        probabilities = dict(zip(self.labels, self.predict([audio])[0].round(4).tolist()))
+        top = max(probabilities, key=probabilities.get)
+        return {"probabilities": probabilities, "top_emotion": top, "confidence": probabilities[top]}
+
+    def save(self, path: str | Path, **metadata) -> str:
+        return save_weights(path, self.network, kind=KIND, transform=self.transform.to_dict(),
+                            label_set=self.label_set.name, temperature=self.temperature,
+                            metrics=self.metrics, **metadata)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "VoiceModel":
+        """The model in ``path``, or the shipped one (checked against its sha256)."""
+        shipped = path is None
+        saved = load_weights(SHIPPED_WEIGHTS if shipped else path, KIND,
+                             SHIPPED_SHA256 if shipped else None)
+        network = EmotionNet.from_config(saved["network"])
+        network.load_state_dict(saved["state_dict"])
+        return cls(network, MfccTransform.from_dict(saved["transform"]),
+                   get_label_set(saved["label_set"]), float(saved["temperature"]),
+                   saved.get("metrics"), saved["sha256"])
+
+
+def predict_file(model: VoiceModel, path: str | Path, windows: WindowOptions = WindowOptions(),
+                 progress=None) -> dict:
+    """Per-window probabilities for any audio or video file, streamed, and the overall result.
+
+    Windows without speech get no probabilities. The overall probabilities are the mean over
+    the windows with speech.
+    """
+    info = probe(path)
+    if not info.has_audio:
+        raise NoAudioTrack(f"{Path(path).name} has no audio track: the voice model needs sound.")
+    report = DecodeReport()
+    rows = []
+    for window in iter_windows(None, iter_audio(path, report), windows, info.duration_s):
+        voice = model.predict_window(window.audio)
+        rows.append({"start_s": window.start_s, "end_s": window.end_s, "speech": voice is not None,
+                     "probabilities": voice and voice["probabilities"]})
+        if progress:
+            progress(window.end_s, info.duration_s)
+    spoken = [list(r["probabilities"].values()) for r in rows if r["probabilities"]]
+    overall = dict(zip(model.labels, np.mean(spoken, axis=0).round(4).tolist())) if spoken else None
+    return {"path": str(path), "model": KIND, "weights_sha256": model.sha256,
+            "labels": list(model.labels), "windows": rows, "overall": overall,
+            "top_emotion": max(overall, key=overall.get) if overall else None,
+            "warnings": report.warnings + ([] if spoken else ["No speech was found in the file."])}

@@ -1,0 +1,285 @@
+"""Training, evaluating and preprocessing the voice model (the recipe side; inference is model.py).
+
+Features are computed once per dataset and setting: the clean MFCCs of every clip, and for
+training clips ``augmented_copies`` waveform-augmented versions; each epoch then shows every
+training clip as one of its versions, with fresh SpecAugment masks.
+"""
+
+import json
+import os
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..datasets.speech import SpeechSample, scan_speech_dataset, speaker_split
+from ..errors import DatasetError
+from ..labels import get_label_set
+from ..media.decode import read_audio
+from ..nets import EmotionNet, HeadOptions
+from ..paths import DATA_DIR
+from ..training.cache import cached_array, file_identity
+from ..training.metrics import calibrated, evaluation_report, expected_calibration_error, fit_temperature
+from ..training.recipes import recipe_to_dict
+from ..training.reports import confusion_table, markdown_table, plot_confusion
+from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
+from .augment import SpecAugment, WaveAugment
+from .features import MfccTransform
+from .model import KIND, VoiceModel
+
+MAX_CLIP_S = 30.0  # dataset clips are a few seconds; longer files are read only this far
+
+
+@dataclass(frozen=True)
+class VoiceRecipe:
+    backbone: str = "resnet18"
+    head: HeadOptions = HeadOptions()
+    label_set: str = "7class"
+    transform: MfccTransform = MfccTransform()
+    augment: WaveAugment | None = WaveAugment()
+    augmented_copies: int = 4  # cached augmented versions of each training clip
+    spec_augment: SpecAugment | None = SpecAugment()
+    train: TrainOptions = TrainOptions()
+    corpus: str | None = None  # None: every corpus found under the data folder
+    # speakers held out for validation (model selection, early stopping, calibration); when
+    # empty, ``validation_fraction`` of each corpus's speakers are drawn with the seed
+    validation_speakers: tuple[str, ...] = ()
+    validation_fraction: float = 0.2
+    # speakers kept out of training and validation, only reported (an honest test split)
+    test_speakers: tuple[str, ...] = ()
+
+
+class CachedClips(Dataset):
+    """Cached MFCC versions (clips, versions, 3, frames, n_mfcc) and targets.
+
+    Version 0 is the clean clip; each epoch a seeded draw picks one version per clip.
+    """
+
+    def __init__(self, versions: np.ndarray, targets: np.ndarray, seed: int = 0):
+        self.versions = versions
+        self.targets = targets
+        self.seed = seed
+        self.chosen = np.zeros(len(targets), dtype=np.int64)
+
+    def set_epoch(self, epoch: int) -> None:
+        rng = np.random.default_rng([self.seed, epoch])
+        self.chosen = rng.integers(0, self.versions.shape[1], len(self.targets))
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int):
+        x = torch.from_numpy(np.asarray(self.versions[index, self.chosen[index]], dtype=np.float32))
+        return x, int(self.targets[index])
+
+
+def _clip_versions(job: tuple) -> np.ndarray:
+    path, transform, augment, copies = job
+    clip = read_audio(path, MAX_CLIP_S)
+    versions = [transform(clip)]
+    seed = zlib.crc32(path.name.encode())  # stable per file, whatever folder it is in
+    versions += [transform(augment.variant(clip, seed * 1000 + copy)) for copy in range(copies)]
+    return np.stack(versions).astype(np.float16)
+
+
+def clip_features(samples: list[SpeechSample], transform: MfccTransform,
+                  augment: WaveAugment | None = None, copies: int = 0,
+                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """(clips, 1 + copies, 3, frames, n_mfcc) float16, from the cache or computed in parallel."""
+    copies = copies if augment is not None else 0
+    key = {"transform": transform.to_dict(), "augment": augment.to_dict() if augment else None,
+           "copies": copies, "files": [file_identity(s.path) for s in samples]}
+
+    def compute() -> np.ndarray:
+        jobs = [(s.path, transform, augment, copies) for s in samples]
+        out = np.zeros((len(samples), 1 + copies, *transform.output_shape), dtype=np.float16)
+        workers = min(os.cpu_count() or 1, 8)
+        with ProcessPoolExecutor(workers) as pool:
+            for i, versions in enumerate(pool.map(_clip_versions, jobs, chunksize=8)):
+                out[i] = versions
+                if progress:
+                    progress(i + 1, len(samples))
+        return out
+
+    return cached_array("mfcc", key, compute)
+
+
+def _targets(samples: list[SpeechSample], label_set_name: str) -> tuple[list[SpeechSample], np.ndarray]:
+    label_set = get_label_set(label_set_name)
+    kept = [s for s in samples if label_set.map(s.emotion) is not None]
+    return kept, np.array([label_set.index(s.emotion) for s in kept], dtype=np.int64)
+
+
+@dataclass
+class VoiceSplit:
+    train: list[SpeechSample]
+    validation: list[SpeechSample]
+    test: list[SpeechSample] = field(default_factory=list)
+
+    def speakers(self, part: str) -> list[str]:
+        return sorted({s.speaker for s in getattr(self, part)})
+
+
+def split_samples(samples: list[SpeechSample], recipe: VoiceRecipe) -> VoiceSplit:
+    test: list[SpeechSample] = []
+    if recipe.test_speakers:
+        samples, test = speaker_split(samples, recipe.test_speakers)
+    train, validation = speaker_split(samples, recipe.validation_speakers or None,
+                                      recipe.validation_fraction, recipe.train.seed)
+    return VoiceSplit(train, validation, test)
+
+
+def fingerprint(recipe: VoiceRecipe, split: VoiceSplit) -> str:
+    """What the run trains: the recipe but its training options (the trainer checks those) and data."""
+    parts = {"recipe": {k: v for k, v in recipe_to_dict(recipe).items() if k != "train"},
+             "data": [[str(s.path), s.emotion] for s in split.train + split.validation]}
+    return str(zlib.crc32(json.dumps(parts, sort_keys=True, default=str).encode()))
+
+
+def default_run_dir(run_id: str) -> Path:
+    return DATA_DIR / "runs" / f"audio-{run_id}"
+
+
+def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None = None,
+                fresh: bool = False, command: str = "",
+                on_features: Callable[[str, int, int], None] | None = None,
+                on_epoch: Callable[[EpochReport], None] | None = None,
+                log: Callable[[str], None] = print) -> dict:
+    """Train on ``data``, calibrate on validation, test on test speakers, write ``out``.
+
+    Writes the weights file, ``metrics.json`` and confusion-matrix PNGs beside it, and returns
+    the metrics.
+    """
+    dataset = scan_speech_dataset(data, recipe.corpus)
+    log(dataset.summary())
+    samples, _ = _targets(list(dataset.samples), recipe.label_set)
+    split = split_samples(samples, recipe)
+    train_samples, train_targets = _targets(split.train, recipe.label_set)
+    val_samples, val_targets = _targets(split.validation, recipe.label_set)
+    log(f"split by speaker: train {len(train_samples)} clips ({len(split.speakers('train'))} speakers), "
+        f"validation {len(val_samples)} ({', '.join(split.speakers('validation'))}), "
+        f"test {len(split.test)} ({', '.join(split.speakers('test')) or 'none'})")
+
+    def stage(name: str):
+        return (lambda done, total: on_features(name, done, total)) if on_features else None
+
+    train_features = clip_features(train_samples, recipe.transform, recipe.augment,
+                                   recipe.augmented_copies, stage("features (train, augmented)"))
+    val_features = clip_features(val_samples, recipe.transform, progress=stage("features (validation)"))
+    label_set = get_label_set(recipe.label_set)
+    torch.manual_seed(recipe.train.seed)
+    network = EmotionNet(recipe.backbone, len(label_set.labels), recipe.head)
+    run_print = fingerprint(recipe, split)
+    run_dir = run_dir or default_run_dir(run_print)
+    if fresh:
+        for name in ("last.pt", "best.pt"):
+            (run_dir / name).unlink(missing_ok=True)
+    spec = recipe.spec_augment
+    result = fit(network, CachedClips(train_features, train_targets, recipe.train.seed),
+                 CachedClips(val_features, val_targets), recipe.train, run_dir, run_print,
+                 len(label_set.labels), batch_transform=spec, progress=on_epoch)
+    log(f"best epoch {result.best_epoch} ({recipe.train.monitor} {result.best_score:.3f}); "
+        f"stopped by {result.stopped}")
+
+    val_logits, _ = predict_logits(network, CachedClips(val_features, val_targets))
+    temperature = fit_temperature(val_logits, val_targets)
+    model = VoiceModel(network, recipe.transform, label_set, temperature)
+    metrics = {
+        "split": {part: split.speakers(part) for part in ("train", "validation", "test")},
+        "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
+        "temperature": temperature,
+        "validation": _report(model, val_logits, val_targets),
+        # summed over every invocation of a resumed run; feature extraction not included
+        "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
+        "history": result.history,
+    }
+    if split.test:
+        test_samples, test_targets = _targets(split.test, recipe.label_set)
+        test_features = clip_features(test_samples, recipe.transform, progress=stage("features (test)"))
+        test_logits, _ = predict_logits(network, CachedClips(test_features, test_targets))
+        metrics["test"] = _report(model, test_logits, test_targets)
+    model.metrics = {k: v for k, v in metrics.items() if k != "history"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sha256 = model.save(out, recipe=recipe_to_dict(recipe), command=command)
+    metrics["weights_sha256"] = sha256
+    (out.parent / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out.parent / "recipe.json").write_text(json.dumps(recipe_to_dict(recipe), indent=2) + "\n")
+    for part in ("validation", "test"):
+        if part in metrics:
+            plot_confusion(metrics[part]["confusion"], label_set.labels,
+                           out.parent / f"confusion_{part}.png",
+                           f"voice model, {part} speakers (accuracy {metrics[part]['accuracy']:.1%})")
+    (out.parent / "MODEL_CARD.md").write_text(model_card(out, metrics, recipe, dataset.summary(), command))
+    return metrics
+
+
+def model_card(weights: Path, metrics: dict, recipe: VoiceRecipe, data_summary: str, command: str) -> str:
+    """The model card written beside trained weights: data, split, metrics, calibration, command."""
+    split = metrics["split"]
+    lines = [
+        f"# Voice emotion model: {recipe.backbone} on MFCCs",
+        "",
+        f"Weights: `{weights.name}` (sha256 `{metrics['weights_sha256']}`), "
+        f"labels: {', '.join(get_label_set(recipe.label_set).labels)} ({recipe.label_set}).",
+        f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}.",
+        "",
+        "## Data and split (by speaker, never by clip)",
+        "```", data_summary, "```",
+        f"- train speakers: {', '.join(split['train'])}",
+        f"- validation speakers (best epoch, early stopping, temperature): {', '.join(split['validation'])}",
+        f"- test speakers (reported only, never used for any choice): {', '.join(split['test']) or 'none'}",
+        "",
+        f"Training: best epoch {metrics['best_epoch']} of {metrics['epochs_run']} run "
+        f"(stopped by {metrics['stopped']}), {metrics['training_minutes']} min of training epochs on "
+        "2 CPU cores (shared with other work at the time), after feature extraction.",
+        f"Calibration: temperature {metrics['temperature']:.3f}, fitted on the validation speakers.",
+    ]
+    for part in ("test", "validation"):
+        if part not in metrics:
+            continue
+        m = metrics[part]
+        lines += [
+            "", f"## Metrics on the {part} speakers ({m['n']} clips)", "",
+            f"accuracy **{m['accuracy']:.3f}**, macro-F1 **{m['macro_f1']:.3f}**, "
+            f"ECE {m['ece_uncalibrated']:.3f} before calibration, {m['ece']:.3f} after.", "",
+            markdown_table(m), "", "Confusion matrix (rows: true, columns: predicted):", "",
+            confusion_table(m), "", f"![confusion matrix](confusion_{part}.png)",
+        ]
+    lines += ["", "## Reproduce", "", "```", command or "python run.py train --model audio --data DIR",
+              "```", "", "Recipe (hyperparameters and split): `recipe.json` in this folder.", ""]
+    return "\n".join(lines)
+
+
+def _report(model: VoiceModel, logits: np.ndarray, targets: np.ndarray) -> dict:
+    """The evaluate report with calibrated probabilities, plus the ECE before calibration."""
+    report = evaluation_report(KIND, "", model.labels, targets, calibrated(logits, model.temperature))
+    report["ece_uncalibrated"] = expected_calibration_error(calibrated(logits, 1.0), targets)
+    return report
+
+
+def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str, ...] = (),
+                   log: Callable[[str], None] = print,
+                   on_features: Callable[[int, int], None] | None = None) -> dict:
+    """The evaluate JSON for the model in ``weights`` (default: shipped) on every clip in ``data``."""
+    model = VoiceModel.load(weights)
+    dataset = scan_speech_dataset(data)
+    log(dataset.summary())
+    samples = list(dataset.samples)
+    if speakers:
+        _, samples = speaker_split(samples, speakers)
+    kept, targets = _targets(samples, model.label_set.name)
+    if not kept:
+        raise DatasetError(f"No clip in {data} has an emotion the model knows ({', '.join(model.labels)}).")
+    if len(kept) < len(samples):
+        log(f"{len(samples) - len(kept)} clip(s) have emotions outside the model's labels and are left out.")
+    features = clip_features(kept, model.transform, progress=on_features)
+    logits, _ = predict_logits(model.network, CachedClips(features, targets))
+    report = evaluation_report(KIND, model.sha256, model.labels, targets,
+                               calibrated(logits, model.temperature))
+    report["ece_uncalibrated"] = expected_calibration_error(calibrated(logits, 1.0), targets)
+    return report

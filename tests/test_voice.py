@@ -1,0 +1,153 @@
+"""The voice model: augmentation, a smoke train on real clips, evaluate JSON, predict, analyze."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from source.audio.augment import SpecAugment, WaveAugment
+from source.audio.model import VoiceModel, predict_file
+from source.errors import MediaError, NoAudioTrack
+from source.media.decode import read_audio
+from source.registry import get_model
+
+ROOT = Path(__file__).resolve().parent.parent
+EVALUATE_KEYS = {"model", "weights_sha256", "n", "accuracy", "macro_f1", "labels", "per_class",
+                 "confusion", "ece"}
+
+
+def run_py(*args, cache: Path):
+    env = {**os.environ, "EMOTION_STUDIO_CACHE": str(cache)}
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> VoiceModel:
+    return get_model("audio").load()
+
+
+def test_wave_augment_is_seeded_and_changes_the_clip(media):
+    clip = read_audio(media["speech.wav"])
+    augment = WaveAugment(p=1.0)
+    first, again, other = (augment.variant(clip, seed) for seed in (1, 1, 2))
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert np.abs(first).max() <= 1.0
+    assert 0.8 < first.size / clip.size < 1.25  # tempo change within (0.85, 1.15)
+
+
+def test_spec_augment_masks_bands_and_keeps_shape():
+    batch = torch.ones(8, 3, 126, 13)
+    masked = SpecAugment(time_masks=2, time_width=12, freq_masks=1, freq_width=2)(
+        batch, torch.Generator().manual_seed(0))
+    assert masked.shape == batch.shape
+    assert 0 < (masked == 0).float().mean() < 0.5
+    assert batch.min() == 1  # the input is not changed in place
+    # masks cover whole bands: a zeroed cell's row is zero in every channel
+    zero_cells = masked == 0
+    assert torch.equal(zero_cells[:, 0], zero_cells[:, 2])
+
+
+def test_read_audio_refuses_files_without_sound(media):
+    with pytest.raises(MediaError):
+        read_audio(media["corrupt.mp4"])
+    with pytest.raises(MediaError):
+        read_audio(media["no_audio.mp4"])
+
+
+def test_shipped_model_brings_its_transform_and_labels(shipped):
+    assert shipped.labels == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    assert shipped.transform.output_shape == (3, 126, 13)
+    assert 0.2 < shipped.temperature < 5
+    assert shipped.metrics["test"]["accuracy"] > 0.5
+    embedding = shipped.embed([np.zeros(16000, dtype=np.float32)] * 2)
+    assert embedding.shape == (2, shipped.network.embedding_size)
+
+
+def test_predict_a_speech_file_and_a_video(shipped, media):
+    result = predict_file(shipped, media["speech.wav"])
+    assert result["windows"] and all(w["speech"] for w in result["windows"])
+    for window in result["windows"]:
+        assert sum(window["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert result["top_emotion"] in shipped.labels
+    video = predict_file(shipped, media["astronaut_talking.mp4"])
+    assert video["overall"] is not None
+
+
+def test_predict_silence_and_no_audio(shipped, media):
+    silent = predict_file(shipped, media["silence.wav"])
+    assert silent["overall"] is None and not any(w["speech"] for w in silent["windows"])
+    assert "No speech" in silent["warnings"][0]
+    with pytest.raises(NoAudioTrack):
+        predict_file(shipped, media["no_audio.mp4"])
+
+
+def test_predict_cli_writes_json(media, tmp_path):
+    out = tmp_path / "voice.json"
+    result = run_py("predict", "--model", "audio", media["speech.wav"], "--json", out, cache=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "overall:" in result.stdout
+    assert json.loads(out.read_text())["labels"][0] == "angry"
+
+
+RAVDESS_EMOTIONS = ("01", "02", "03", "04", "05", "06", "07", "08")
+
+
+def ravdess_subset(shared_data: Path, folder: Path, actors, per_emotion: int) -> Path:
+    """Links to real RAVDESS clips: ``per_emotion`` clips of each emotion for each actor."""
+    for actor in actors:
+        source = shared_data / "ravdess_speech" / f"Actor_{actor}"
+        (folder / f"Actor_{actor}").mkdir(parents=True)
+        for code in RAVDESS_EMOTIONS:
+            for clip in sorted(source.glob(f"03-01-{code}-*"))[:per_emotion]:
+                (folder / f"Actor_{actor}" / clip.name).symlink_to(clip)
+    return folder
+
+
+def test_smoke_train_resume_and_evaluate_on_real_clips(shared_data, tmp_path):
+    data = ravdess_subset(shared_data, tmp_path / "ravdess", ("01", "02", "03"), 1)
+    weights, run_dir = tmp_path / "out" / "voice.pt", tmp_path / "run"
+    common = ("train", "--model", "audio", "--data", data, "--out", weights, "--run-dir", run_dir,
+              "--set", "validation_speakers=[\"03\"]", "--set", "test_speakers=[]",
+              "--set", "augmented_copies=1", "--set", "backbone=mobilenet_v2",
+              "--set", "train.batch_size=8")
+    first = run_py(*common, "--set", "train.epochs=1", cache=tmp_path / "cache")
+    assert first.returncode == 0, first.stderr
+    assert "validation: accuracy" in first.stdout
+    metrics = json.loads((weights.parent / "metrics.json").read_text())
+    assert metrics["split"] == {"train": ["ravdess:01", "ravdess:02"], "validation": ["ravdess:03"],
+                                "test": []}
+    assert (weights.parent / "confusion_validation.png").stat().st_size > 1000
+    # another epoch in the same run folder continues the run instead of starting over
+    second = run_py(*common, "--set", "train.epochs=2", cache=tmp_path / "cache")
+    assert second.returncode == 0, second.stderr
+    metrics = json.loads((weights.parent / "metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    refused = run_py(*common, "--set", "train.learning_rate=0.1", cache=tmp_path / "cache")
+    assert refused.returncode == 1 and "different training run" in refused.stderr
+    report_path = tmp_path / "evaluate.json"
+    evaluated = run_py("evaluate", "--model", "audio", "--data", data, "--weights", weights,
+                       "--speakers", "03", "--json", report_path, cache=tmp_path / "cache")
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(report_path.read_text())
+    assert EVALUATE_KEYS <= set(report)
+    assert report["n"] == 8 and len(report["confusion"]) == 7
+    assert sum(map(sum, report["confusion"])) == 8
+    assert report["weights_sha256"] == metrics["weights_sha256"]
+    assert f"accuracy {report['accuracy']:.3f}" in evaluated.stdout
+
+
+def test_shipped_model_beats_chance_on_unseen_actors(shipped, shared_data, tmp_path):
+    """Actors 18-20 are the shipped model's test speakers: never trained or selected on."""
+    from source.audio.train import evaluate_voice
+
+    data = ravdess_subset(shared_data, tmp_path, ("18", "19", "20"), 3)
+    report = evaluate_voice(data, log=lambda line: None)
+    assert report["n"] == 72
+    assert report["accuracy"] > 0.4  # chance is 1/7; the majority class is 25% here
