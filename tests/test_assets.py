@@ -135,7 +135,7 @@ def test_a_verified_asset_is_not_rehashed_or_refetched(toy_index, cache, monkeyp
     def no_hashing(path):
         raise AssertionError(f"{path} was re-hashed although unchanged")
 
-    monkeypatch.setattr(assets, "_sha256", no_hashing)
+    monkeypatch.setattr(assets, "file_sha256", no_hashing)
     assert asset_path("toy-split") == cache / "assets" / "toy-split"
     assert fetch_asset("toy-split") == cache / "assets" / "toy-split"
     assert downloads == []
