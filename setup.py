@@ -41,6 +41,7 @@ setup(
         "faster-whisper>=1.1",
         "spacy>=3.8,<3.9",
         "textblob>=0.18",
+        "empath>=0.89",  # the emotion lexicon of the text features (MIT license)
     ],
     extras_require={
         "test": ["pytest>=8", "scikit-image>=0.22"],

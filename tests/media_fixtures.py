@@ -27,6 +27,11 @@ the "talking" camera shows the same frame at the same time):
 ``speech.ogg``                          Vorbis 44.1 kHz mono (q 4) in Ogg
 ``speech.flac``                         FLAC 16 kHz mono s16: the same samples as speech.wav
 ``silence.wav``                         5 s of digital silence (all zeros), 16 kHz mono s16
+``words_gap.wav``                       16 kHz mono s16: GAP_SENTENCES[0] spoken from 0 s, digital
+                                        silence, GAP_SENTENCES[1] from GAP_SECOND_START (8.5 s),
+                                        then 1 s of silence (word timing in analysis windows)
+``negative_speech.wav``                 espeak-ng reading NEGATIVE_TEXT (clearly negative), as
+                                        speech.wav
 ``astronaut_talking.mp4``               640x480 25 fps H.264 (yuv420p, crf 23, GOP 25, B-frames)
                                         + AAC 48 kHz stereo, length t, faststart: a slow smooth
                                         zoom into the face with a small pan; the head (hair to
@@ -115,6 +120,10 @@ SPEECH_SENTENCES = (
     "Thank you all for coming.",
 )
 SPEECH_TEXT = " ".join(SPEECH_SENTENCES)
+NEGATIVE_TEXT = "I am not happy. This is the worst day of my life. I hate this terrible weather."
+GAP_SENTENCES = ("My brother likes to play football.", "The children are reading books.")
+GAP_SECOND_START = 8.5
+"""words_gap.wav: GAP_SENTENCES[0] from 0 s, digital silence, GAP_SENTENCES[1] from this time."""
 SPEECH_VOICE = "en-us"
 SPEECH_WPM = 140
 SPEECH_RATE = 16_000
@@ -388,14 +397,15 @@ def make_astronaut_jpg(dst: Path) -> None:
     _astronaut().save(dst, format="JPEG", quality=90)
 
 
-def make_speech_wav(dst: Path) -> None:
+def speak(text: str, dst: Path) -> None:
+    """espeak-ng (voice ``en-us``, 140 wpm) reading ``text``, as a 16 kHz mono s16 WAV ``dst``."""
     espeak = espeak_binary()
     if espeak is None:
         raise EspeakMissing()
     raw = dst.with_name(dst.stem + ".espeak.wav")
     try:
         subprocess.run(
-            [espeak, "-v", SPEECH_VOICE, "-s", str(SPEECH_WPM), "-w", str(raw), SPEECH_TEXT],
+            [espeak, "-v", SPEECH_VOICE, "-s", str(SPEECH_WPM), "-w", str(raw), text],
             check=True,
             capture_output=True,
         )
@@ -406,6 +416,40 @@ def make_speech_wav(dst: Path) -> None:
         )
     finally:
         raw.unlink(missing_ok=True)
+
+
+def make_speech_wav(dst: Path) -> None:
+    speak(SPEECH_TEXT, dst)
+
+
+def _wav_samples(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as wav:
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+
+
+def make_words_gap_wav(dst: Path) -> None:
+    first_part, second_part = (dst.with_name(f"{dst.stem}.part{i}.wav") for i in (1, 2))
+    try:
+        speak(GAP_SENTENCES[0], first_part)
+        speak(GAP_SENTENCES[1], second_part)
+        first, second = _wav_samples(first_part), _wav_samples(second_part)
+    finally:
+        first_part.unlink(missing_ok=True)
+        second_part.unlink(missing_ok=True)
+    start = round(GAP_SECOND_START * SPEECH_RATE)
+    assert first.size < start, "the first sentence must end before the second starts"
+    samples = np.zeros(start + second.size + SPEECH_RATE, dtype="<i2")  # 1 s of silence after
+    samples[: first.size] = first
+    samples[start : start + second.size] = second
+    with wave.open(str(dst), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SPEECH_RATE)
+        out.writeframes(samples.tobytes())
+
+
+def make_negative_speech_wav(dst: Path) -> None:
+    speak(NEGATIVE_TEXT, dst)
 
 
 def make_speech_44k_mp3(dst: Path, speech: Path) -> None:
@@ -612,6 +656,8 @@ GENERATORS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
     "speech.ogg": (make_speech_ogg, ("speech.wav",)),
     "speech.flac": (make_speech_flac, ("speech.wav",)),
     "silence.wav": (make_silence_wav, ()),
+    "words_gap.wav": (make_words_gap_wav, ()),
+    "negative_speech.wav": (make_negative_speech_wav, ()),
     "astronaut_talking.mp4": (make_astronaut_talking_mp4, ("speech.wav",)),
     "astronaut_talking.mov": (make_astronaut_talking_mov, ("astronaut_talking.mp4",)),
     "astronaut_talking.mkv": (make_astronaut_talking_mkv, ("astronaut_talking.mp4",)),
@@ -635,12 +681,14 @@ GENERATORS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
     UNICODE_NAME: (_copy, ("astronaut_talking.mp4",)),
 }
 MEDIA_NAMES = tuple(GENERATORS)
+SPOKEN = ("speech.wav", "words_gap.wav", "negative_speech.wav")
+"""The files espeak-ng speaks; everything else with speech is made from one of them."""
 
 
 def needs_speech(name: str) -> bool:
-    """Whether making ``name`` needs espeak (it is, or is made from, speech.wav)."""
+    """Whether making ``name`` needs espeak (it is spoken, or made from a spoken file)."""
     _, inputs = GENERATORS[name]
-    return name == "speech.wav" or any(needs_speech(i) for i in inputs)
+    return name in SPOKEN or any(needs_speech(i) for i in inputs)
 
 
 # --------------------------------------------------------------------------- cache

@@ -1,0 +1,1 @@
+"""Words: Whisper transcripts with timestamps (transcribe, convert) and text-emotion features."""

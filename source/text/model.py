@@ -1,0 +1,108 @@
+"""The "text" model: words and what they say about emotion.
+
+``python run.py predict --model text FILE``: an audio or video file is transcribed and scored, a
+``.txt`` file is scored as it is. Writes ``<stem>_text.json`` (transcript with segments and words,
+and the text emotion) and ``<stem>_words.csv`` (word frequencies), and for speech also
+``<stem>_transcript.txt`` and ``<stem>_transcript.srt``, to ``output_files/``. ``--weights`` picks
+the Whisper model (a CTranslate2 folder, or an openai-whisper ``.pt`` checkpoint); ``--json``
+writes the JSON result there too.
+
+``register.py`` puts it in the model registry; the libraries behind it load only when it is used.
+"""
+
+from pathlib import Path
+
+from ..errors import MediaError
+from ..paths import OUTPUT_DIR
+
+
+def load():
+    """The text-emotion scorer (``features.TextAnalyzer``); its labels are ``FEATURE_NAMES``."""
+    from .features import TextAnalyzer
+
+    return TextAnalyzer()
+
+
+def read_text(path: Path) -> str:
+    if not path.is_file():
+        raise MediaError(f"{path} does not exist." if not path.exists() else f"{path} is not a file.")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise MediaError(f"{path.name} is not UTF-8 text "
+                         f"({error.reason} at byte {error.start}).") from error
+
+
+def transcribe_options(weights: Path | None):
+    """``--weights``: an openai-whisper ``.pt`` checkpoint, or a CTranslate2 folder (faster-whisper)."""
+    from .transcribe import TranscribeOptions
+
+    if weights is None:
+        return TranscribeOptions()
+    backend = "openai-whisper" if Path(weights).suffix == ".pt" else "faster-whisper"
+    return TranscribeOptions(model=str(weights), backend=backend)
+
+
+def predict(args, out_dir: Path = OUTPUT_DIR) -> int:
+    from tqdm import tqdm
+
+    from . import writers
+    from .transcribe import load_transcriber
+
+    path = Path(args.path)
+    analyzer = load()
+    if analyzer.warning:
+        print(f"note: {analyzer.warning}")
+    outputs = []
+    transcript = None
+    if path.suffix.lower() == ".txt":
+        parts = read_text(path).splitlines()
+        print(f"{path}: text, {sum(len(p.split()) for p in parts)} words")
+    else:
+        transcriber = load_transcriber(transcribe_options(args.weights))
+        bar = None  # made at the first progress report, once the input has been checked
+
+        def progress(stage: str, done: float, total: float | None) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = tqdm(total=round(total, 1) if total else None, unit="s", desc=stage)
+            bar.update(round(done, 1) - bar.n)
+
+        try:
+            transcript = transcriber.transcribe(path, progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        parts = [segment.text for segment in transcript.segments]
+        print(f"{path}: {transcript.duration_s:.1f} s, language {transcript.language or 'none'} "
+              f"({transcript.backend} {transcript.model})")
+        for warning in transcript.warnings:
+            print(f"note: {warning}")
+        if transcript.language not in (None, "en"):
+            print(f"note: the text-emotion scores are for English; this speech is "
+                  f"{transcript.language!r}, so they say little.")
+        for segment in transcript.segments:
+            print(f"[{segment.start:7.2f} -> {segment.end:7.2f}] {segment.text}")
+        if not transcript.segments:
+            print("no speech found")
+        stem = out_dir / f"{path.stem}_transcript"
+        outputs += [writers.write_txt(stem.with_suffix(".txt"), transcript),
+                    writers.write_srt(stem.with_suffix(".srt"), transcript)]
+    emotion = analyzer.analyze(parts)
+    print(f"polarity {emotion.polarity:+.2f}  subjectivity {emotion.subjectivity:.2f}  "
+          f"({emotion.n_words} content words)")
+    print("emotions: " + "  ".join(f"{name} {score:+.2f}" for name, score in
+                                   sorted(emotion.emotions.items(), key=lambda kv: -abs(kv[1]))))
+    if emotion.matches:
+        print("from: " + ", ".join(
+            f"{m.text} ({' '.join(f'{e} {w:+.2f}' for e, w in m.weights.items())})"
+            for m in emotion.matches[:12]) + (" ..." if len(emotion.matches) > 12 else ""))
+    json_paths = [out_dir / f"{path.stem}_text.json", *([args.json] if args.json else [])]
+    outputs += [
+        *(writers.write_transcript_json(p, str(path), transcript, emotion) for p in json_paths),
+        writers.write_word_frequencies(out_dir / f"{path.stem}_words.csv",
+                                       analyzer.word_frequencies(parts)),
+    ]
+    for output in outputs:
+        print(f"wrote {output}")
+    return 0
