@@ -56,3 +56,5 @@ class AnalysisOptions:
     face: bool = True
     audio: bool = True
     voice_weights: str | None = None  # voice model file; None: the shipped model
+    words: bool = True  # transcribe speech (Whisper) and score the words of each window
+    whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path

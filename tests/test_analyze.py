@@ -6,6 +6,7 @@ import json
 import pytest
 
 from source.analysis.pipeline import WINDOW_COLUMNS, analyze
+from source.text.features import TEXT_COLUMNS
 from source.errors import MediaError
 from source.options import AnalysisOptions, WindowOptions
 
@@ -25,7 +26,14 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
                                   "astronaut_talking_frames.csv", "astronaut_talking_windows.csv"]
     windows = _rows(result.outputs["windows_csv"])
     voice_labels = result.models["voice"]["labels"]
-    assert list(windows[0]) == WINDOW_COLUMNS + [f"voice_{label}" for label in voice_labels]
+    assert list(windows[0]) == (WINDOW_COLUMNS + [f"voice_{label}" for label in voice_labels]
+                                + TEXT_COLUMNS)
+    # the words spoken in each window (espeak-ng reads SPEECH_SENTENCES), scored as text
+    assert "happy" in windows[0]["transcript"].lower() and "coming" in windows[1]["transcript"]
+    assert float(windows[0]["text_polarity"]) > 0.3
+    for entry in result.windows:
+        assert all(entry["start_s"] <= (w["start"] + w["end"]) / 2 < entry["end_s"]
+                   for w in entry["words"])
     for window in windows:  # calibrated voice probabilities for each window with speech
         assert sum(float(window[f"voice_{label}"]) for label in voice_labels) == pytest.approx(1, abs=1e-3)
         assert window["voice_top"] in voice_labels
@@ -121,6 +129,7 @@ def test_silence(media, tmp_path):
     assert any("silent" in w for w in result.warnings)
     assert all(w["speech"]["speech_ratio"] == 0 for w in result.windows)
     assert all(w["voice"] is None for w in result.windows)  # no guess on silence
+    assert all(w["words"] == [] and w["text"]["transcript"] == "" for w in result.windows)
     assert all(row["voice_top"] == "" for row in _rows(result.outputs["windows_csv"]))
 
 

@@ -26,6 +26,8 @@ from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_im
 from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
 from ..options import AnalysisOptions, FaceOptions
+from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TextAnalyzer, text_columns
+from ..text.transcribe import TranscribeOptions, WordTimeline, load_transcriber, words_of
 from ..paths import OUTPUT_DIR
 from .writers import CsvStream, write_json
 
@@ -36,8 +38,8 @@ BLENDSHAPE_COLUMNS = list(BLENDSHAPES_OF_INTEREST)
 WINDOW_COLUMNS = [
     "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "face_found_ratio",
     *BLENDSHAPE_COLUMNS, "yaw", "pitch", "roll", "speech_ratio", "rms_db",
-    "voice_top", "voice_confidence",  # then voice_<label> for each of the voice model's labels
-]
+    "voice_top", "voice_confidence",  # then voice_<label> for each of the voice model's labels,
+]                                     # then TEXT_COLUMNS when the words are analysed
 FRAME_COLUMNS = [
     "frame", "time_s", "source_time_s", "n_faces", "face_id", "x0", "y0", "x1", "y1",
     "yaw", "pitch", "roll", *BLENDSHAPE_COLUMNS,
@@ -164,7 +166,7 @@ def window_rows(entry: dict) -> list[dict]:
     """The CSV rows of one window: one per face, or one without a face."""
     base = {"window": entry["index"], "start_s": entry["start_s"], "end_s": entry["end_s"],
             "n_frames": entry["n_frames"], **(entry["speech"] or {}),
-            **_voice_columns(entry.get("voice"))}
+            **_voice_columns(entry.get("voice")), **(entry.get("text") or {})}
     if not entry["faces"]:
         ratio = 0.0 if entry["n_frames"] else ""
         return [{**base, "face_found_ratio": ratio}]
@@ -188,7 +190,12 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
 
     voice = VoiceModel.load(options.voice_weights) if use_audio else None
     voice_columns = [f"voice_{label}" for label in voice.labels] if voice else []
-    window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + voice_columns)
+    use_words = use_audio and options.words
+    text_analyzer = TextAnalyzer() if use_words else None
+    if text_analyzer is not None and text_analyzer.warning:
+        warnings.append(text_analyzer.warning)
+    window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + voice_columns
+                           + (TEXT_COLUMNS if use_words else []))
     frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS)
     landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
@@ -203,17 +210,25 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         if frames is not None and landmarker is not None:
             frames = face_stage(frames, landmarker, tracker, options.faces, frame_csv)
         audio = iter_audio(path, report) if use_audio else None
+        words = None
+        if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
+            transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model))
+            words = WordTimeline(words_of(transcriber.stream(iter_audio(path, DecodeReport()))))
         if info.kind == "image":
             windows = iter([Window(0, 0.0, 0.0, list(frames), None)])
         else:
             windows = iter_windows(frames, audio, options.windows, info.duration_s)
         for window in windows:
+            if words is not None:
+                window.words = words.take(window.start_s, window.end_s)
             entry = {
                 "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
                 "n_frames": len(window.frames),
                 "faces": window_faces(window) if window.frames else [],
                 "speech": speech_activity(window.audio) if window.audio is not None else None,
                 "voice": voice.predict_window(window.audio) if voice is not None else None,
+                "text": text_columns(window.words, text_analyzer) if words is not None else None,
+                "words": [asdict(word) for word in window.words],
             }
             entries.append(entry)
             for row in window_rows(entry):
@@ -239,6 +254,8 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     }
     models = {"voice": {"weights_sha256": voice.sha256, "labels": list(voice.labels),
                         "temperature": voice.temperature}} if voice else {}
+    if use_words:
+        models["words"] = {"whisper": options.whisper_model, "lexicon": LEXICON_LICENSE}
     result = AnalysisResult(info, options, entries, faces, warnings, models)
     result.outputs = {
         "windows_csv": window_csv.commit(),

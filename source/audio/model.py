@@ -62,7 +62,7 @@ class VoiceModel:
         """One window's probabilities by label, top emotion and confidence; None without speech."""
         if audio is None or speech_activity(audio)["speech_ratio"] < MIN_SPEECH_RATIO:
             return None
-        probabilities = dict(zip(self.labels, self.predict([audio])[0].round(4).tolist()))
+        probabilities = {label: round(float(p), 4) for label, p in zip(self.labels, self.predict([audio])[0])}
         top = max(probabilities, key=probabilities.get)
         return {"probabilities": probabilities, "top_emotion": top, "confidence": probabilities[top]}
 

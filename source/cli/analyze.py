@@ -33,6 +33,11 @@ def register(subparsers) -> None:
                         help="side of the aligned face crops in pixels (default: %(default)s)")
     parser.add_argument("--no-face", action="store_true", help="skip the face branch")
     parser.add_argument("--no-audio", action="store_true", help="skip the audio branches")
+    parser.add_argument("--no-words", action="store_true",
+                        help="skip transcription and the text emotions (voice still runs)")
+    parser.add_argument("--whisper-model", default="tiny.en",
+                        help="Whisper model: tiny.en, base (multilingual) or a path "
+                             "(default: %(default)s)")
     parser.set_defaults(func=run)
 
 
@@ -43,6 +48,8 @@ def options_from_args(args) -> AnalysisOptions:
             faces=FaceOptions(max_faces=args.max_faces, crop_size=args.crop_size),
             face=not args.no_face,
             audio=not args.no_audio,
+            words=not args.no_words,
+            whisper_model=args.whisper_model,
         )
     except ValueError as error:
         raise SystemExit(f"error: {error}") from error
