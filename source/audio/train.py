@@ -257,7 +257,8 @@ def model_card(weights: Path, metrics: dict, recipe: VoiceRecipe, data_summary: 
 
 def _report(model: VoiceModel, logits: np.ndarray, targets: np.ndarray) -> dict:
     """The evaluate report with calibrated probabilities, plus the ECE before calibration."""
-    report = evaluation_report(KIND, "", model.labels, targets, calibrated(logits, model.temperature))
+    report = evaluation_report(KIND, model.sha256, model.labels, targets,
+                               calibrated(logits, model.temperature))
     report["ece_uncalibrated"] = expected_calibration_error(calibrated(logits, 1.0), targets)
     return report
 
@@ -279,7 +280,4 @@ def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str,
         log(f"{len(samples) - len(kept)} clip(s) have emotions outside the model's labels and are left out.")
     features = clip_features(kept, model.transform, progress=on_features)
     logits, _ = predict_logits(model.network, CachedClips(features, targets))
-    report = evaluation_report(KIND, model.sha256, model.labels, targets,
-                               calibrated(logits, model.temperature))
-    report["ece_uncalibrated"] = expected_calibration_error(calibrated(logits, 1.0), targets)
-    return report
+    return _report(model, logits, targets)
