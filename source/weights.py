@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from .analysis.writers import atomic_path
 from .assets import file_sha256
 from .errors import StudioError
 
@@ -22,13 +23,11 @@ class WeightsError(StudioError):
 def save_weights(path: str | Path, network: torch.nn.Module, **metadata) -> str:
     """Write ``network`` (with ``config()``) and plain-data ``metadata``; returns the file's sha256."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
     # float16 halves the file; loading casts back to the network's float32
     state = {k: v.half() if v.is_floating_point() else v for k, v in network.state_dict().items()}
-    torch.save({"format": WEIGHTS_FORMAT, "network": network.config(), "state_dict": state,
-                **metadata}, partial)
-    partial.replace(path)
+    with atomic_path(path) as temporary:
+        torch.save({"format": WEIGHTS_FORMAT, "network": network.config(), "state_dict": state,
+                    **metadata}, temporary)
     return file_sha256(path)
 
 

@@ -1,6 +1,6 @@
 """The voice model: MFCC transform -> CNN -> calibrated probabilities over its label set.
 
-``load_voice_model()`` gives the shipped model (``models/audio/``, sha256-checked); any file
+``VoiceModel.load()`` gives the shipped model (``models/audio/``, sha256-checked); any file
 written by ``VoiceModel.save`` loads the same way and brings its own transform and labels.
 """
 

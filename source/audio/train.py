@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..analysis.writers import write_json
 from ..datasets.speech import SpeechSample, scan_speech_dataset, speaker_split
 from ..errors import DatasetError
 from ..labels import get_label_set
@@ -207,8 +208,8 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
     out.parent.mkdir(parents=True, exist_ok=True)
     sha256 = model.save(out, recipe=recipe_to_dict(recipe), command=command)
     metrics["weights_sha256"] = sha256
-    (out.parent / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    (out.parent / "recipe.json").write_text(json.dumps(recipe_to_dict(recipe), indent=2) + "\n")
+    write_json(out.parent / "metrics.json", metrics)
+    write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
     for part in ("validation", "test"):
         if part in metrics:
             plot_confusion(metrics[part]["confusion"], label_set.labels,

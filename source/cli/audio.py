@@ -1,12 +1,12 @@
 """The voice model's ``run.py`` work: predict, preprocess, train, evaluate (``--model audio``)."""
 
-import json
 import shlex
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
+from ..analysis.writers import write_json
 from ..audio.model import VoiceModel, predict_file
 from ..audio.train import VoiceRecipe, clip_features, evaluate_voice, split_samples, train_voice
 from ..datasets.speech import scan_speech_dataset
@@ -40,9 +40,7 @@ class _Bars:
 
 def _write_json(path: Path | None, payload: dict) -> None:
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2) + "\n")
-        print(f"wrote {path}")
+        print(f"wrote {write_json(path, payload)}")
 
 
 def predict(args) -> int:

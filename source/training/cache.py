@@ -7,12 +7,12 @@ makes a new entry instead of silently reusing stale features.
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from ..analysis.writers import atomic_path
 from ..paths import cache_dir
 
 
@@ -31,8 +31,6 @@ def cached_array(name: str, key: dict, compute: Callable[[], np.ndarray]) -> np.
     path = cache_path(name, key)
     if not path.exists():
         array = compute()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial.npy")
-        np.save(partial, array)
-        os.replace(partial, path)
+        with atomic_path(path) as temporary, open(temporary, "wb") as file:
+            np.save(file, array)  # a file object: np.save adds no ".npy" to the temporary name
     return np.load(path, mmap_mode="r")

@@ -10,7 +10,6 @@ model as ``model(*inputs)``, and expose ``targets`` (every target, in order) for
 A dataset with ``set_epoch(epoch)`` is told each epoch (to pick that epoch's cached augmented copy).
 """
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from ..analysis.writers import atomic_path
 from ..errors import StudioError
 from .metrics import accuracy_and_macro_f1
 
@@ -107,9 +107,8 @@ def _identity(options: TrainOptions) -> dict:
 
 
 def _save(payload: dict, path: Path) -> None:
-    partial = path.with_name(path.name + ".partial")
-    torch.save(payload, partial)
-    os.replace(partial, path)  # a run killed mid-write keeps its previous checkpoint
+    with atomic_path(path) as temporary:  # a run killed mid-write keeps its previous checkpoint
+        torch.save(payload, temporary)
 
 
 def fit(model: nn.Module, train: Dataset, validation: Dataset, options: TrainOptions,
