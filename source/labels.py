@@ -6,6 +6,8 @@ canonical seven first (``canonical``), then to the chosen view (``LabelSet.map``
 
 from dataclasses import dataclass
 
+import numpy as np
+
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 # corpus spellings -> canonical name; None: a class the studio does not model (dropped)
@@ -49,6 +51,11 @@ class LabelSet:
     def index(self, emotion: str) -> int | None:
         label = self.map(emotion)
         return None if label is None else self.labels.index(label)
+
+    def keep(self, samples: list) -> tuple[list, np.ndarray]:
+        """The samples (anything with ``.emotion``) this set models, and their class indices."""
+        kept = [s for s in samples if self.map(s.emotion) is not None]
+        return kept, np.array([self.index(s.emotion) for s in kept], dtype=np.int64)
 
 
 LABEL_SETS = {

@@ -1,9 +1,6 @@
 """The voice model: augmentation, a smoke train on real clips, evaluate JSON, predict, analyze."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,15 +13,7 @@ from source.errors import MediaError, NoAudioTrack
 from source.media.decode import read_audio
 from source.registry import get_model
 
-ROOT = Path(__file__).resolve().parent.parent
-EVALUATE_KEYS = {"model", "weights_sha256", "n", "accuracy", "macro_f1", "labels", "per_class",
-                 "confusion", "ece"}
-
-
-def run_py(*args, cache: Path):
-    env = {**os.environ, "EMOTION_STUDIO_CACHE": str(cache)}
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *map(str, args)], env=env,
-                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+from helpers import EVALUATE_KEYS, run_py
 
 
 @pytest.fixture(scope="module")

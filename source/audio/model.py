@@ -10,15 +10,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..emotion_model import EmotionModel
 from ..errors import NoAudioTrack
-from ..labels import LabelSet, get_label_set
 from ..media.decode import DecodeReport, iter_audio
 from ..media.probe import probe
 from ..media.windows import iter_windows
 from ..options import WindowOptions
-from ..nets import EmotionNet
 from ..paths import MODELS_DIR
-from ..weights import load_weights, save_weights
 from .activity import speech_activity
 from .features import MfccTransform
 
@@ -28,19 +26,11 @@ SHIPPED_SHA256 = "0fe7f30edca5bbecbbf8c198d3f41d8e99eb1dceb72af786ef7f49ef2481fc
 MIN_SPEECH_RATIO = 0.05  # a window with less active speech than this gets no voice prediction
 
 
-class VoiceModel:
-    def __init__(self, network: EmotionNet, transform: MfccTransform, label_set: LabelSet,
-                 temperature: float = 1.0, metrics: dict | None = None, sha256: str = ""):
-        self.network = network.eval()
-        self.transform = transform
-        self.label_set = label_set
-        self.temperature = temperature
-        self.metrics = metrics or {}
-        self.sha256 = sha256
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.label_set.labels
+class VoiceModel(EmotionModel):
+    KIND = KIND
+    TRANSFORM = MfccTransform
+    SHIPPED_WEIGHTS = SHIPPED_WEIGHTS
+    SHIPPED_SHA256 = SHIPPED_SHA256
 
     def features(self, clips: Iterable[np.ndarray]) -> torch.Tensor:
         return torch.from_numpy(np.stack([self.transform(clip) for clip in clips]))
@@ -65,23 +55,6 @@ class VoiceModel:
         probabilities = {label: round(float(p), 4) for label, p in zip(self.labels, self.predict([audio])[0])}
         top = max(probabilities, key=probabilities.get)
         return {"probabilities": probabilities, "top_emotion": top, "confidence": probabilities[top]}
-
-    def save(self, path: str | Path, **metadata) -> str:
-        return save_weights(path, self.network, kind=KIND, transform=self.transform.to_dict(),
-                            label_set=self.label_set.name, temperature=self.temperature,
-                            metrics=self.metrics, **metadata)
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> "VoiceModel":
-        """The model in ``path``, or the shipped one (checked against its sha256)."""
-        shipped = path is None
-        saved = load_weights(SHIPPED_WEIGHTS if shipped else path, KIND,
-                             SHIPPED_SHA256 if shipped else None)
-        network = EmotionNet.from_config(saved["network"])
-        network.load_state_dict(saved["state_dict"])
-        return cls(network, MfccTransform.from_dict(saved["transform"]),
-                   get_label_set(saved["label_set"]), float(saved["temperature"]),
-                   saved.get("metrics"), saved["sha256"])
 
 
 def predict_file(model: VoiceModel, path: str | Path, windows: WindowOptions = WindowOptions(),

@@ -25,9 +25,9 @@ from ..media.decode import read_audio
 from ..nets import EmotionNet, HeadOptions
 from ..paths import DATA_DIR
 from ..training.cache import cached_array, file_identity
-from ..training.metrics import calibrated, evaluation_report, expected_calibration_error, fit_temperature
+from ..training.metrics import calibrated_report, fit_temperature
 from ..training.recipes import recipe_to_dict
-from ..training.reports import confusion_table, markdown_table, plot_confusion
+from ..training.reports import model_card, plot_confusion
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
 from .augment import SpecAugment, WaveAugment
 from .features import MfccTransform
@@ -110,12 +110,6 @@ def clip_features(samples: list[SpeechSample], transform: MfccTransform,
     return cached_array("mfcc", key, compute)
 
 
-def _targets(samples: list[SpeechSample], label_set_name: str) -> tuple[list[SpeechSample], np.ndarray]:
-    label_set = get_label_set(label_set_name)
-    kept = [s for s in samples if label_set.map(s.emotion) is not None]
-    return kept, np.array([label_set.index(s.emotion) for s in kept], dtype=np.int64)
-
-
 @dataclass
 class VoiceSplit:
     train: list[SpeechSample]
@@ -158,10 +152,11 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
     """
     dataset = scan_speech_dataset(data, recipe.corpus)
     log(dataset.summary())
-    samples, _ = _targets(list(dataset.samples), recipe.label_set)
+    label_set = get_label_set(recipe.label_set)
+    samples, _ = label_set.keep(list(dataset.samples))
     split = split_samples(samples, recipe)
-    train_samples, train_targets = _targets(split.train, recipe.label_set)
-    val_samples, val_targets = _targets(split.validation, recipe.label_set)
+    train_samples, train_targets = label_set.keep(split.train)
+    val_samples, val_targets = label_set.keep(split.validation)
     log(f"split by speaker: train {len(train_samples)} clips ({len(split.speakers('train'))} speakers), "
         f"validation {len(val_samples)} ({', '.join(split.speakers('validation'))}), "
         f"test {len(split.test)} ({', '.join(split.speakers('test')) or 'none'})")
@@ -172,7 +167,6 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
     train_features = clip_features(train_samples, recipe.transform, recipe.augment,
                                    recipe.augmented_copies, stage("features (train, augmented)"))
     val_features = clip_features(val_samples, recipe.transform, progress=stage("features (validation)"))
-    label_set = get_label_set(recipe.label_set)
     torch.manual_seed(recipe.train.seed)
     network = EmotionNet(recipe.backbone, len(label_set.labels), recipe.head)
     run_print = fingerprint(recipe, split)
@@ -200,7 +194,7 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
         "history": result.history,
     }
     if split.test:
-        test_samples, test_targets = _targets(split.test, recipe.label_set)
+        test_samples, test_targets = label_set.keep(split.test)
         test_features = clip_features(test_samples, recipe.transform, progress=stage("features (test)"))
         test_logits, _ = predict_logits(network, CachedClips(test_features, test_targets))
         metrics["test"] = _report(model, test_logits, test_targets)
@@ -215,53 +209,29 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
             plot_confusion(metrics[part]["confusion"], label_set.labels,
                            out.parent / f"confusion_{part}.png",
                            f"voice model, {part} speakers (accuracy {metrics[part]['accuracy']:.1%})")
-    (out.parent / "MODEL_CARD.md").write_text(model_card(out, metrics, recipe, dataset.summary(), command))
+    (out.parent / "MODEL_CARD.md").write_text(voice_model_card(out, metrics, recipe, dataset.summary(), command))
     return metrics
 
 
-def model_card(weights: Path, metrics: dict, recipe: VoiceRecipe, data_summary: str, command: str) -> str:
-    """The model card written beside trained weights: data, split, metrics, calibration, command."""
+def voice_model_card(weights: Path, metrics: dict, recipe: VoiceRecipe, data_summary: str,
+                     command: str) -> str:
     split = metrics["split"]
-    lines = [
-        f"# Voice emotion model: {recipe.backbone} on MFCCs",
-        "",
-        f"Weights: `{weights.name}` (sha256 `{metrics['weights_sha256']}`), "
-        f"labels: {', '.join(get_label_set(recipe.label_set).labels)} ({recipe.label_set}).",
-        f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}.",
-        "",
-        "## Data and split (by speaker, never by clip)",
-        "```", data_summary, "```",
-        f"- train speakers: {', '.join(split['train'])}",
-        f"- validation speakers (best epoch, early stopping, temperature): {', '.join(split['validation'])}",
-        f"- test speakers (reported only, never used for any choice): {', '.join(split['test']) or 'none'}",
-        "",
-        f"Training: best epoch {metrics['best_epoch']} of {metrics['epochs_run']} run "
-        f"(stopped by {metrics['stopped']}), {metrics['training_minutes']} min of training epochs on "
-        "2 CPU cores (shared with other work at the time), after feature extraction.",
-        f"Calibration: temperature {metrics['temperature']:.3f}, fitted on the validation speakers.",
-    ]
-    for part in ("test", "validation"):
-        if part not in metrics:
-            continue
-        m = metrics[part]
-        lines += [
-            "", f"## Metrics on the {part} speakers ({m['n']} clips)", "",
-            f"accuracy **{m['accuracy']:.3f}**, macro-F1 **{m['macro_f1']:.3f}**, "
-            f"ECE {m['ece_uncalibrated']:.3f} before calibration, {m['ece']:.3f} after.", "",
-            markdown_table(m), "", "Confusion matrix (rows: true, columns: predicted):", "",
-            confusion_table(m), "", f"![confusion matrix](confusion_{part}.png)",
-        ]
-    lines += ["", "## Reproduce", "", "```", command or "python run.py train --model audio --data DIR",
-              "```", "", "Recipe (hyperparameters and split): `recipe.json` in this folder.", ""]
-    return "\n".join(lines)
+    return model_card(
+        f"Voice emotion model: {recipe.backbone} on MFCCs",
+        [f"File `{weights.name}`, labels: {', '.join(get_label_set(recipe.label_set).labels)} "
+         f"({recipe.label_set}).",
+         f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}."],
+        data_summary,
+        ["Split by speaker, never by clip.",
+         f"- train speakers: {', '.join(split['train'])}",
+         f"- validation speakers (best epoch, early stopping, temperature): {', '.join(split['validation'])}",
+         f"- test speakers (reported only, never used for any choice): {', '.join(split['test']) or 'none'}"],
+        metrics, {"test": "the test speakers", "validation": "the validation speakers"}, "clips",
+        command or "python run.py train --model audio --data DIR")
 
 
 def _report(model: VoiceModel, logits: np.ndarray, targets: np.ndarray) -> dict:
-    """The evaluate report with calibrated probabilities, plus the ECE before calibration."""
-    report = evaluation_report(KIND, model.sha256, model.labels, targets,
-                               calibrated(logits, model.temperature))
-    report["ece_uncalibrated"] = expected_calibration_error(calibrated(logits, 1.0), targets)
-    return report
+    return calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
 
 
 def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str, ...] = (),
@@ -274,7 +244,7 @@ def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str,
     samples = list(dataset.samples)
     if speakers:
         _, samples = speaker_split(samples, speakers)
-    kept, targets = _targets(samples, model.label_set.name)
+    kept, targets = model.label_set.keep(samples)
     if not kept:
         raise DatasetError(f"No clip in {data} has an emotion the model knows ({', '.join(model.labels)}).")
     if len(kept) < len(samples):

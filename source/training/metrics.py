@@ -85,3 +85,11 @@ def evaluation_report(model: str, weights_sha256: str, labels, targets: np.ndarr
         "confusion": matrix.tolist(),
         "ece": expected_calibration_error(probabilities, targets),
     }
+
+
+def calibrated_report(model: str, weights_sha256: str, labels, logits: np.ndarray,
+                      targets: np.ndarray, temperature: float) -> dict:
+    """The evaluate report on temperature-scaled probabilities, plus the ECE before scaling."""
+    report = evaluation_report(model, weights_sha256, labels, targets, calibrated(logits, temperature))
+    report["ece_uncalibrated"] = expected_calibration_error(calibrated(logits, 1.0), targets)
+    return report

@@ -47,3 +47,29 @@ def confusion_table(report: dict) -> str:
     for label, row in zip(labels, report["confusion"]):
         lines.append(f"| {label} | " + " | ".join(str(v) for v in row) + " |")
     return "\n".join(lines)
+
+
+def model_card(title: str, about: list[str], data_summary: str, split: list[str], metrics: dict,
+               parts: dict[str, str], unit: str, command: str) -> str:
+    """The model card written beside trained weights: data, split, training, calibration,
+    metrics and confusion per evaluated part (``parts``: part name -> heading), and the command."""
+    lines = [f"# {title}", "", f"Weights: sha256 `{metrics['weights_sha256']}`.", *about, "",
+             "## Data and split", "```", data_summary, "```", *split, "",
+             f"Training: best epoch {metrics['best_epoch']} of {metrics['epochs_run']} run "
+             f"(stopped by {metrics['stopped']}), {metrics['training_minutes']} min of training "
+             "epochs on 2 CPU cores (shared with other work at the time), after feature extraction.",
+             f"Calibration: temperature {metrics['temperature']:.3f}, fitted on the validation data."]
+    for part, heading in parts.items():
+        if part not in metrics:
+            continue
+        m = metrics[part]
+        lines += [
+            "", f"## Metrics on {heading} ({m['n']} {unit})", "",
+            f"accuracy **{m['accuracy']:.3f}**, macro-F1 **{m['macro_f1']:.3f}**, "
+            f"ECE {m['ece_uncalibrated']:.3f} before calibration, {m['ece']:.3f} after.", "",
+            markdown_table(m), "", "Confusion matrix (rows: true, columns: predicted):", "",
+            confusion_table(m), "", f"![confusion matrix](confusion_{part}.png)",
+        ]
+    lines += ["", "## Reproduce", "", "```", command, "```", "",
+              "Recipe (hyperparameters and split): `recipe.json` in this folder.", ""]
+    return "\n".join(lines)

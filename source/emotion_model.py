@@ -1,0 +1,50 @@
+"""What every trained single-modality model is: a network, the input transform it was trained
+with, its label set, a calibration temperature and its measured metrics, saved in one file.
+
+Subclasses set ``KIND``, ``TRANSFORM`` (a class with ``to_dict``/``from_dict``) and where the
+shipped weights are; ``load()`` with no path gives the shipped model, checked against its sha256.
+"""
+
+from pathlib import Path
+from typing import ClassVar
+
+from .labels import LabelSet, get_label_set
+from .nets import EmotionNet
+from .weights import load_weights, save_weights
+
+
+class EmotionModel:
+    KIND: ClassVar[str]
+    TRANSFORM: ClassVar[type]
+    SHIPPED_WEIGHTS: ClassVar[Path]
+    SHIPPED_SHA256: ClassVar[str]
+
+    def __init__(self, network: EmotionNet, transform, label_set: LabelSet,
+                 temperature: float = 1.0, metrics: dict | None = None, sha256: str = ""):
+        self.network = network.eval()
+        self.transform = transform
+        self.label_set = label_set
+        self.temperature = temperature
+        self.metrics = metrics or {}
+        self.sha256 = sha256
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.label_set.labels
+
+    def save(self, path: str | Path, **metadata) -> str:
+        return save_weights(path, self.network, kind=self.KIND, transform=self.transform.to_dict(),
+                            label_set=self.label_set.name, temperature=self.temperature,
+                            metrics=self.metrics, **metadata)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None):
+        """The model in ``path``, or the shipped one (checked against its sha256)."""
+        shipped = path is None
+        saved = load_weights(cls.SHIPPED_WEIGHTS if shipped else path, cls.KIND,
+                             cls.SHIPPED_SHA256 if shipped else None)
+        network = EmotionNet.from_config(saved["network"])
+        network.load_state_dict(saved["state_dict"])
+        return cls(network, cls.TRANSFORM.from_dict(saved["transform"]),
+                   get_label_set(saved["label_set"]), float(saved["temperature"]),
+                   saved.get("metrics"), saved["sha256"])
