@@ -12,12 +12,16 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision import models
 
+from .assets import asset_path
+
 BACKBONES = (
     "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
     "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2",
     "googlenet", "mobilenet_v2", "densenet121", "alexnet", "vgg16",
     "squeezenet1_1", "shufflenet_v2_x1_0", "mnasnet1_0",
 )
+# backbones with ImageNet weights available offline: the registered asset holding them
+PRETRAINED_ASSETS = {"mobilenet_v2": "mobilenet_v2-imagenet"}
 # inputs are upsampled to at least this many pixels a side, so every family's pooling fits
 _MIN_SIDE = {"alexnet": 64}
 _DEFAULT_MIN_SIDE = 32
@@ -29,6 +33,20 @@ class HeadOptions:
     layers: int = 1
     dropout: float = 0.3
     batch_norm: bool = True
+
+
+def load_imagenet_weights(backbone: nn.Module, name: str) -> None:
+    """Start ``backbone`` from its ImageNet weights (an offline asset, sha256-checked)."""
+    if name not in PRETRAINED_ASSETS:
+        raise ValueError(f"no offline ImageNet weights for {name}; available for "
+                         f"{', '.join(PRETRAINED_ASSETS)} (other backbones train from scratch)")
+    asset = PRETRAINED_ASSETS[name]
+    state = torch.load(asset_path(asset), map_location="cpu", weights_only=True)
+    own = backbone.state_dict()
+    missing = [key for key in own if key not in state]
+    if missing:
+        raise ValueError(f"the {asset} weights do not fit {name}: missing {missing[:3]}")
+    backbone.load_state_dict({key: state[key] for key in own})
 
 
 def build_backbone(name: str) -> tuple[nn.Module, int]:

@@ -55,6 +55,7 @@ class AnalysisOptions:
     faces: FaceOptions = field(default_factory=FaceOptions)
     face: bool = True
     audio: bool = True
+    face_weights: str | None = None  # face model file; None: the shipped model
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path

@@ -25,7 +25,7 @@ class ModelEntry:
 
 
 _MODELS: dict[str, ModelEntry] = {}
-_FAMILIES = ("source.audio.register", "source.text.register")
+_FAMILIES = ("source.audio.register", "source.face.register", "source.text.register")
 _loaded = False
 
 

@@ -26,19 +26,22 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
                                   "astronaut_talking_frames.csv", "astronaut_talking_windows.csv"]
     windows = _rows(result.outputs["windows_csv"])
     voice_labels = result.models["voice"]["labels"]
-    assert list(windows[0]) == (WINDOW_COLUMNS + [f"voice_{label}" for label in voice_labels]
-                                + TEXT_COLUMNS)
+    face_labels = result.models["face"]["labels"]
+    assert list(windows[0]) == (WINDOW_COLUMNS + [f"face_{label}" for label in face_labels]
+                                + [f"voice_{label}" for label in voice_labels] + TEXT_COLUMNS)
     # the words spoken in each window (espeak-ng reads SPEECH_SENTENCES), scored as text
     assert "happy" in windows[0]["transcript"].lower() and "coming" in windows[1]["transcript"]
     assert float(windows[0]["text_polarity"]) > 0.3
     for entry in result.windows:
         assert all(entry["start_s"] <= (w["start"] + w["end"]) / 2 < entry["end_s"]
                    for w in entry["words"])
-    for window in windows:  # calibrated voice probabilities for each window with speech
-        assert sum(float(window[f"voice_{label}"]) for label in voice_labels) == pytest.approx(1, abs=1e-3)
-        assert window["voice_top"] in voice_labels
-        assert float(window["voice_confidence"]) == max(float(window[f"voice_{label}"])
-                                                         for label in voice_labels)
+    for window in windows:  # calibrated probabilities: voice with speech, face with a face
+        for branch, labels in (("voice", voice_labels), ("face", face_labels)):
+            scores = [float(window[f"{branch}_{label}"]) for label in labels]
+            assert sum(scores) == pytest.approx(1, abs=1e-3)
+            assert window[f"{branch}_top"] == labels[scores.index(max(scores))]
+            assert float(window[f"{branch}_confidence"]) == max(scores)
+    assert windows[0]["face_top"] == "happy"  # the smiling astronaut
     starts = [float(w["start_s"]) for w in windows]
     assert starts == [0.0, 4.0]  # ~6 s clip: a full window and a 2 s tail
     assert float(windows[0]["end_s"]) == 4.0 and float(windows[1]["end_s"]) > 5.5
@@ -52,6 +55,7 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
         window = windows[0] if float(frame["time_s"]) < 4.0 else windows[1]
         assert float(window["start_s"]) <= float(frame["time_s"]) < float(window["end_s"])
         assert float(frame["x1"]) > float(frame["x0"])  # boxes in original pixels
+        assert frame["face_top"] in face_labels
     report = json.loads(result.outputs["analysis_json"].read_text())
     assert report["input"]["kind"] == "video" and report["input"]["width"] == 640
     assert report["settings"]["windows"]["window_s"] == 4.0
@@ -87,6 +91,7 @@ def test_audio_only(media, tmp_path):
     result = analyze(media["speech_44k.mp3"], out_dir=tmp_path)
     windows = _rows(result.outputs["windows_csv"])
     assert len(windows) == 2 and all(w["face_id"] == "" and w["n_frames"] == "0" for w in windows)
+    assert all(w["face_top"] == "" for w in windows) and "face" not in result.models
     assert float(windows[0]["speech_ratio"]) > 0.2
     assert all(w["voice_top"] for w in windows)
     assert any("audio only" in w for w in result.warnings)
@@ -98,6 +103,7 @@ def test_photo(media, tmp_path):
     assert len(windows) == 1 and windows[0]["face_id"] == "0"
     assert windows[0]["speech_ratio"] == ""
     assert float(windows[0]["smile"]) > 0.5
+    assert windows[0]["face_top"] == "happy" and float(windows[0]["face_happy"]) > 0.5
 
 
 def test_8k_photo_is_scaled_and_boxes_are_in_original_pixels(media, tmp_path):
@@ -113,6 +119,7 @@ def test_video_without_audio(media, tmp_path):
     windows = _rows(result.outputs["windows_csv"])
     assert windows[0]["speech_ratio"] == "" and windows[0]["face_id"] == "0"
     assert windows[0]["voice_top"] == "" and "voice" not in result.models
+    assert windows[0]["face_top"] and "face" in result.models
 
 
 def test_video_without_a_face(media, tmp_path):

@@ -1,11 +1,13 @@
 """Face-expression datasets found by their original layouts, with bad files among them."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
 
-from source.datasets.faces import scan_face_dataset
+from source.datasets.faces import scan_face_dataset, scan_face_videos
 from source.errors import DatasetError
 
 
@@ -82,3 +84,28 @@ def test_shared_fer2013(shared_data):
     dataset = scan_face_dataset(shared_data / "fer2013")
     assert len(dataset.split("train")) == 28709 and len(dataset.split("test")) == 3589
     assert not dataset.skipped
+
+
+def test_labelled_video_names(tmp_path):
+    names = {
+        "ravdess/Actor_01/01-01-03-01-01-01-01.mp4": ("happy", "ravdess:01"),  # audio-video
+        "ravdess/Actor_02/02-01-02-01-01-01-02.mp4": ("neutral", "ravdess:02"),  # video-only, calm
+        "ravdess_01-01-07-02-02-01-01.mp4": ("disgust", "ravdess:01"),
+        "VideoFlash/1001_DFA_ANG_XX.flv": ("angry", "crema-d:1001"),
+        "M003/video/front/surprised/level_2/001.mp4": ("surprise", "mead:M003"),
+        "W011_front_fear_level3_001.mp4": ("fear", "mead:W011"),
+        "mead_M030_sad_level3_001.mp4": ("sad", "mead:M030"),
+    }
+    skipped = ["W011_front_contempt_level3_001.mp4", "ravdess/03-01-03-01-01-01-01.mp4",
+               "holiday.mp4", "ravdess/01-01-09-01-01-01-01.mp4"]
+    for name in [*names, *skipped]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    clips, left_out = scan_face_videos(tmp_path)
+    found = {str(c.path.relative_to(tmp_path)): (c.emotion, c.subject) for c in clips}
+    assert found == names
+    reasons = {Path(s.path).name: s.reason for s in left_out}
+    assert reasons["W011_front_contempt_level3_001.mp4"].startswith("not modelled")
+    assert reasons["01-01-09-01-01-01-01.mp4"].startswith("unknown emotion")
+    assert reasons["holiday.mp4"].startswith("no known layout")
+    assert reasons["03-01-03-01-01-01-01.mp4"].startswith("no known layout")  # audio-only RAVDESS

@@ -6,7 +6,6 @@ for the whole input except the small per-window summaries for the JSON file.
 """
 
 import platform
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from ..audio.activity import speech_activity
 from ..audio.model import VoiceModel
 from ..errors import MediaError
 from ..face.align import aligned_crop
+from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
@@ -38,11 +38,11 @@ BLENDSHAPE_COLUMNS = list(BLENDSHAPES_OF_INTEREST)
 WINDOW_COLUMNS = [
     "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "face_found_ratio",
     *BLENDSHAPE_COLUMNS, "yaw", "pitch", "roll", "speech_ratio", "rms_db",
-    "voice_top", "voice_confidence",  # then voice_<label> for each of the voice model's labels,
-]                                     # then TEXT_COLUMNS when the words are analysed
+    "face_top", "face_confidence", "voice_top", "voice_confidence",
+]  # then face_<label> and voice_<label> for the models' labels, then TEXT_COLUMNS with words
 FRAME_COLUMNS = [
     "frame", "time_s", "source_time_s", "n_faces", "face_id", "x0", "y0", "x1", "y1",
-    "yaw", "pitch", "roll", *BLENDSHAPE_COLUMNS,
+    "yaw", "pitch", "roll", *BLENDSHAPE_COLUMNS, "face_top", "face_confidence",
 ]
 _PACKAGES = ("numpy", "av", "mediapipe", "opencv-python-headless", "opencv-contrib-python")
 
@@ -102,14 +102,18 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
 
 
 def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
-               options: FaceOptions, frame_rows: CsvStream) -> Iterator[Frame]:
-    """Find, track and crop the faces of each frame, and write its rows to the frames CSV."""
+               options: FaceOptions, frame_rows: CsvStream,
+               face_model: FaceModel | None = None) -> Iterator[Frame]:
+    """Find, track, crop and score the faces of each frame, and write its rows to the frames CSV."""
     for frame in frames:
         faces = landmarker.detect(frame.image, frame.time_s)
         for face, track_id in zip(faces, tracker.update(frame.time_s, [f.box for f in faces])):
             face.track_id = track_id
             face.crop = aligned_crop(frame.image, face.landmarks, options.crop_size,
                                      options.crop_margin)
+        if face_model is not None:
+            for face, scores in zip(faces, face_model.predict_detections(frame.image, faces)):
+                face.emotions = dict(zip(face_model.labels, scores.tolist()))
         frame.faces = sorted(faces, key=lambda f: f.track_id)
         base = {"frame": frame.index, "time_s": frame.time_s,
                 "source_time_s": frame.source_time_s, "n_faces": len(faces)}
@@ -124,13 +128,18 @@ def _face_columns(face, scale: float) -> dict:
     # boxes are reported in the original picture's pixels, not the scaled analysis image
     x0, y0, x1, y1 = (round(v / scale, 1) for v in face.box)
     yaw, pitch, roll = face.head_pose
-    return {"face_id": face.track_id, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
-            "yaw": yaw, "pitch": pitch, "roll": roll,
-            **{k: round(v, 4) for k, v in face.expressions.items()}}
+    columns = {"face_id": face.track_id, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
+               "yaw": yaw, "pitch": pitch, "roll": roll,
+               **{k: round(v, 4) for k, v in face.expressions.items()}}
+    if face.emotions:
+        top = max(face.emotions, key=face.emotions.get)
+        columns.update(face_top=top, face_confidence=round(face.emotions[top], 4))
+    return columns
 
 
 def window_faces(window: Window) -> list[dict]:
-    """Per face id in the window: share of frames it is in, mean blendshapes and pose."""
+    """Per face id in the window: share of frames it is in, mean blendshapes, pose and
+    emotion probabilities (when a face model scored the faces)."""
     by_id: dict[int, list] = {}
     for frame in window.frames:
         for face in frame.faces:
@@ -146,6 +155,7 @@ def window_faces(window: Window) -> list[dict]:
             "blendshapes": {k: round(float(np.mean([s[k] for s in shapes])), 4)
                             for k in BLENDSHAPE_COLUMNS},
             "head_pose": dict(zip(("yaw", "pitch", "roll"), (round(float(v), 2) for v in pose))),
+            "emotions": _mean_emotions([f.emotions for f in faces if f.emotions]),
         })
     if summaries:
         subject = max(summaries, key=lambda s: s["mean_area"])
@@ -155,24 +165,34 @@ def window_faces(window: Window) -> list[dict]:
     return summaries
 
 
-def _voice_columns(voice: dict | None) -> dict:
-    if voice is None:
+def _mean_emotions(scored: list[dict]) -> dict | None:
+    """Mean probabilities by label, top emotion and confidence; None when nothing was scored."""
+    if not scored:
+        return None
+    probabilities = {label: round(float(np.mean([s[label] for s in scored])), 4) for label in scored[0]}
+    top = max(probabilities, key=probabilities.get)
+    return {"probabilities": probabilities, "top_emotion": top, "confidence": probabilities[top]}
+
+
+def _emotion_columns(branch: str, scores: dict | None) -> dict:
+    if scores is None:
         return {}
-    return {"voice_top": voice["top_emotion"], "voice_confidence": voice["confidence"],
-            **{f"voice_{label}": p for label, p in voice["probabilities"].items()}}
+    return {f"{branch}_top": scores["top_emotion"], f"{branch}_confidence": scores["confidence"],
+            **{f"{branch}_{label}": p for label, p in scores["probabilities"].items()}}
 
 
 def window_rows(entry: dict) -> list[dict]:
     """The CSV rows of one window: one per face, or one without a face."""
     base = {"window": entry["index"], "start_s": entry["start_s"], "end_s": entry["end_s"],
             "n_frames": entry["n_frames"], **(entry["speech"] or {}),
-            **_voice_columns(entry.get("voice")), **(entry.get("text") or {})}
+            **_emotion_columns("voice", entry.get("voice")), **(entry.get("text") or {})}
     if not entry["faces"]:
         ratio = 0.0 if entry["n_frames"] else ""
         return [{**base, "face_found_ratio": ratio}]
     return [{**base, "face_id": face["face_id"], "is_subject": int(face["is_subject"]),
              "face_found_ratio": face["face_found_ratio"], **face["blendshapes"],
-             **face["head_pose"]} for face in entry["faces"]]
+             **face["head_pose"], **_emotion_columns("face", face["emotions"])}
+            for face in entry["faces"]]
 
 
 def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
@@ -188,13 +208,15 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     use_audio = options.audio and info.has_audio
     total = info.duration_s
 
+    face_model = FaceModel.load(options.face_weights) if use_faces else None
     voice = VoiceModel.load(options.voice_weights) if use_audio else None
+    face_columns = [f"face_{label}" for label in face_model.labels] if face_model else []
     voice_columns = [f"voice_{label}" for label in voice.labels] if voice else []
     use_words = use_audio and options.words
     text_analyzer = TextAnalyzer() if use_words else None
     if text_analyzer is not None and text_analyzer.warning:
         warnings.append(text_analyzer.warning)
-    window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + voice_columns
+    window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + face_columns + voice_columns
                            + (TEXT_COLUMNS if use_words else []))
     frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS)
     landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
@@ -208,7 +230,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         else:
             frames = None
         if frames is not None and landmarker is not None:
-            frames = face_stage(frames, landmarker, tracker, options.faces, frame_csv)
+            frames = face_stage(frames, landmarker, tracker, options.faces, frame_csv, face_model)
         audio = iter_audio(path, report) if use_audio else None
         words = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
@@ -252,8 +274,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         "tracks": [{"face_id": t.track_id, "first_s": t.first_seen_s, "last_s": t.last_seen_s,
                     "frames": t.frames} for t in tracker.tracks.values()],
     }
-    models = {"voice": {"weights_sha256": voice.sha256, "labels": list(voice.labels),
-                        "temperature": voice.temperature}} if voice else {}
+    models = {name: {"weights_sha256": model.sha256, "labels": list(model.labels),
+                     "temperature": model.temperature}
+              for name, model in (("face", face_model), ("voice", voice)) if model is not None}
     if use_words:
         models["words"] = {"whisper": options.whisper_model, "lexicon": LEXICON_LICENSE}
     result = AnalysisResult(info, options, entries, faces, warnings, models)

@@ -38,6 +38,8 @@ def register(subparsers) -> None:
     parser.add_argument("--whisper-model", default="tiny.en",
                         help="Whisper model: tiny.en, base (multilingual) or a path "
                              "(default: %(default)s)")
+    parser.add_argument("--face-weights", help="face model file (default: the shipped model)")
+    parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
     parser.set_defaults(func=run)
 
 
@@ -50,6 +52,8 @@ def options_from_args(args) -> AnalysisOptions:
             audio=not args.no_audio,
             words=not args.no_words,
             whisper_model=args.whisper_model,
+            face_weights=args.face_weights,
+            voice_weights=args.voice_weights,
         )
     except ValueError as error:
         raise SystemExit(f"error: {error}") from error

@@ -7,6 +7,7 @@ to these commands, so the command line keeps one shape as models arrive.
 from pathlib import Path
 
 from ..errors import StudioError
+from ..face.cam import CAM_METHODS
 from ..registry import get_model, list_models
 
 _COMMANDS = {
@@ -37,9 +38,21 @@ def register(subparsers) -> None:
             parser.add_argument("--weights", type=Path,
                                 help="weights file (default: the shipped model)")
             parser.add_argument("--json", type=Path, help="also write the result to this JSON file")
+        if command == "predict":
+            parser.add_argument("--cam", action="store_true",
+                                help="face model, photos: write the activation map over the photo")
+            parser.add_argument("--cam-method", default="gradcam", choices=CAM_METHODS,
+                                help="class activation map method (default: gradcam)")
+            parser.add_argument("--cam-target", help="the emotion to explain (default: each face's top one)")
+            parser.add_argument("--cam-layer", help="the layer to explain, e.g. backbone.features.13 "
+                                                    "(default: the deepest with at least a 4x4 map)")
+            parser.add_argument("--cam-out", type=Path, help="overlay image to write "
+                                                             "(default: output_files/<name>_<method>.png)")
         if command == "evaluate":
             parser.add_argument("--speakers", nargs="+", default=(),
                                 help="evaluate only these speakers or subjects (default: all)")
+            parser.add_argument("--split", help="evaluate only this split of the dataset, e.g. "
+                                                "test or private for FER2013 (default: all)")
         if command in ("preprocess", "train", "tune"):
             _recipe_arguments(parser)
         if command == "train":
@@ -55,6 +68,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     entry = get_model(args.model)  # raises a clear error for unknown names
+    if getattr(args, "cam", False) and entry.branch != "face":
+        raise StudioError(f"--cam explains face models; {entry.name!r} is a {entry.branch} model.")
     handler = entry.commands.get(args.command)
     if handler is None:
         supported = ", ".join(sorted(entry.commands)) or "nothing from the command line"

@@ -4,6 +4,10 @@ its subject and the split its corpus assigns.
 Recognised: FER2013 as Kaggle folders (``train``/``test``/``<class>``, ``Training_123.png``) or
 as ``fer2013.csv`` (emotion, pixels, Usage); CK+ (``CK+48/<class>/S005_001_00000011.png``,
 contempt dropped); and any ``<class>/`` folders (RAF-DB or AffectNet exported by class name).
+Labelled videos (``scan_face_videos``): RAVDESS audio-video and video-only clips
+(``01-01-05-01-01-01-01.mp4``), CREMA-D ``VideoFlash/1001_DFA_ANG_XX.flv`` and MEAD
+(``M003/video/front/angry/level_1/001.mp4`` or ``M003_front_angry_level3_001.mp4``); their
+frames become face samples in ``source.face.video``.
 A file that cannot be used is listed with the reason; nothing is guessed.
 """
 
@@ -21,7 +25,8 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import DatasetError
 from ..labels import EMOTIONS, canonical
-from ..media.probe import IMAGE_EXTENSIONS
+from ..media.probe import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from .speech import _CREMA_EMOTIONS, _RAVDESS_EMOTIONS
 
 FER2013, CK_PLUS, GENERIC = "fer2013", "ck+", "generic"
 FACE_CORPORA = (FER2013, CK_PLUS, GENERIC)
@@ -180,3 +185,61 @@ def scan_face_dataset(root: str | Path) -> FaceDataset:
             f"fer2013.csv), CK+ (CK+48/<class>/S005_001_00000011.png) or <class>/ folders."
             + (f"\n{detail}" if detail else ""))
     return FaceDataset(root, tuple(samples), tuple(skipped))
+
+
+@dataclass(frozen=True)
+class VideoClip:
+    path: Path
+    emotion: str  # canonical
+    subject: str  # corpus-prefixed ("mead:M030")
+    corpus: str
+    label: str  # the corpus's own label
+
+
+RAVDESS, CREMA_D, MEAD = "ravdess", "crema-d", "mead"
+# RAVDESS modality 01 (audio-video) or 02 (video-only); a prefix such as "ravdess_" is allowed
+_RAVDESS_VIDEO = re.compile(r"(?:.*_)?0[12]-0[12]-(\d\d)-0[12]-0[12]-0[12]-(\d\d)")
+_CREMA_VIDEO = re.compile(r"(\d{4})_[A-Z]{3}_([A-Z]{3})_[A-Z]{2}", re.IGNORECASE)
+_MEAD_NAME = re.compile(r"(?:mead_)?([MW]\d{3})_(?:[a-z]+_)?([a-z]+)_level_?\d_\d{3}", re.IGNORECASE)
+_MEAD_PATH = re.compile(r"([MW]\d{3})/video/[a-z_]+/([a-z]+)/level_\d/\d{3}", re.IGNORECASE)
+
+
+def _video_clip(path: Path) -> VideoClip:
+    """The clip's label from its name (or MEAD folders), or ValueError with the reason."""
+    stem, where = path.stem, "/".join(path.with_suffix("").parts[-6:])
+    for pattern, corpus, emotions in ((_RAVDESS_VIDEO, RAVDESS, _RAVDESS_EMOTIONS),
+                                      (_CREMA_VIDEO, CREMA_D, _CREMA_EMOTIONS)):
+        match = pattern.fullmatch(stem)
+        if match:
+            code, subject = (match[1], match[2]) if corpus == RAVDESS else (match[2].upper(), match[1])
+            label = emotions.get(code)
+            break
+    else:
+        match = _MEAD_NAME.fullmatch(stem) or _MEAD_PATH.search(where)
+        if not match:
+            raise ValueError("no known layout: not a RAVDESS, CREMA-D or MEAD video name")
+        corpus, subject, label = MEAD, match[1].upper(), match[2].lower()
+    if label is None:
+        raise ValueError(f"unknown emotion: {corpus} code in {path.name}")
+    try:
+        emotion = canonical(label)
+    except KeyError:
+        raise ValueError(f"unknown emotion: {label!r} in {path.name}") from None
+    if emotion is None:
+        raise ValueError(f"not modelled: {label} is not one of the studio's emotions")
+    return VideoClip(path, emotion, f"{corpus}:{subject}", corpus, label)
+
+
+def scan_face_videos(root: str | Path) -> tuple[list[VideoClip], list[Skipped]]:
+    """Every labelled video under ``root`` (a folder or one file), and the videos skipped."""
+    root = Path(root).expanduser()
+    files = [root] if root.is_file() else sorted(
+        Path(folder, name) for folder, _, names in os.walk(root, followlinks=True)
+        for name in names if Path(name).suffix.lower() in VIDEO_EXTENSIONS and not name.startswith("."))
+    clips, skipped = [], []
+    for path in files:
+        try:
+            clips.append(_video_clip(path))
+        except ValueError as error:
+            skipped.append(Skipped(str(path), str(error)))
+    return clips, skipped

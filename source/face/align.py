@@ -8,13 +8,8 @@ _EYE_A = (33, 133)
 _EYE_B = (362, 263)
 
 
-def aligned_crop(image: np.ndarray, landmarks: np.ndarray, size: int = 64,
-                 margin: float = 0.25) -> np.ndarray:
-    """A ``size`` x ``size`` RGB crop, rotated so the eyes are level, centred on the face.
-
-    The square side is the face's extent along the levelled axes plus ``margin`` of it;
-    regions outside the frame are filled by replicating the border.
-    """
+def crop_affine(landmarks: np.ndarray, size: int = 64, margin: float = 0.25) -> np.ndarray:
+    """The 2x3 map from frame pixels to the aligned crop's pixels (see ``aligned_crop``)."""
     points = landmarks[:, :2].astype(np.float64)
     eye_a = points[list(_EYE_A)].mean(axis=0)
     eye_b = points[list(_EYE_B)].mean(axis=0)
@@ -28,6 +23,15 @@ def aligned_crop(image: np.ndarray, landmarks: np.ndarray, size: int = 64,
     centre = (low + high) / 2.0
     scale = size / max(side, 1.0)
     # crop pixel = scale * (rotation @ p - centre) + size / 2
-    affine = np.hstack([scale * rotation, (size / 2.0 - scale * centre)[:, None]])
-    return cv2.warpAffine(image, affine, (size, size), flags=cv2.INTER_AREA,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return np.hstack([scale * rotation, (size / 2.0 - scale * centre)[:, None]])
+
+
+def aligned_crop(image: np.ndarray, landmarks: np.ndarray, size: int = 64,
+                 margin: float = 0.25) -> np.ndarray:
+    """A ``size`` x ``size`` RGB crop, rotated so the eyes are level, centred on the face.
+
+    The square side is the face's extent along the levelled axes plus ``margin`` of it;
+    regions outside the frame are filled by replicating the border.
+    """
+    return cv2.warpAffine(image, crop_affine(landmarks, size, margin), (size, size),
+                          flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)

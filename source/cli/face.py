@@ -1,0 +1,81 @@
+"""The face model's ``run.py`` work: predict, preprocess, train, evaluate (``--model face``)."""
+
+from PIL import Image
+from tqdm import tqdm
+
+from ..errors import StudioError
+from ..face.cam import CamOptions
+from ..face.model import FaceModel
+from ..face.predict import photo_cam, predict_faces
+from ..media.probe import probe
+from ..face.train import (FaceRecipe, evaluate_face, face_crops, face_samples, landmark_array, split_samples,
+                          train_face)
+from ..paths import MODELS_DIR, OUTPUT_DIR
+from ..training.recipes import load_recipe
+from .progress import StageBars, evaluate_with_bars, media_bar, train_with_bars, write_json_arg
+
+SHIPPED_RECIPE = MODELS_DIR / "face" / "recipe.json"
+
+
+def _recipe(args) -> FaceRecipe:
+    path = args.recipe or (SHIPPED_RECIPE if SHIPPED_RECIPE.exists() else None)
+    return load_recipe(FaceRecipe, path, args.set)
+
+
+def preprocess(args) -> int:
+    recipe = _recipe(args)
+    bars = StageBars("image")
+    try:
+        samples, summary = face_samples(args.data, recipe.transform, bars)
+        tqdm.write(summary)
+        split = split_samples([s for s in samples if recipe.corpus in (None, s.corpus)], recipe)
+        everything = split.train + split.validation + split.test
+        face_crops(everything, recipe.transform, lambda d, t: bars("face crops", d, t))
+        if recipe.transform.landmarks:
+            landmark_array(everything, lambda d, t: bars("landmarks", d, t))
+    finally:
+        bars.close()
+    print("face crops cached; training will reuse them")
+    return 0
+
+
+def train(args) -> int:
+    recipe = _recipe(args)
+    out = args.out or OUTPUT_DIR / "models" / "face" / f"face_{recipe.backbone}.pt"
+    return train_with_bars(train_face, recipe, out, args, "image")
+
+
+def evaluate(args) -> int:
+    return evaluate_with_bars(
+        lambda bars: evaluate_face(args.data, args.weights, args.split, on_features=bars),
+        "image", args.json)
+
+
+def predict(args) -> int:
+    model = FaceModel.load(args.weights)
+    with media_bar("faces") as progress:
+        result = predict_faces(model, args.path, progress=progress)
+    print(f"{'time':>8}  {'face':>4}  {'box':>25}  {'top':>9}  " + "  ".join(f"{l:>8}" for l in result["labels"]))
+    for row in result["frames"]:
+        for face in row["faces"]:
+            box = ",".join(f"{v:.0f}" for v in face["box"])
+            print(f"{row['time_s']:7.2f}s  {face['face_id']:>4}  {box:>25}  {face['top_emotion']:>9}  "
+                  + "  ".join(f"{p:8.3f}" for p in face["probabilities"].values()))
+    if len(result["frames"]) > 1:
+        for face in result["faces"]:
+            print(f"face {face['face_id']}: {face['top_emotion']} ({face['confidence']:.0%}) over "
+                  f"{face['frames']} frames")
+    for warning in result["warnings"]:
+        print(f"note: {warning}")
+    if args.cam:
+        if probe(args.path).kind != "image":
+            raise StudioError("--cam works on photos; for a video, save the frame you want as an image.")
+        options = CamOptions(args.cam_method, args.cam_target, args.cam_layer)
+        overlay, explained = photo_cam(model, args.path, options)
+        out = args.cam_out or OUTPUT_DIR / f"{args.path.stem}_{args.cam_method}.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(overlay).save(out)
+        result["cam"] = {"path": str(out), "method": args.cam_method, "explained": explained}
+        print(f"wrote {out} ({args.cam_method} for {', '.join(explained)})")
+    write_json_arg(args.json, result)
+    return 0

@@ -1,0 +1,61 @@
+"""Training-time augmentation of face crops (Albumentations), drawn afresh for every image.
+
+Each image's changes are seeded by (seed, epoch, index), so a resumed run sees exactly the
+images an uninterrupted one would. Crops are grayscale, so colour changes reduce to
+brightness, contrast and gamma.
+"""
+
+from dataclasses import asdict, dataclass
+
+import albumentations as A
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FaceAugment:
+    """Each change applies with its probability; 0 turns it off."""
+
+    flip_p: float = 0.5
+    affine_p: float = 0.7  # rotation, scale and shift together
+    rotate_deg: float = 15.0
+    scale: tuple[float, float] = (0.9, 1.1)
+    shift: float = 0.08  # share of the side
+    brightness_contrast_p: float = 0.5
+    gamma_p: float = 0.2
+    clahe_p: float = 0.1
+    blur_p: float = 0.1
+    sharpen_p: float = 0.1
+    noise_p: float = 0.1
+    erase_p: float = 0.3  # blank a patch: the model cannot lean on one region
+
+    def pipeline(self) -> A.Compose:
+        return A.Compose([
+            A.HorizontalFlip(p=self.flip_p),
+            A.Affine(rotate=(-self.rotate_deg, self.rotate_deg), scale=self.scale,
+                     translate_percent=(-self.shift, self.shift), border_mode=cv2.BORDER_REFLECT_101,
+                     p=self.affine_p),
+            A.RandomBrightnessContrast(0.25, 0.25, p=self.brightness_contrast_p),
+            A.RandomGamma((80, 120), p=self.gamma_p),
+            A.CLAHE(clip_limit=(1, 3), p=self.clahe_p),
+            A.GaussianBlur(blur_limit=(3, 3), p=self.blur_p),
+            A.Sharpen(p=self.sharpen_p),
+            A.GaussNoise(std_range=(0.02, 0.06), p=self.noise_p),
+            A.CoarseDropout(num_holes_range=(1, 1), hole_height_range=(0.15, 0.3),
+                            hole_width_range=(0.15, 0.3), fill=0, p=self.erase_p),
+        ], seed=0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class SeededAugment:
+    """``FaceAugment`` as a callable on uint8 crops, deterministic per (seed, epoch, index)."""
+
+    def __init__(self, augment: FaceAugment, seed: int = 0):
+        self.pipeline = augment.pipeline()
+        self.seed = seed
+
+    def __call__(self, crop: np.ndarray, epoch: int, index: int) -> np.ndarray:
+        self.pipeline.set_random_seed(int(np.random.SeedSequence([self.seed, epoch, index]).generate_state(1)[0]))
+        return self.pipeline(image=crop)["image"]

@@ -1,0 +1,62 @@
+"""The face model: face crop (and optional landmarks) -> CNN -> calibrated emotion probabilities.
+
+``FaceModel.load()`` gives the shipped model (``models/face/``, sha256-checked); any file written
+by ``FaceModel.save`` loads the same way and brings its own transform and labels.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from ..emotion_model import EmotionModel
+from ..paths import MODELS_DIR
+from .landmarker import FaceDetection
+from .transform import FaceTransform, landmark_features
+
+KIND = "face"
+SHIPPED_WEIGHTS = MODELS_DIR / "face" / "face_mobilenet_v2.pt"
+SHIPPED_SHA256 = ""
+
+
+class FaceModel(EmotionModel):
+    KIND = KIND
+    TRANSFORM = FaceTransform
+    SHIPPED_WEIGHTS = SHIPPED_WEIGHTS
+    SHIPPED_SHA256 = SHIPPED_SHA256
+
+    def inputs(self, faces: Sequence[np.ndarray],
+               extras: Sequence[np.ndarray] | None = None) -> tuple[torch.Tensor, ...]:
+        """The network's inputs for face images (gray or RGB crops of any size)."""
+        images = torch.from_numpy(np.stack([self.transform(face) for face in faces]))
+        if not self.transform.landmarks:
+            return (images,)
+        if extras is None:
+            raise ValueError("this face model also needs landmark features (FaceTransform.landmarks)")
+        return images, torch.from_numpy(np.stack(extras).astype(np.float32))
+
+    def logits(self, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        with torch.no_grad():
+            return self.network(*inputs)
+
+    def predict(self, faces: Sequence[np.ndarray], extras: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """Calibrated probabilities (faces, labels)."""
+        return torch.softmax(self.logits(self.inputs(faces, extras)) / self.temperature, dim=1).numpy()
+
+    def embed(self, faces: Sequence[np.ndarray], extras: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """The head's last hidden layer (no softmax), for the combined model."""
+        with torch.no_grad():
+            return self.network.embed(*self.inputs(faces, extras)).numpy()
+
+    def detection_inputs(self, frame: np.ndarray, faces: Sequence[FaceDetection]):
+        """(crops, extras) for faces detected in an RGB frame, cut with this model's transform."""
+        crops = [self.transform.crop(frame, face.landmarks) for face in faces]
+        extras = ([landmark_features(f.landmarks, f.box, f.blendshapes) for f in faces]
+                  if self.transform.landmarks else None)
+        return crops, extras
+
+    def predict_detections(self, frame: np.ndarray, faces: Sequence[FaceDetection]) -> np.ndarray:
+        """Probabilities (faces, labels) for faces detected in an RGB frame."""
+        if not faces:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return self.predict(*self.detection_inputs(frame, faces))

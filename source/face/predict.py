@@ -1,0 +1,77 @@
+"""The face model on a photo or a video: every face found, its box, probabilities and top emotion.
+
+Videos are streamed frame by frame at the sampling rate of ``WindowOptions.fps``, with faces
+tracked across frames; each face id also gets its mean probabilities over the video.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import NoFaceFound, NoVideoTrack
+from ..media.decode import DecodeReport, Frame, iter_frames, read_image
+from ..media.probe import probe
+from ..options import FaceOptions, WindowOptions
+from .cam import CamOptions, cam_overlay
+from .landmarker import FaceDetection, FaceLandmarker
+from .model import KIND, FaceModel
+from .tracker import FaceTracker
+
+
+def face_entries(model: FaceModel, frame: Frame, faces: list[FaceDetection]) -> list[dict]:
+    """One dict per face: id, box in the original picture's pixels, probabilities, top emotion."""
+    entries = []
+    for face, probabilities in zip(faces, model.predict_detections(frame.image, faces)):
+        scores = {label: round(float(p), 4) for label, p in zip(model.labels, probabilities)}
+        top = max(scores, key=scores.get)
+        entries.append({"face_id": face.track_id,
+                        "box": [round(v / frame.scale, 1) for v in face.box],
+                        "probabilities": scores, "top_emotion": top, "confidence": scores[top]})
+    return entries
+
+
+def predict_faces(model: FaceModel, path: str | Path, windows: WindowOptions = WindowOptions(),
+                  faces: FaceOptions = FaceOptions(),
+                  progress: Callable[[float, float | None], None] | None = None) -> dict:
+    """Per sampled frame, every face and its emotions; per face id, the mean over the frames."""
+    info = probe(path)
+    if not info.has_video:
+        raise NoVideoTrack(f"{Path(path).name} holds no picture: the face model needs a photo or a video.")
+    report = DecodeReport()
+    still = info.kind == "image"
+    frames = ([read_image(path, windows.max_frame_side)] if still
+              else iter_frames(path, windows.fps, windows.max_frame_side, report))
+    tracker = FaceTracker(faces.track_iou, faces.track_max_gap_s)
+    rows, by_id = [], {}
+    with FaceLandmarker(faces, video=not still) as landmarker:
+        for frame in frames:
+            found = landmarker.detect(frame.image, frame.time_s)
+            for face, track_id in zip(found, tracker.update(frame.time_s, [f.box for f in found])):
+                face.track_id = track_id
+            entries = face_entries(model, frame, found)
+            for entry in entries:
+                by_id.setdefault(entry["face_id"], []).append(list(entry["probabilities"].values()))
+            rows.append({"time_s": frame.time_s, "faces": entries})
+            if progress:
+                progress(frame.time_s, info.duration_s)
+    summary = []
+    for face_id, scores in sorted(by_id.items()):
+        mean = dict(zip(model.labels, np.mean(scores, axis=0).round(4).tolist()))
+        top = max(mean, key=mean.get)
+        summary.append({"face_id": face_id, "frames": len(scores), "probabilities": mean,
+                        "top_emotion": top, "confidence": mean[top]})
+    warnings = report.warnings + ([] if by_id else ["No face was found."])
+    return {"path": str(path), "model": KIND, "weights_sha256": model.sha256,
+            "labels": list(model.labels), "frames": rows, "faces": summary, "warnings": warnings}
+
+
+def photo_cam(model: FaceModel, path: str | Path, options: CamOptions = CamOptions(),
+              faces: FaceOptions = FaceOptions(), max_side: int = WindowOptions().max_frame_side):
+    """(the photo with each face's activation map, the emotion explained per face)."""
+    frame = read_image(path, max_side)
+    with FaceLandmarker(faces, video=False) as landmarker:
+        found = landmarker.detect(frame.image)
+    if not found:
+        raise NoFaceFound(f"No face was found in {Path(path).name}: there is nothing to explain.")
+    return cam_overlay(model, frame.image, found, options)

@@ -1,0 +1,304 @@
+"""Training, evaluating and preprocessing the face model (the recipe side; inference is model.py).
+
+Face crops are prepared once per dataset and size (grayscale uint8, cached on disk); each epoch
+augments them afresh (Albumentations, seeded per image and epoch). With landmark features on,
+MediaPipe runs once per image and its features are cached beside the crops.
+"""
+
+import json
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..analysis.writers import write_json
+from ..datasets.faces import FaceSample, scan_face_dataset, scan_face_videos
+from ..errors import DatasetError
+from ..labels import get_label_set
+from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
+from ..paths import DATA_DIR
+from ..training.cache import cached_array, file_identity
+from ..training.metrics import calibrated_report, fit_temperature
+from ..training.recipes import recipe_to_dict
+from ..training.reports import model_card, plot_confusion
+from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
+from .augment import FaceAugment, SeededAugment
+from .model import KIND, FaceModel
+from .transform import FaceTransform, landmark_features
+from .video import video_face_samples
+
+LANDMARK_SIDE = 192  # dataset faces are upscaled to this before MediaPipe looks for landmarks
+
+
+@dataclass(frozen=True)
+class FaceRecipe:
+    backbone: str = "mobilenet_v2"
+    imagenet: bool = True  # start from ImageNet weights (offline, mobilenet_v2 only)
+    head: HeadOptions = HeadOptions()
+    label_set: str = "7class"
+    transform: FaceTransform = FaceTransform()
+    augment: FaceAugment | None = FaceAugment()
+    train: TrainOptions = TrainOptions(epochs=30, batch_size=64, lr_patience=2, early_stopping=6,
+                                       class_weights=False, label_smoothing=0.1, time_limit_min=85)
+    corpus: str | None = None  # None: every corpus found under the data folder
+    # the dataset's own splits (FER2013: train, test = PublicTest, private = PrivateTest)
+    train_split: str = "train"
+    validation_split: str = "test"  # best epoch, early stopping, temperature
+    test_split: str = "private"  # reported only, when present
+    # a dataset without those splits is split by subject: this share of subjects validates
+    validation_fraction: float = 0.2
+
+
+def _source_identity(sample: FaceSample) -> list:
+    path, _, row = sample.source.partition("#")
+    return file_identity(Path(path)) + [row]
+
+
+def face_samples(data: Path, transform: FaceTransform,
+                 progress: Callable[[str, int, int], None] | None = None) -> tuple[list[FaceSample], str]:
+    """Every face sample under ``data`` (images, and frames of labelled videos), and a summary."""
+    clips, skipped = scan_face_videos(data)
+    try:
+        dataset = scan_face_dataset(data)
+        samples, summary = list(dataset.samples), dataset.summary()
+    except DatasetError:
+        if not clips:
+            raise
+        samples, summary = [], str(data)
+    if clips:
+        frames = video_face_samples(clips, transform,
+                                    progress=progress and (lambda d, t: progress("video frames", d, t)))
+        corpora = Counter(clip.corpus for clip in clips)
+        summary += (f"\n{len(clips)} labelled videos ({', '.join(f'{c} {n}' for c, n in corpora.items())}; "
+                    f"{len(skipped)} skipped) -> {len(frames)} face frames: "
+                    + ", ".join(f"{e} {n}" for e, n in sorted(Counter(f.emotion for f in frames).items())))
+        samples += frames
+    return samples, summary
+
+
+def face_crops(samples: list[FaceSample], transform: FaceTransform,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """(images, size, size) uint8, the transform's grayscale squares, from the cache or computed."""
+    key = {"size": transform.size, "files": [_source_identity(s) for s in samples]}
+
+    def compute() -> np.ndarray:
+        out = np.zeros((len(samples), transform.size, transform.size), dtype=np.uint8)
+        for i, sample in enumerate(samples):
+            out[i] = transform.prepare(sample.image())
+            if progress:
+                progress(i + 1, len(samples))
+        return out
+
+    return cached_array("faces", key, compute)
+
+
+def landmark_array(samples: list[FaceSample], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """(images, 1486) float16 landmark features; zeros where MediaPipe finds no face."""
+    key = {"side": LANDMARK_SIDE, "files": [_source_identity(s) for s in samples]}
+
+    def compute() -> np.ndarray:
+        from .landmarker import FaceLandmarker  # MediaPipe loads only when landmarks are used
+
+        out = None
+        with FaceLandmarker(video=False) as landmarker:
+            for i, sample in enumerate(samples):
+                gray = cv2.resize(sample.image(), (LANDMARK_SIDE, LANDMARK_SIDE), interpolation=cv2.INTER_CUBIC)
+                faces = landmarker.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))
+                if faces:
+                    face = max(faces, key=lambda f: f.area)
+                    features = landmark_features(face.landmarks, face.box, face.blendshapes)
+                    if out is None:
+                        out = np.zeros((len(samples), features.size), dtype=np.float16)
+                    out[i] = features
+                if progress:
+                    progress(i + 1, len(samples))
+        if out is None:
+            raise DatasetError("MediaPipe found no face in any image: landmark features cannot be built.")
+        return out
+
+    return cached_array("landmarks", key, compute)
+
+
+class CachedFaces(Dataset):
+    """Cached crops (and landmark features), augmented per epoch when ``augment`` is given."""
+
+    def __init__(self, crops: np.ndarray, targets: np.ndarray, transform: FaceTransform,
+                 extras: np.ndarray | None = None, augment: FaceAugment | None = None, seed: int = 0):
+        self.crops = crops
+        self.targets = targets
+        self.transform = transform
+        self.extras = extras
+        self.augment = SeededAugment(augment, seed) if augment is not None else None
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int):
+        crop = np.asarray(self.crops[index])
+        if self.augment is not None:
+            crop = self.augment(crop, self.epoch, index)
+        image = torch.from_numpy(self.transform.normalize(crop))
+        if self.extras is None:
+            return image, int(self.targets[index])
+        # landmarks describe the unaugmented face: flipping would also need mirrored point ids
+        return (image, torch.from_numpy(self.extras[index].astype(np.float32))), int(self.targets[index])
+
+
+@dataclass
+class FaceSplit:
+    train: list[FaceSample]
+    validation: list[FaceSample]
+    test: list[FaceSample] = field(default_factory=list)
+    how: str = ""
+
+
+def split_samples(samples: list[FaceSample], recipe: FaceRecipe) -> FaceSplit:
+    """The dataset's own train/validation/test splits, or else a seeded split by subject."""
+    by_split = {name: [s for s in samples if s.split == name]
+                for name in (recipe.train_split, recipe.validation_split, recipe.test_split)}
+    if by_split[recipe.train_split] and by_split[recipe.validation_split]:
+        return FaceSplit(by_split[recipe.train_split], by_split[recipe.validation_split],
+                         by_split[recipe.test_split],
+                         f"the dataset's splits: train {recipe.train_split!r}, validation "
+                         f"{recipe.validation_split!r}, test {recipe.test_split!r}")
+    subjects = sorted({s.subject for s in samples})
+    rng = np.random.default_rng(recipe.train.seed)
+    held = set(rng.permutation(subjects)[:max(1, round(len(subjects) * recipe.validation_fraction))])
+    train = [s for s in samples if s.subject not in held]
+    validation = [s for s in samples if s.subject in held]
+    if not train or not validation:
+        raise DatasetError(f"A subject split needs subjects on both sides: {len(subjects)} subjects.")
+    return FaceSplit(train, validation, [],
+                     f"by subject (seed {recipe.train.seed}): {len(held)} of {len(subjects)} "
+                     "subjects validate")
+
+
+def fingerprint(recipe: FaceRecipe, split: FaceSplit) -> str:
+    """What the run trains: the recipe but its training options (the trainer checks those) and data."""
+    parts = {"recipe": {k: v for k, v in recipe_to_dict(recipe).items() if k != "train"},
+             "data": [[s.source, s.emotion] for s in split.train + split.validation]}
+    return str(zlib.crc32(json.dumps(parts, sort_keys=True, default=str).encode()))
+
+
+def build_network(recipe: FaceRecipe) -> EmotionNet:
+    torch.manual_seed(recipe.train.seed)
+    network = EmotionNet(recipe.backbone, len(get_label_set(recipe.label_set).labels), recipe.head,
+                         recipe.transform.extra_features)
+    if recipe.imagenet:
+        load_imagenet_weights(network.backbone, recipe.backbone)
+    return network
+
+
+def _faces(part: str, samples: list[FaceSample], targets: np.ndarray, transform: FaceTransform,
+           progress, augment: FaceAugment | None = None, seed: int = 0) -> CachedFaces:
+    crops = face_crops(samples, transform, progress and (lambda d, t: progress(f"face crops ({part})", d, t)))
+    extras = (landmark_array(samples, progress and (lambda d, t: progress(f"landmarks ({part})", d, t)))
+              if transform.landmarks else None)
+    return CachedFaces(crops, targets, transform, extras, augment, seed)
+
+
+def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None = None,
+               fresh: bool = False, command: str = "",
+               on_features: Callable[[str, int, int], None] | None = None,
+               on_epoch: Callable[[EpochReport], None] | None = None,
+               log: Callable[[str], None] = print) -> dict:
+    """Train on ``data``, calibrate on validation, test on the test split, write ``out``.
+
+    Writes the weights file, ``metrics.json``, ``recipe.json``, confusion-matrix PNGs and the
+    model card beside it, and returns the metrics.
+    """
+    samples, summary = face_samples(data, recipe.transform, on_features)
+    log(summary)
+    samples = [s for s in samples if recipe.corpus in (None, s.corpus)]
+    split = split_samples(samples, recipe)
+    label_set = get_label_set(recipe.label_set)
+    train_samples, train_targets = label_set.keep(split.train)
+    val_samples, val_targets = label_set.keep(split.validation)
+    test_samples, test_targets = label_set.keep(split.test)
+    log(f"split {split.how}: train {len(train_samples)}, validation {len(val_samples)}, "
+        f"test {len(test_samples)} images")
+
+    train_data = _faces("train", train_samples, train_targets, recipe.transform, on_features,
+                        recipe.augment, recipe.train.seed)
+    val_data = _faces("validation", val_samples, val_targets, recipe.transform, on_features)
+    network = build_network(recipe)
+    run_print = fingerprint(recipe, split)
+    run_dir = run_dir or DATA_DIR / "runs" / f"face-{run_print}"
+    if fresh:
+        for name in ("last.pt", "best.pt"):
+            (run_dir / name).unlink(missing_ok=True)
+    result = fit(network, train_data, val_data, recipe.train, run_dir, run_print,
+                 len(label_set.labels), progress=on_epoch)
+    log(f"best epoch {result.best_epoch} ({recipe.train.monitor} {result.best_score:.3f}); "
+        f"stopped by {result.stopped}")
+
+    val_logits, _ = predict_logits(network, val_data)
+    temperature = fit_temperature(val_logits, val_targets)
+    model = FaceModel(network, recipe.transform, label_set, temperature)
+    metrics = {
+        "split": split.how, "sizes": {"train": len(train_samples), "validation": len(val_samples),
+                                      "test": len(test_samples)},
+        "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
+        "temperature": temperature,
+        "validation": calibrated_report(KIND, "", model.labels, val_logits, val_targets, temperature),
+        # summed over every invocation of a resumed run; crop caching not included
+        "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
+        "history": result.history,
+    }
+    if test_samples:
+        test_logits, _ = predict_logits(network, _faces("test", test_samples, test_targets, recipe.transform, on_features))
+        metrics["test"] = calibrated_report(KIND, "", model.labels, test_logits, test_targets, temperature)
+    model.metrics = {k: v for k, v in metrics.items() if k != "history"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sha256 = model.save(out, recipe=recipe_to_dict(recipe), command=command)
+    metrics["weights_sha256"] = sha256
+    for part in ("validation", "test"):
+        if part in metrics:
+            metrics[part]["weights_sha256"] = sha256
+            plot_confusion(metrics[part]["confusion"], label_set.labels,
+                           out.parent / f"confusion_{part}.png",
+                           f"face model, {part} images (accuracy {metrics[part]['accuracy']:.1%})")
+    write_json(out.parent / "metrics.json", metrics)
+    write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
+    (out.parent / "MODEL_CARD.md").write_text(model_card(
+        f"Face emotion model: {recipe.backbone} on {recipe.transform.size}px face crops",
+        [f"File `{out.name}`, labels: {', '.join(label_set.labels)} ({recipe.label_set}).",
+         f"Input: the face transform stored in the file: {recipe.transform.to_dict()}.",
+         f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."],
+        summary, [f"Split: {split.how}."], metrics,
+        {"validation": "the validation split", "test": "the test split"}, "images",
+        command or "python run.py train --model face --data DIR"))
+    return metrics
+
+
+def evaluate_face(data: Path, weights: Path | None = None, split: str | None = None,
+                  log: Callable[[str], None] = print,
+                  on_features: Callable[[str, int, int], None] | None = None) -> dict:
+    """The evaluate JSON for the model in ``weights`` (default: shipped) on ``data``
+    (every image, or those of the dataset's ``split``)."""
+    model = FaceModel.load(weights)
+    samples, summary = face_samples(data, model.transform, on_features)
+    log(summary)
+    if split is not None:
+        splits = sorted({s.split for s in samples if s.split})
+        samples = [s for s in samples if s.split == split]
+        if not samples:
+            raise DatasetError(f"No image of {data} is in the split {split!r}; it has "
+                               f"{', '.join(splits) or 'no splits'}.")
+    kept, targets = model.label_set.keep(samples)
+    if not kept:
+        raise DatasetError(f"No image in {data} has an emotion the model knows ({', '.join(model.labels)}).")
+    if len(kept) < len(samples):
+        log(f"{len(samples) - len(kept)} image(s) have emotions outside the model's labels and are left out.")
+    logits, _ = predict_logits(model.network, _faces("evaluate", kept, targets, model.transform, on_features))
+    return calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)

@@ -1,0 +1,83 @@
+"""Face samples from frames of labelled videos (RAVDESS, CREMA-D, MEAD; see ``scan_face_videos``).
+
+Each clip gives ``frames`` evenly spaced frames from the part of the clip where acted expressions
+are held (``span``, as shares of its duration); each frame's largest face is cut with the
+model's transform. The crops are cached, so a dataset of clips is decoded once per setting.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..datasets.faces import FaceSample, VideoClip
+from ..errors import MediaError
+from ..media.decode import DecodeReport, iter_frames
+from ..media.probe import probe
+from ..training.cache import cached_array, file_identity
+from .landmarker import FaceLandmarker
+from .transform import FaceTransform
+
+MAX_SIDE = 640  # frames are scaled down to this before face detection
+
+
+def _frame_times(duration: float, frames: int, span: tuple[float, float]) -> np.ndarray:
+    start, end = span[0] * duration, span[1] * duration
+    return start + (np.arange(frames) + 0.5) * (end - start) / frames
+
+
+def _clip_crops(clip: VideoClip, transform: FaceTransform, frames: int, span: tuple[float, float],
+                landmarker: FaceLandmarker) -> np.ndarray:
+    """(frames, size, size) uint8; all zeros where no face was found or the clip is unreadable."""
+    out = np.zeros((frames, transform.size, transform.size), dtype=np.uint8)
+    try:
+        duration = probe(clip.path).duration_s or 0.0
+        if duration <= 0:
+            return out
+        wanted = _frame_times(duration, frames, span)
+        fps = frames / max(duration * (span[1] - span[0]), 1e-3)
+        taken = 0
+        for frame in iter_frames(clip.path, fps, MAX_SIDE, DecodeReport()):
+            if taken == frames:
+                break
+            if frame.time_s + 0.5 / fps < wanted[taken]:
+                continue
+            faces = landmarker.detect(frame.image)
+            if faces:
+                largest = max(faces, key=lambda f: f.area)
+                out[taken] = transform.crop(frame.image, largest.landmarks)
+            taken += 1
+    except MediaError:
+        pass  # an unreadable clip gives no samples; the caller reports how many were found
+    return out
+
+
+def video_face_samples(clips: list[VideoClip], transform: FaceTransform, frames: int = 8,
+                       span: tuple[float, float] = (0.3, 0.9),
+                       progress: Callable[[int, int], None] | None = None) -> list[FaceSample]:
+    """One sample per frame with a face, its crop in ``pixels`` (split None: split by subject)."""
+    if not clips:
+        return []
+    key = {"size": transform.size, "margin": transform.crop_margin, "frames": frames,
+           "span": list(span), "files": [file_identity(c.path) for c in clips]}
+
+    def compute() -> np.ndarray:
+        crops = np.zeros((len(clips), frames, transform.size, transform.size), dtype=np.uint8)
+        with FaceLandmarker(video=False) as landmarker:
+            for i, clip in enumerate(clips):
+                crops[i] = _clip_crops(clip, transform, frames, span, landmarker)
+                if progress:
+                    progress(i + 1, len(clips))
+        return crops
+
+    crops = cached_array("video-faces", key, compute)
+    samples = []
+    for clip, clip_crops in zip(clips, crops):
+        duration = None
+        for index, crop in enumerate(clip_crops):
+            if not crop.any():
+                continue
+            duration = duration or probe(clip.path).duration_s
+            time_s = float(_frame_times(duration, frames, span)[index])
+            samples.append(FaceSample(f"{clip.path}#t={time_s:.2f}", clip.emotion, clip.subject,
+                                      clip.corpus, clip.label, None, np.array(crop)))
+    return samples

@@ -1,0 +1,207 @@
+"""The face model: transform, landmark features, Grad-CAM, smoke train, predict, shipped model."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data as skdata
+
+from source.errors import NoFaceFound, NoVideoTrack
+from source.face.cam import CAM_METHODS, CamOptions, cam_overlay, default_layer, face_cam
+from source.face.landmarker import FaceLandmarker
+from source.face.model import FaceModel
+from source.face.predict import photo_cam, predict_faces
+from source.face.transform import N_BLENDSHAPES, N_LANDMARKS, FaceTransform, landmark_features
+from source.labels import EMOTIONS, get_label_set
+from source.nets import EmotionNet
+from source.registry import get_model
+
+from helpers import EVALUATE_KEYS, run_py
+
+
+@pytest.fixture(scope="module")
+def shipped() -> FaceModel:
+    return get_model("face").load()
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    image = skdata.astronaut()
+    with FaceLandmarker(video=False) as landmarker:
+        return image, landmarker.detect(image)
+
+
+def test_transform_shapes_for_gray_rgb_and_any_size():
+    transform = FaceTransform(size=48)
+    for image in (np.zeros((48, 48), np.uint8), np.zeros((200, 160, 3), np.uint8),
+                  np.full((20, 20), 255, np.uint8)):
+        out = transform(image)
+        assert out.shape == (3, 48, 48) and out.dtype == np.float32
+        assert np.allclose(out[0], out[0].flat[0])  # a flat image stays flat
+    # grayscale replicated: the channels differ only by their normalisation
+    gray = np.arange(48 * 48, dtype=np.uint8).reshape(48, 48)
+    out = transform(gray)
+    restored = out * np.array(transform.std)[:, None, None] + np.array(transform.mean)[:, None, None]
+    assert np.allclose(restored[0], restored[2], atol=1e-5)
+    assert FaceTransform.from_dict(transform.to_dict()) == transform
+    with pytest.raises(ValueError):
+        FaceTransform(size=8)
+
+
+def test_crop_of_a_real_photo_is_the_face(astronaut):
+    image, faces = astronaut
+    assert len(faces) == 1
+    crop = FaceTransform(size=64).crop(image, faces[0].landmarks)
+    assert crop.shape == (64, 64) and crop.dtype == np.uint8
+    assert crop.std() > 20  # a face, not a flat patch of wall
+
+
+def test_landmark_features_are_normalised_to_the_box_and_concatenated(astronaut):
+    image, faces = astronaut
+    face = faces[0]
+    features = landmark_features(face.landmarks, face.box, face.blendshapes)
+    assert features.shape == (N_LANDMARKS * 3 + N_BLENDSHAPES,)
+    xy = features[:N_LANDMARKS * 3].reshape(N_LANDMARKS, 3)[:, :2]
+    assert xy.min() >= -0.01 and xy.max() <= 1.01  # the box is the landmarks' extent
+    transform = FaceTransform(landmarks=True)
+    assert transform.extra_features == features.size
+    network = EmotionNet("mobilenet_v2", 7, extra_features=transform.extra_features)
+    model = FaceModel(network, transform, get_label_set("7class"))
+    probabilities = model.predict_detections(image, faces)
+    assert probabilities.shape == (1, 7) and np.isclose(probabilities.sum(), 1, atol=1e-5)
+    with pytest.raises(ValueError, match="landmark"):
+        model.predict([np.zeros((64, 64), np.uint8)])
+    # the landmark features reach the logits
+    images = torch.from_numpy(transform(model.transform.crop(image, face.landmarks)))[None]
+    extra = torch.from_numpy(features)[None]
+    with torch.no_grad():
+        assert not torch.allclose(network(images, extra), network(images, torch.zeros_like(extra)))
+
+
+def test_cam_overlay_is_photo_sized_and_differs_across_classes(shipped, astronaut):
+    image, faces = astronaut
+    crop = shipped.transform.crop(image, faces[0].landmarks)
+    happy, explained = face_cam(shipped, crop, options=CamOptions(target="happy"))
+    sad, _ = face_cam(shipped, crop, options=CamOptions(target="sad"))
+    assert explained == "happy"
+    assert happy.shape == sad.shape == (shipped.transform.size,) * 2
+    assert np.abs(happy - sad).mean() > 0.02
+    assert default_layer(shipped).startswith("backbone.")
+    for method in CAM_METHODS:
+        overlay, targets = cam_overlay(shipped, image, faces, CamOptions(method=method))
+        assert overlay.shape == image.shape and overlay.dtype == np.uint8
+        assert targets == [shipped.labels[int(shipped.predict_detections(image, faces).argmax())]]
+        changed = np.abs(overlay.astype(int) - image).sum(axis=2) > 0
+        x0, y0, x1, y1 = (int(v) for v in faces[0].box)
+        assert changed[y0:y1, x0:x1].mean() > 0.5  # the face is painted ...
+        assert changed[400:, :100].mean() < 0.01  # ... the rest of the photo is not
+    with pytest.raises(ValueError, match="no class"):
+        face_cam(shipped, crop, options=CamOptions(target="contempt"))
+    with pytest.raises(ValueError, match="no layer"):
+        face_cam(shipped, crop, options=CamOptions(layer="backbone.nothing"))
+
+
+def test_shipped_model_brings_transform_labels_and_calls_the_astronaut_happy(shipped, astronaut):
+    assert shipped.labels == EMOTIONS
+    assert shipped.transform == FaceTransform(**shipped.transform.to_dict())
+    assert 1.0 / 3 < shipped.temperature < 3.0
+    image, faces = astronaut
+    probabilities = shipped.predict_detections(image, faces)[0]
+    assert shipped.labels[int(probabilities.argmax())] == "happy"
+    assert probabilities.max() > 0.5
+    embedding = shipped.embed([shipped.transform.crop(image, faces[0].landmarks)])
+    assert embedding.shape == (1, shipped.network.embedding_size)
+
+
+def test_predict_photo_video_and_refusals(shipped, media, tmp_path):
+    result = predict_faces(shipped, media["astronaut.png"])
+    assert len(result["frames"]) == 1 and result["faces"][0]["top_emotion"] == "happy"
+    box = result["frames"][0]["faces"][0]["box"]
+    assert 150 < box[0] < 220 and 240 < box[2] < 300  # her face in the 512 px photo
+    video = predict_faces(shipped, media["astronaut_talking.mp4"])
+    assert len(video["frames"]) > 10 and video["faces"][0]["frames"] > 10
+    with pytest.raises(NoVideoTrack):
+        predict_faces(shipped, media["speech.wav"])
+    empty = tmp_path / "wall.png"
+    Image.fromarray(np.full((240, 320, 3), 180, np.uint8)).save(empty)
+    assert predict_faces(shipped, empty)["warnings"] == ["No face was found."]
+    with pytest.raises(NoFaceFound):
+        photo_cam(shipped, empty)
+
+
+def test_predict_cli_writes_cam_overlay_and_json(media, tmp_path):
+    overlay, report = tmp_path / "cam.png", tmp_path / "faces.json"
+    done = run_py("predict", "--model", "face", media["astronaut.png"], "--cam",
+                  "--cam-method", "gradcam++", "--cam-target", "surprise", "--cam-out", overlay,
+                  "--json", report, cache=tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    assert "gradcam++ for surprise" in done.stdout
+    with Image.open(overlay) as picture:
+        assert picture.size == (512, 512)
+    result = json.loads(report.read_text())
+    assert result["cam"]["explained"] == ["surprise"] and result["faces"][0]["top_emotion"] == "happy"
+    refused = run_py("predict", "--model", "audio", media["speech.wav"], "--cam", cache=tmp_path / "cache")
+    assert refused.returncode != 0 and "--cam explains face models" in refused.stderr
+
+
+def fer_tree(root: Path, train_per_class: int, test_per_class: int) -> Path:
+    """A FER2013 Kaggle-layout tree of real faces (scikit-image's LFW subset), labels dealt
+    round-robin: for exercising training, not for learning emotions."""
+    faces = (skdata.lfw_subset()[:100] * 255).astype(np.uint8)
+    index = 0
+    for split, prefix, count in (("train", "Training", train_per_class), ("test", "PublicTest", test_per_class)):
+        for emotion in ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"):
+            folder = root / split / emotion
+            folder.mkdir(parents=True)
+            for _ in range(count):
+                Image.fromarray(faces[index % 100]).resize((48, 48)).save(folder / f"{prefix}_{index}.png")
+                index += 1
+    return root
+
+
+def test_smoke_train_resume_and_evaluate(tmp_path):
+    data = fer_tree(tmp_path / "fer", 6, 2)
+    weights, run_dir = tmp_path / "out" / "face.pt", tmp_path / "run"
+    common = ("train", "--model", "face", "--data", data, "--out", weights, "--run-dir", run_dir,
+              "--set", "transform.size=32", "--set", "train.batch_size=8",
+              "--set", "train.time_limit_min=null")
+    first = run_py(*common, "--set", "train.epochs=1", cache=tmp_path / "cache")
+    assert first.returncode == 0, first.stderr
+    assert "validation: accuracy" in first.stdout
+    metrics = json.loads((weights.parent / "metrics.json").read_text())
+    assert metrics["sizes"] == {"train": 42, "validation": 14, "test": 0}
+    assert (weights.parent / "confusion_validation.png").stat().st_size > 1000
+    card = (weights.parent / "MODEL_CARD.md").read_text()
+    assert "mobilenet_v2" in card and metrics["weights_sha256"] in card
+    second = run_py(*common, "--set", "train.epochs=2", cache=tmp_path / "cache")
+    assert second.returncode == 0, second.stderr
+    metrics = json.loads((weights.parent / "metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    refused = run_py(*common, "--set", "train.learning_rate=0.1", cache=tmp_path / "cache")
+    assert refused.returncode == 1 and "different training run" in refused.stderr
+    model = FaceModel.load(weights)
+    assert model.transform.size == 32
+    report_path = tmp_path / "evaluate.json"
+    evaluated = run_py("evaluate", "--model", "face", "--data", data, "--weights", weights,
+                       "--split", "test", "--json", report_path, cache=tmp_path / "cache")
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(report_path.read_text())
+    assert EVALUATE_KEYS <= set(report)
+    assert report["n"] == 14 and sum(map(sum, report["confusion"])) == 14
+    assert report["weights_sha256"] == metrics["weights_sha256"]
+
+
+def test_shipped_model_on_fer2013_public_test(shipped, shared_data):
+    """FER2013's PublicTest picked the best epoch and the temperature: a check that the
+    shipped file is the one the card describes, not an independent test."""
+    from source.face.train import evaluate_face
+
+    fer = shared_data / "fer2013"
+    if not fer.is_dir():
+        pytest.skip("../shared/data/fer2013 is not here")
+    report = evaluate_face(fer, split="test", log=lambda line: None)
+    assert report["n"] == 3589
+    assert abs(report["accuracy"] - shipped.metrics["validation"]["accuracy"]) < 0.005
