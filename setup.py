@@ -25,7 +25,7 @@ setup(
         "torch>=2.4",
         "torchvision>=0.19",
         "grad-cam>=1.5",
-        "albumentations>=1.4",
+        "albumentations>=2.0",  # the 2.x argument names (GaussNoise std_range, Compose seed)
         "hyperopt>=0.2.7",
         "mediapipe>=0.10.30",  # the Tasks API (FaceLandmarker); older releases differ
         # mediapipe pulls opencv-contrib-python; both are held below 5 so the one cv2 they

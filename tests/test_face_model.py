@@ -13,7 +13,7 @@ from source.errors import NoFaceFound, NoVideoTrack
 from source.face.cam import CAM_METHODS, CamOptions, cam_overlay, default_layer, face_cam
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
-from source.face.predict import photo_cam, predict_faces
+from source.face.predict import frame_at, frame_cam, predict_faces
 from source.face.transform import N_BLENDSHAPES, N_LANDMARKS, FaceTransform, landmark_features
 from source.labels import EMOTIONS, get_label_set
 from source.nets import EmotionNet
@@ -129,7 +129,11 @@ def test_predict_photo_video_and_refusals(shipped, media, tmp_path):
     Image.fromarray(np.full((240, 320, 3), 180, np.uint8)).save(empty)
     assert predict_faces(shipped, empty)["warnings"] == ["No face was found."]
     with pytest.raises(NoFaceFound):
-        photo_cam(shipped, empty)
+        frame_cam(shipped, frame_at(empty))
+    frame = frame_at(media["astronaut_talking.mp4"], 2.0)
+    assert 2.0 <= frame.time_s < 2.2
+    overlay, explained = frame_cam(shipped, frame, CamOptions(method="eigencam"))
+    assert overlay.shape == frame.image.shape and len(explained) == 1
 
 
 def test_predict_cli_writes_cam_overlay_and_json(media, tmp_path):

@@ -3,11 +3,9 @@
 from PIL import Image
 from tqdm import tqdm
 
-from ..errors import StudioError
 from ..face.cam import CamOptions
 from ..face.model import FaceModel
-from ..face.predict import photo_cam, predict_faces
-from ..media.probe import probe
+from ..face.predict import frame_at, frame_cam, predict_faces
 from ..face.train import (FaceRecipe, evaluate_face, face_crops, face_samples, landmark_array, split_samples,
                           train_face)
 from ..paths import MODELS_DIR, OUTPUT_DIR
@@ -68,14 +66,15 @@ def predict(args) -> int:
     for warning in result["warnings"]:
         print(f"note: {warning}")
     if args.cam:
-        if probe(args.path).kind != "image":
-            raise StudioError("--cam works on photos; for a video, save the frame you want as an image.")
+        frame = frame_at(args.path, args.cam_time)
         options = CamOptions(args.cam_method, args.cam_target, args.cam_layer)
-        overlay, explained = photo_cam(model, args.path, options)
+        overlay, explained = frame_cam(model, frame, options)
         out = args.cam_out or OUTPUT_DIR / f"{args.path.stem}_{args.cam_method}.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(overlay).save(out)
-        result["cam"] = {"path": str(out), "method": args.cam_method, "explained": explained}
-        print(f"wrote {out} ({args.cam_method} for {', '.join(explained)})")
+        result["cam"] = {"path": str(out), "method": args.cam_method, "time_s": frame.time_s,
+                         "explained": explained}
+        print(f"wrote {out} ({args.cam_method} for {', '.join(explained)}"
+              + (f" at {frame.time_s:.2f} s)" if frame.time_s else ")"))
     write_json_arg(args.json, result)
     return 0

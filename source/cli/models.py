@@ -40,7 +40,10 @@ def register(subparsers) -> None:
             parser.add_argument("--json", type=Path, help="also write the result to this JSON file")
         if command == "predict":
             parser.add_argument("--cam", action="store_true",
-                                help="face model, photos: write the activation map over the photo")
+                                help="face model: write the activation map over the photo (or a "
+                                     "video frame, see --cam-time)")
+            parser.add_argument("--cam-time", type=float,
+                                help="video: the time of the frame to explain (default: the middle)")
             parser.add_argument("--cam-method", default="gradcam", choices=CAM_METHODS,
                                 help="class activation map method (default: gradcam)")
             parser.add_argument("--cam-target", help="the emotion to explain (default: each face's top one)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NoFaceFound, NoVideoTrack
+from ..errors import MediaError, NoFaceFound, NoVideoTrack
 from ..media.decode import DecodeReport, Frame, iter_frames, read_image
 from ..media.probe import probe
 from ..options import FaceOptions, WindowOptions
@@ -66,12 +66,30 @@ def predict_faces(model: FaceModel, path: str | Path, windows: WindowOptions = W
             "labels": list(model.labels), "frames": rows, "faces": summary, "warnings": warnings}
 
 
-def photo_cam(model: FaceModel, path: str | Path, options: CamOptions = CamOptions(),
-              faces: FaceOptions = FaceOptions(), max_side: int = WindowOptions().max_frame_side):
-    """(the photo with each face's activation map, the emotion explained per face)."""
-    frame = read_image(path, max_side)
+def frame_at(path: str | Path, time_s: float | None = None,
+             max_side: int = WindowOptions().max_frame_side) -> Frame:
+    """A photo, or the frame of a video shown at ``time_s`` (default: the middle of the video)."""
+    info = probe(path)
+    if info.kind == "image":
+        return read_image(path, max_side)
+    if not info.has_video:
+        raise NoVideoTrack(f"{Path(path).name} holds no picture.")
+    wanted = info.duration_s / 2 if time_s is None else time_s
+    chosen = None
+    for frame in iter_frames(path, 10.0, max_side, DecodeReport()):
+        chosen = frame
+        if frame.time_s >= wanted:
+            break
+    if chosen is None:
+        raise MediaError(f"No frame of {Path(path).name} could be decoded.")
+    return chosen
+
+
+def frame_cam(model: FaceModel, frame: Frame, options: CamOptions = CamOptions(),
+              faces: FaceOptions = FaceOptions()):
+    """(the frame with each face's activation map, the emotion explained per face)."""
     with FaceLandmarker(faces, video=False) as landmarker:
         found = landmarker.detect(frame.image)
     if not found:
-        raise NoFaceFound(f"No face was found in {Path(path).name}: there is nothing to explain.")
+        raise NoFaceFound(f"No face was found at {frame.time_s:.2f} s: there is nothing to explain.")
     return cam_overlay(model, frame.image, found, options)

@@ -1,0 +1,1 @@
+"""Fusion of the face, voice and words branches into one prediction per window."""

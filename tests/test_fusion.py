@@ -1,0 +1,74 @@
+"""The combined network: shapes, masking of missing frames and sources, modality dropout."""
+
+import torch
+
+from source.fusion.combined import CombinedNet, FusionOptions, WindowBatch
+
+OPTIONS = FusionOptions(voice_dim=12, face_dim=10, text_dim=9, lstm_units=8, dense_units=16)
+
+
+def batch(size: int = 4, frames: int = 16, seed: int = 0) -> WindowBatch:
+    generator = torch.Generator().manual_seed(seed)
+    return WindowBatch(
+        voice=torch.randn(size, 12, generator=generator),
+        voice_present=torch.ones(size, dtype=torch.bool),
+        faces=torch.randn(size, frames, 10, generator=generator),
+        face_mask=torch.ones(size, frames, dtype=torch.bool),
+        text=torch.rand(size, 9, generator=generator),
+        text_present=torch.ones(size, dtype=torch.bool),
+    )
+
+
+def test_shapes_and_config_round_trip():
+    net = CombinedNet(7, OPTIONS).eval()
+    logits = net(batch())
+    assert logits.shape == (4, 7)
+    again = CombinedNet.from_config(net.config())
+    again.load_state_dict(net.state_dict())
+    assert torch.allclose(again.eval()(batch()), logits)
+
+
+def test_missing_frames_are_left_out_not_read_as_zeros():
+    net = CombinedNet(7, OPTIONS).eval()
+    full = batch()
+    gaps = batch()
+    gaps.face_mask[:, 3:6] = False  # no face found in frames 3-5
+    gaps.faces[:, 3:6] = 1000.0  # whatever sits in masked frames must not matter
+    compact = batch()
+    keep = [i for i in range(16) if not 3 <= i < 6]
+    compact.faces = full.faces[:, keep]
+    compact.face_mask = full.face_mask[:, keep]
+    assert torch.allclose(net(gaps), net(compact), atol=1e-5)
+    sequence = net.face_sequence(gaps.faces, gaps.face_mask)
+    assert torch.allclose(sequence, net.face_sequence(compact.faces, compact.face_mask), atol=1e-6)
+    # the same frames with faces in them do count
+    assert (sequence - net.face_sequence(full.faces, full.face_mask)).abs().max() > 1e-3
+
+
+def test_a_window_without_face_or_speech_still_gets_a_prediction():
+    net = CombinedNet(7, OPTIONS).eval()
+    windows = batch()
+    windows.face_mask[0] = False  # window 0: no face at all
+    windows.voice_present[1] = False  # window 1: no speech
+    windows.faces[0] = 1000.0
+    windows.voice[1] = 1000.0
+    logits = net(windows)
+    assert torch.isfinite(logits).all()
+    presence = windows.presence()
+    assert presence[0].tolist() == [True, False, True] and presence[1].tolist() == [False, True, True]
+    clean = batch()
+    clean.face_mask[0] = False
+    clean.voice_present[1] = False
+    assert torch.allclose(logits, net(clean), atol=1e-5)  # absent inputs are ignored
+
+
+def test_modality_dropout_hides_sources_but_never_all():
+    net = CombinedNet(7, FusionOptions(modality_dropout=0.9))
+    presence = torch.tensor([[True, True, True], [True, False, False], [False, True, True]] * 50)
+    kept = net.hide_sources(presence, torch.Generator().manual_seed(0))
+    assert kept.any(dim=1).all()
+    assert not (kept & ~presence).any()  # nothing absent is switched on
+    assert kept.sum() < presence.sum()
+    net.train()
+    loss = net.__class__(7, OPTIONS).train()(batch(8)).logsumexp(1).mean()
+    loss.backward()  # trains with a batch where some sources were hidden
