@@ -59,3 +59,9 @@ class AnalysisOptions:
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
+    smooth_windows: int = 1  # centred moving average of the fused probabilities; 1: none
+    plots: bool = True  # timeline, distribution and heatmap (PNG and HTML) beside the CSV
+
+    def __post_init__(self):
+        if self.smooth_windows < 1:
+            raise ValueError(f"smoothing needs at least 1 window, not {self.smooth_windows}")

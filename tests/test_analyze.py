@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from source.analysis.pipeline import WINDOW_COLUMNS, analyze
@@ -22,8 +23,9 @@ def _outputs(folder):
 
 def test_talking_clip_writes_consistent_outputs(media, tmp_path):
     result = analyze(media["astronaut_talking.mp4"], out_dir=tmp_path)
-    assert _outputs(tmp_path) == ["astronaut_talking_analysis.json",
-                                  "astronaut_talking_frames.csv", "astronaut_talking_windows.csv"]
+    assert _outputs(tmp_path) == [f"astronaut_talking_{name}" for name in (
+        "analysis.json", "distribution.png", "frames.csv", "heatmap.png", "plots.html",
+        "timeline.png", "windows.csv")]
     windows = _rows(result.outputs["windows_csv"])
     voice_labels = result.models["voice"]["labels"]
     face_labels = result.models["face"]["labels"]
@@ -63,6 +65,20 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
     assert report["faces"]["subject_face_id"] == 0
     assert [w["start_s"] for w in report["windows"]] == starts
     assert report["warnings"] == []
+    # the timeline: each branch, the fused probabilities and the top emotion of every window
+    for window, row in zip(report["windows"], windows):
+        assert set(window["probabilities"]) == {"face", "voice", "text", "fused"}
+        assert window["sources"] == ["face", "voice", "text"]
+        assert window["top_emotion"] == row["top_emotion"] == max(
+            window["probabilities"]["fused"], key=window["probabilities"]["fused"].get)
+        for emotion, p in window["probabilities"]["fused"].items():  # the mean of the branches
+            assert p == pytest.approx(np.mean([window["probabilities"][b][emotion]
+                                               for b in ("face", "voice", "text")]), abs=2e-4)
+    summary = report["summary"]
+    assert summary["dominant_emotion"] in summary["emotion_share"]
+    assert sum(summary["emotion_share"].values()) == pytest.approx(1, abs=1e-3)
+    tops = [w["top_emotion"] for w in report["windows"]]
+    assert len(summary["changes"]) == sum(a != b for a, b in zip(tops, tops[1:]))
 
 
 def test_two_faces_get_stable_ids(media, tmp_path):

@@ -22,6 +22,7 @@ from ..face.align import aligned_crop
 from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
+from ..labels import EMOTIONS
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
@@ -29,6 +30,8 @@ from ..options import AnalysisOptions, FaceOptions
 from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TextAnalyzer, text_columns
 from ..text.transcribe import TranscribeOptions, WordTimeline, load_transcriber, words_of
 from ..paths import OUTPUT_DIR
+from .plots import write_plots
+from .timeline import fuse_window, smoothed, summarize, top
 from .writers import CsvStream, write_json
 
 # progress(stage, done, total): done/total in seconds of media (total None when unknown)
@@ -39,6 +42,7 @@ WINDOW_COLUMNS = [
     "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "face_found_ratio",
     *BLENDSHAPE_COLUMNS, "yaw", "pitch", "roll", "speech_ratio", "rms_db",
     "face_top", "face_confidence", "voice_top", "voice_confidence",
+    "top_emotion", "confidence", "sources", *(f"fused_{e}" for e in EMOTIONS),
 ]  # then face_<label> and voice_<label> for the models' labels, then TEXT_COLUMNS with words
 FRAME_COLUMNS = [
     "frame", "time_s", "source_time_s", "n_faces", "face_id", "x0", "y0", "x1", "y1",
@@ -55,6 +59,7 @@ class AnalysisResult:
     faces: dict
     warnings: list[str]
     models: dict = field(default_factory=dict)  # branch -> weights sha256 and labels used
+    summary: dict = field(default_factory=dict)  # dominant emotion, share of time, changes
     outputs: dict[str, Path] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -64,6 +69,7 @@ class AnalysisResult:
             "versions": versions(),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "models": self.models,
+            "summary": self.summary,
             "faces": self.faces,
             "warnings": self.warnings,
             "windows": self.windows,
@@ -188,11 +194,22 @@ def window_rows(entry: dict) -> list[dict]:
             **_emotion_columns("voice", entry.get("voice")), **(entry.get("text") or {})}
     if not entry["faces"]:
         ratio = 0.0 if entry["n_frames"] else ""
-        return [{**base, "face_found_ratio": ratio}]
+        return [{**base, "face_found_ratio": ratio,
+                 **_fused_columns(entry["probabilities"]["fused"], entry["sources"])}]
     return [{**base, "face_id": face["face_id"], "is_subject": int(face["is_subject"]),
              "face_found_ratio": face["face_found_ratio"], **face["blendshapes"],
-             **face["head_pose"], **_emotion_columns("face", face["emotions"])}
+             **face["head_pose"], **_emotion_columns("face", face["emotions"]),
+             **_fused_columns(face["fused"], [s for s in entry["sources"] if s != "face"]
+                              + (["face"] if face["emotions"] else []))}
             for face in entry["faces"]]
+
+
+def _fused_columns(fused: dict | None, sources: list[str]) -> dict:
+    label, confidence = top(fused)
+    if label is None:
+        return {}
+    return {"top_emotion": label, "confidence": confidence, "sources": "+".join(sorted(sources)),
+            **{f"fused_{e}": p for e, p in fused.items()}}
 
 
 def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
@@ -240,23 +257,27 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             windows = iter([Window(0, 0.0, 0.0, list(frames), None)])
         else:
             windows = iter_windows(frames, audio, options.windows, info.duration_s)
-        for window in windows:
-            if words is not None:
-                window.words = words.take(window.start_s, window.end_s)
-            entry = {
-                "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
-                "n_frames": len(window.frames),
-                "faces": window_faces(window) if window.frames else [],
-                "speech": speech_activity(window.audio) if window.audio is not None else None,
-                "voice": voice.predict_window(window.audio) if voice is not None else None,
-                "text": text_columns(window.words, text_analyzer) if words is not None else None,
-                "words": [asdict(word) for word in window.words],
-            }
+
+        def window_entries() -> Iterator[dict]:
+            for window in windows:
+                if words is not None:
+                    window.words = words.take(window.start_s, window.end_s)
+                yield fuse_window({
+                    "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
+                    "n_frames": len(window.frames),
+                    "faces": window_faces(window) if window.frames else [],
+                    "speech": speech_activity(window.audio) if window.audio is not None else None,
+                    "voice": voice.predict_window(window.audio) if voice is not None else None,
+                    "text": text_columns(window.words, text_analyzer) if words is not None else None,
+                    "words": [asdict(word) for word in window.words],
+                })
+
+        for entry in smoothed(window_entries(), options.smooth_windows):
             entries.append(entry)
             for row in window_rows(entry):
                 window_csv.write(row)
             if progress:
-                progress("analysing", window.end_s, total)
+                progress("analysing", entry["end_s"], total)
         if not entries:
             raise MediaError(f"{path.name}: no picture or sound could be decoded from the file.")
     except BaseException:
@@ -279,11 +300,16 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
               for name, model in (("face", face_model), ("voice", voice)) if model is not None}
     if use_words:
         models["words"] = {"whisper": options.whisper_model, "lexicon": LEXICON_LICENSE}
-    result = AnalysisResult(info, options, entries, faces, warnings, models)
+    models["fusion"] = {"method": "late (mean of the branches present)",
+                        "smoothing_windows": options.smooth_windows}
+    summary = summarize(entries)
+    result = AnalysisResult(info, options, entries, faces, warnings, models, summary)
     result.outputs = {
         "windows_csv": window_csv.commit(),
         "frames_csv": frame_csv.commit(),
     }
+    if options.plots and summary["dominant_emotion"]:
+        result.outputs.update(write_plots(entries, summary, out_dir, stem, path.name))
     result.outputs["analysis_json"] = write_json(
         out_dir / f"{stem}_analysis.json",
         {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}},

@@ -38,6 +38,11 @@ def register(subparsers) -> None:
     parser.add_argument("--whisper-model", default="tiny.en",
                         help="Whisper model: tiny.en, base (multilingual) or a path "
                              "(default: %(default)s)")
+    parser.add_argument("--smooth", type=int, default=1, metavar="N",
+                        help="average the fused probabilities over N windows centred on each "
+                             "(default: 1, no smoothing)")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="skip the timeline, distribution and heatmap plots")
     parser.add_argument("--face-weights", help="face model file (default: the shipped model)")
     parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
     parser.set_defaults(func=run)
@@ -52,6 +57,8 @@ def options_from_args(args) -> AnalysisOptions:
             audio=not args.no_audio,
             words=not args.no_words,
             whisper_model=args.whisper_model,
+            smooth_windows=args.smooth,
+            plots=not args.no_plots,
             face_weights=args.face_weights,
             voice_weights=args.voice_weights,
         )
@@ -85,6 +92,11 @@ def run(args) -> int:
     faces = result.faces
     print(f"{len(result.windows)} windows, {len(faces['tracks'])} face track(s), "
           f"subject face id: {faces['subject_face_id']}")
+    summary = result.summary
+    if summary["dominant_emotion"]:
+        shares = ", ".join(f"{e} {p:.0%}" for e, p in summary["emotion_share"].items())
+        print(f"dominant emotion: {summary['dominant_emotion']} ({shares}); "
+              f"{len(summary['changes'])} change(s)")
     for name, path in result.outputs.items():
         print(f"wrote {path}")
     return 0

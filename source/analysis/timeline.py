@@ -1,0 +1,100 @@
+"""The emotion timeline: fused probabilities per window (and face), smoothing, and the summary.
+
+Each window entry carries ``probabilities`` (per branch, and ``fused``), ``top_emotion``,
+``confidence`` and ``sources``; each of its faces carries its own ``fused``. Smoothing is a
+centred moving average over windows, streamed with a look-ahead of half its width, so rows
+are still written as the analysis goes.
+"""
+
+from collections import deque
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..fusion.late import late_fusion, text_distribution
+
+
+def top(probabilities: dict[str, float] | None) -> tuple[str, float] | tuple[None, None]:
+    if not probabilities:
+        return None, None
+    label = max(probabilities, key=probabilities.get)
+    return label, probabilities[label]
+
+
+def fuse_window(entry: dict) -> dict:
+    """Fill the entry's per-branch and fused probabilities (late fusion), per window and face."""
+    voice = entry["voice"]["probabilities"] if entry.get("voice") else None
+    text = text_distribution(entry.get("text"))
+    subject = next((f for f in entry["faces"] if f["is_subject"]), None)
+    for face in entry["faces"]:
+        scores = face["emotions"]["probabilities"] if face.get("emotions") else None
+        face["fused"] = late_fusion({"face": scores, "voice": voice, "text": text})
+    branches = {"face": subject["emotions"]["probabilities"] if subject and subject.get("emotions") else None,
+                "voice": voice, "text": text}
+    entry["sources"] = [name for name, p in branches.items() if p]
+    entry["probabilities"] = {**{name: p for name, p in branches.items() if p},
+                              "fused": late_fusion(branches)}
+    entry["top_emotion"], entry["confidence"] = top(entry["probabilities"]["fused"])
+    return entry
+
+
+def _mean(scores: list[dict]) -> dict[str, float] | None:
+    scores = [s for s in scores if s]
+    if not scores:
+        return None
+    return {label: round(float(np.mean([s[label] for s in scores])), 4) for label in scores[0]}
+
+
+def smoothed(entries: Iterator[dict], width: int) -> Iterator[dict]:
+    """Entries with ``fused`` (window and faces) averaged over ``width`` windows centred on each;
+    the unsmoothed values stay in ``fused_unsmoothed``. ``width`` 1 passes entries through."""
+    if width <= 1:
+        yield from entries
+        return
+    half = width // 2
+    raw: list[dict] = []  # every window's unsmoothed values (a few numbers each)
+    pending: deque[dict] = deque()
+
+    def release(index: int) -> dict:
+        entry = pending.popleft()
+        around = raw[max(0, index - half):index + half + 1]
+        entry["probabilities"]["fused_unsmoothed"] = raw[index]["window"]
+        if raw[index]["window"]:
+            entry["probabilities"]["fused"] = _mean([r["window"] for r in around])
+        for face in entry["faces"]:
+            face["fused_unsmoothed"] = face["fused"]
+            if face["fused"]:
+                face["fused"] = _mean([r["faces"].get(face["face_id"]) for r in around])
+        entry["top_emotion"], entry["confidence"] = top(entry["probabilities"]["fused"])
+        return entry
+
+    released = 0
+    for entry in entries:
+        raw.append({"window": entry["probabilities"]["fused"],
+                    "faces": {f["face_id"]: f["fused"] for f in entry["faces"]}})
+        pending.append(entry)
+        if len(pending) > half:
+            yield release(released)
+            released += 1
+    while pending:
+        yield release(released)
+        released += 1
+
+
+def summarize(entries: list[dict]) -> dict:
+    """Dominant emotion, share of the analysed time per emotion, and the times the top emotion changes."""
+    durations: dict[str, float] = {}  # a photo's single window counts as one second
+    changes, previous = [], None
+    for entry in entries:
+        label = entry.get("top_emotion")
+        if label is None:
+            continue
+        durations[label] = durations.get(label, 0.0) + ((entry["end_s"] - entry["start_s"]) or 1.0)
+        if previous is not None and label != previous:
+            changes.append({"time_s": entry["start_s"], "from": previous, "to": label})
+        previous = label
+    total = sum(durations.values())
+    share = {label: round(seconds / total, 4) for label, seconds in
+             sorted(durations.items(), key=lambda item: -item[1])} if total else {}
+    return {"dominant_emotion": next(iter(share), None), "emotion_share": share, "changes": changes,
+            "windows_with_prediction": sum(1 for e in entries if e.get("top_emotion"))}
