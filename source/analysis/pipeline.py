@@ -31,6 +31,7 @@ from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TextAnalyzer, text_co
 from ..text.transcribe import TranscribeOptions, WordTimeline, load_transcriber, words_of
 from ..paths import OUTPUT_DIR
 from .plots import write_plots
+from .timing import StageTimes
 from .timeline import fuse_window, smoothed, summarize, top
 from .writers import CsvStream, write_json
 
@@ -60,6 +61,7 @@ class AnalysisResult:
     warnings: list[str]
     models: dict = field(default_factory=dict)  # branch -> weights sha256 and labels used
     summary: dict = field(default_factory=dict)  # dominant emotion, share of time, changes
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     outputs: dict[str, Path] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -70,6 +72,7 @@ class AnalysisResult:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "models": self.models,
             "summary": self.summary,
+            "timings_s": self.timings,
             "faces": self.faces,
             "warnings": self.warnings,
             "windows": self.windows,
@@ -108,18 +111,20 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
 
 
 def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
-               options: FaceOptions, frame_rows: CsvStream,
-               face_model: FaceModel | None = None) -> Iterator[Frame]:
+               options: FaceOptions, frame_rows: CsvStream, face_model: FaceModel | None = None,
+               times: StageTimes | None = None) -> Iterator[Frame]:
     """Find, track, crop and score the faces of each frame, and write its rows to the frames CSV."""
+    times = times or StageTimes()
     for frame in frames:
-        faces = landmarker.detect(frame.image, frame.time_s)
-        for face, track_id in zip(faces, tracker.update(frame.time_s, [f.box for f in faces])):
-            face.track_id = track_id
-            face.crop = aligned_crop(frame.image, face.landmarks, options.crop_size,
-                                     options.crop_margin)
-        if face_model is not None:
-            for face, scores in zip(faces, face_model.predict_detections(frame.image, faces)):
-                face.emotions = dict(zip(face_model.labels, scores.tolist()))
+        with times("face"):
+            faces = landmarker.detect(frame.image, frame.time_s)
+            for face, track_id in zip(faces, tracker.update(frame.time_s, [f.box for f in faces])):
+                face.track_id = track_id
+                face.crop = aligned_crop(frame.image, face.landmarks, options.crop_size,
+                                         options.crop_margin)
+            if face_model is not None:
+                for face, scores in zip(faces, face_model.predict_detections(frame.image, faces)):
+                    face.emotions = dict(zip(face_model.labels, scores.tolist()))
         frame.faces = sorted(faces, key=lambda f: f.track_id)
         base = {"frame": frame.index, "time_s": frame.time_s,
                 "source_time_s": frame.source_time_s, "n_faces": len(faces)}
@@ -225,34 +230,41 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     use_audio = options.audio and info.has_audio
     total = info.duration_s
 
-    face_model = FaceModel.load(options.face_weights) if use_faces else None
-    voice = VoiceModel.load(options.voice_weights) if use_audio else None
+    times = StageTimes()
+    with times("load models"):
+        face_model = FaceModel.load(options.face_weights) if use_faces else None
+        voice = VoiceModel.load(options.voice_weights) if use_audio else None
     face_columns = [f"face_{label}" for label in face_model.labels] if face_model else []
     voice_columns = [f"voice_{label}" for label in voice.labels] if voice else []
     use_words = use_audio and options.words
-    text_analyzer = TextAnalyzer() if use_words else None
+    with times("load models"):
+        text_analyzer = TextAnalyzer() if use_words else None
     if text_analyzer is not None and text_analyzer.warning:
         warnings.append(text_analyzer.warning)
     window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + face_columns + voice_columns
                            + (TEXT_COLUMNS if use_words else []))
     frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS)
-    landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
+    with times("load models"):
+        landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
     entries: list[dict] = []
     try:
         if info.kind == "image":
             frames = iter([read_image(path, options.windows.max_frame_side)])
         elif use_faces:
-            frames = iter_frames(path, options.windows.fps, options.windows.max_frame_side, report)
+            frames = times.timed(iter_frames(path, options.windows.fps, options.windows.max_frame_side,
+                                             report), "decode")
         else:
             frames = None
         if frames is not None and landmarker is not None:
-            frames = face_stage(frames, landmarker, tracker, options.faces, frame_csv, face_model)
-        audio = iter_audio(path, report) if use_audio else None
+            frames = face_stage(frames, landmarker, tracker, options.faces, frame_csv, face_model, times)
+        audio = times.timed(iter_audio(path, report), "decode") if use_audio else None
         words = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
-            transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model))
-            words = WordTimeline(words_of(transcriber.stream(iter_audio(path, DecodeReport()))))
+            with times("load models"):
+                transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model))
+            words = WordTimeline(times.timed(
+                words_of(transcriber.stream(iter_audio(path, DecodeReport()))), "words"))
         if info.kind == "image":
             windows = iter([Window(0, 0.0, 0.0, list(frames), None)])
         else:
@@ -262,20 +274,26 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             for window in windows:
                 if words is not None:
                     window.words = words.take(window.start_s, window.end_s)
-                yield fuse_window({
-                    "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
-                    "n_frames": len(window.frames),
-                    "faces": window_faces(window) if window.frames else [],
-                    "speech": speech_activity(window.audio) if window.audio is not None else None,
-                    "voice": voice.predict_window(window.audio) if voice is not None else None,
-                    "text": text_columns(window.words, text_analyzer) if words is not None else None,
-                    "words": [asdict(word) for word in window.words],
-                })
+                with times("voice"):
+                    speech = speech_activity(window.audio) if window.audio is not None else None
+                    voice_scores = voice.predict_window(window.audio) if voice is not None else None
+                with times("words"):
+                    text = text_columns(window.words, text_analyzer) if words is not None else None
+                with times("fusion"):
+                    entry = fuse_window({
+                        "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
+                        "n_frames": len(window.frames),
+                        "faces": window_faces(window) if window.frames else [],
+                        "speech": speech, "voice": voice_scores, "text": text,
+                        "words": [asdict(word) for word in window.words],
+                    })
+                yield entry
 
         for entry in smoothed(window_entries(), options.smooth_windows):
             entries.append(entry)
-            for row in window_rows(entry):
-                window_csv.write(row)
+            with times("writing"):
+                for row in window_rows(entry):
+                    window_csv.write(row)
             if progress:
                 progress("analysing", entry["end_s"], total)
         if not entries:
@@ -309,7 +327,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         "frames_csv": frame_csv.commit(),
     }
     if options.plots and summary["dominant_emotion"]:
-        result.outputs.update(write_plots(entries, summary, out_dir, stem, path.name))
+        with times("plots"):
+            result.outputs.update(write_plots(entries, summary, out_dir, stem, path.name))
+    result.timings = times.rounded()
     result.outputs["analysis_json"] = write_json(
         out_dir / f"{stem}_analysis.json",
         {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}},

@@ -97,6 +97,8 @@ def run(args) -> int:
         shares = ", ".join(f"{e} {p:.0%}" for e, p in summary["emotion_share"].items())
         print(f"dominant emotion: {summary['dominant_emotion']} ({shares}); "
               f"{len(summary['changes'])} change(s)")
+    print("seconds per stage: " + ", ".join(f"{stage} {seconds:.1f}"
+                                            for stage, seconds in result.timings.items()))
     for name, path in result.outputs.items():
         print(f"wrote {path}")
     return 0
