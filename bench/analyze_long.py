@@ -7,6 +7,7 @@ each analysis runs in its own process, so its peak RSS is its own.
 """
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -25,12 +26,14 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
           f"python {platform.python_version()}")
-    print(f"{'video':>10} {'wall s':>8} {'x real time':>12} {'peak MB':>8}")
+    print(f"{'video':>10} {'wall s':>8} {'x real time':>12} {'peak MB':>8}   seconds per stage")
     for minutes in args.minutes:
         video = talking_clip(minutes * 60, folder)
         wall, peak, _ = run_measured([sys.executable, str(ROOT / "run.py"), "analyze",
                                       str(video), "--out", str(folder / "out")])
-        print(f"{minutes:>8g} m {wall:8.1f} {wall / (minutes * 60):12.3f} {peak:8d}")
+        report = json.loads((folder / "out" / f"{video.stem}_analysis.json").read_text())
+        stages = ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in report["timings_s"].items())
+        print(f"{minutes:>8g} m {wall:8.1f} {wall / (minutes * 60):12.3f} {peak:8d}   {stages}")
 
 
 if __name__ == "__main__":
