@@ -91,11 +91,12 @@ class FaceDataset:
         return "\n".join(lines)
 
 
-def _image_files(root: Path) -> Iterator[Path]:
+def _files(root: Path, extensions: tuple[str, ...]) -> Iterator[Path]:
+    """Files with these extensions under ``root``, sorted, hidden files and macOS residue left out."""
     for folder, subfolders, files in os.walk(root, followlinks=True):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__MACOSX")
         for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
+            if not name.startswith(".") and Path(name).suffix.lower() in extensions:
                 yield Path(folder, name)
 
 
@@ -110,15 +111,21 @@ def _image_problem(path: Path) -> str | None:
     return None
 
 
-def _file_sample(path: Path) -> FaceSample:
-    """A sample from the file's name and folders, or ValueError with the reason."""
-    label = path.parent.name
+def _modelled(label: str, unknown: str) -> str:
+    """The canonical emotion of a corpus label; ValueError (``unknown`` or "not modelled") else."""
     try:
         emotion = canonical(label)
     except KeyError:
-        raise ValueError(f"no known layout: the folder {label!r} does not name an emotion") from None
+        raise ValueError(unknown) from None
     if emotion is None:
         raise ValueError(f"not modelled: {label} is not one of the studio's emotions")
+    return emotion
+
+
+def _file_sample(path: Path) -> FaceSample:
+    """A sample from the file's name and folders, or ValueError with the reason."""
+    label = path.parent.name
+    emotion = _modelled(label, f"no known layout: the folder {label!r} does not name an emotion")
     ck = _CK_NAME.fullmatch(path.stem)
     fer = _FER_NAME.fullmatch(path.stem)
     if ck:
@@ -168,7 +175,7 @@ def scan_face_dataset(root: str | Path) -> FaceDataset:
     for path in csv_files:
         samples += _csv_samples(path, skipped)
     if root.is_dir():
-        for path in _image_files(root):
+        for path in _files(root, IMAGE_EXTENSIONS):
             try:
                 sample = _file_sample(path)
                 problem = _image_problem(path)
@@ -221,21 +228,14 @@ def _video_clip(path: Path) -> VideoClip:
         corpus, subject, label = MEAD, match[1].upper(), match[2].lower()
     if label is None:
         raise ValueError(f"unknown emotion: {corpus} code in {path.name}")
-    try:
-        emotion = canonical(label)
-    except KeyError:
-        raise ValueError(f"unknown emotion: {label!r} in {path.name}") from None
-    if emotion is None:
-        raise ValueError(f"not modelled: {label} is not one of the studio's emotions")
+    emotion = _modelled(label, f"unknown emotion: {label!r} in {path.name}")
     return VideoClip(path, emotion, f"{corpus}:{subject}", corpus, label)
 
 
 def scan_face_videos(root: str | Path) -> tuple[list[VideoClip], list[Skipped]]:
     """Every labelled video under ``root`` (a folder or one file), and the videos skipped."""
     root = Path(root).expanduser()
-    files = [root] if root.is_file() else sorted(
-        Path(folder, name) for folder, _, names in os.walk(root, followlinks=True)
-        for name in names if Path(name).suffix.lower() in VIDEO_EXTENSIONS and not name.startswith("."))
+    files = [root] if root.is_file() else list(_files(root, VIDEO_EXTENSIONS))
     clips, skipped = [], []
     for path in files:
         try:
