@@ -12,6 +12,7 @@ import streamlit as st
 
 from source.analysis.pipeline import analyze
 from source.errors import StudioError
+from source.labels import EMOTIONS
 from source.media.probe import SUPPORTED_EXTENSIONS
 from source.options import AnalysisOptions, WindowOptions
 from source.paths import INPUT_DIR, OUTPUT_DIR
@@ -74,11 +75,16 @@ if result is not None:
     for warning in result.warnings:
         st.warning(warning)
     table = pd.read_csv(result.outputs["windows_csv"])
+    summary = result.summary
+    if summary["dominant_emotion"]:
+        shares = ", ".join(f"{e} {p:.0%}" for e, p in summary["emotion_share"].items())
+        st.metric("Dominant emotion", summary["dominant_emotion"], help=f"Share of time on top: {shares}")
+        fused = [f"fused_{e}" for e in EMOTIONS]
+        st.area_chart(table.groupby("start_s")[fused].mean().rename(columns=lambda c: c[6:]))
     st.dataframe(table, hide_index=True)
     columns = [c for c in ("smile", "frown", "brow_down", "jaw_open", "speech_ratio") if table[c].notna().any()]
     if columns:
         st.line_chart(table.groupby("start_s")[columns].mean())
-    for label, key in (("Windows CSV", "windows_csv"), ("Frames CSV", "frames_csv"),
-                       ("Analysis JSON", "analysis_json")):
-        file = Path(result.outputs[key])
-        st.download_button(f"Download {label}", file.read_bytes(), file_name=file.name)
+    for key, file in result.outputs.items():
+        file = Path(file)
+        st.download_button(f"Download {file.name}", file.read_bytes(), file_name=file.name, key=key)

@@ -34,6 +34,7 @@ def test_app_analyses_a_picked_file(photo_in_input_files, tmp_path):
     assert (tmp_path / "apptest astronaut_windows.csv").exists()
     table = app.dataframe[0].value
     assert len(table) == 1 and table["face_id"].iloc[0] == 0
+    assert app.metric[0].value == "happy"  # the smiling astronaut, on the shipped face model
 
 
 def test_app_shows_a_friendly_error_for_a_bad_file(media, tmp_path):
