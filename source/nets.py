@@ -73,8 +73,11 @@ class EmotionNet(nn.Module):
     """backbone -> dense layers -> logits over ``n_classes``."""
 
     def __init__(self, backbone: str, n_classes: int, head: HeadOptions = HeadOptions(),
-                 extra_features: int = 0):
+                 extra_features: int = 0, flip_average: bool = False):
         super().__init__()
+        # in eval mode, average the embedding of the input and of its mirror image (faces: a
+        # left-right flip keeps the expression); the classifier is linear, so logits average too
+        self.flip_average = flip_average
         self.backbone_name = backbone
         self.backbone, width = build_backbone(backbone)
         self.min_side = _MIN_SIDE.get(backbone, _DEFAULT_MIN_SIDE)
@@ -93,6 +96,11 @@ class EmotionNet(nn.Module):
         self.head_options = head
 
     def embed(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        if self.flip_average and not self.training:
+            return (self._embed(x, extra) + self._embed(x.flip(-1), extra)) / 2
+        return self._embed(x, extra)
+
+    def _embed(self, x: torch.Tensor, extra: torch.Tensor | None) -> torch.Tensor:
         height, width = x.shape[-2:]
         if min(height, width) < self.min_side:
             scale = self.min_side / min(height, width)
@@ -110,9 +118,10 @@ class EmotionNet(nn.Module):
     def config(self) -> dict:
         """What rebuilds this network: ``EmotionNet.from_config(net.config())``."""
         return {"backbone": self.backbone_name, "n_classes": self.classifier.out_features,
-                "head": asdict(self.head_options), "extra_features": self.extra_features}
+                "head": asdict(self.head_options), "extra_features": self.extra_features,
+                "flip_average": self.flip_average}
 
     @classmethod
     def from_config(cls, config: dict) -> "EmotionNet":
         return cls(config["backbone"], config["n_classes"], HeadOptions(**config["head"]),
-                   config["extra_features"])
+                   config["extra_features"], config.get("flip_average", False))

@@ -40,6 +40,7 @@ LANDMARK_SIDE = 192  # dataset faces are upscaled to this before MediaPipe looks
 class FaceRecipe:
     backbone: str = "mobilenet_v2"
     imagenet: bool = True  # start from ImageNet weights (offline, mobilenet_v2 only)
+    test_time_flip: bool = True  # predictions average the face and its mirror image
     head: HeadOptions = HeadOptions()
     label_set: str = "7class"
     transform: FaceTransform = FaceTransform()
@@ -184,8 +185,10 @@ def split_samples(samples: list[FaceSample], recipe: FaceRecipe) -> FaceSplit:
 
 
 def fingerprint(recipe: FaceRecipe, split: FaceSplit) -> str:
-    """What the run trains: the recipe but its training options (the trainer checks those) and data."""
-    parts = {"recipe": {k: v for k, v in recipe_to_dict(recipe).items() if k != "train"},
+    """What the run trains: the recipe but its training options (the trainer checks those) and
+    inference-only settings, and the data."""
+    parts = {"recipe": {k: v for k, v in recipe_to_dict(recipe).items()
+                        if k not in ("train", "test_time_flip")},
              "data": [[s.source, s.emotion] for s in split.train + split.validation]}
     return str(zlib.crc32(json.dumps(parts, sort_keys=True, default=str).encode()))
 
@@ -193,7 +196,7 @@ def fingerprint(recipe: FaceRecipe, split: FaceSplit) -> str:
 def build_network(recipe: FaceRecipe) -> EmotionNet:
     torch.manual_seed(recipe.train.seed)
     network = EmotionNet(recipe.backbone, len(get_label_set(recipe.label_set).labels), recipe.head,
-                         recipe.transform.extra_features)
+                         recipe.transform.extra_features, recipe.test_time_flip)
     if recipe.imagenet:
         load_imagenet_weights(network.backbone, recipe.backbone)
     return network
@@ -274,7 +277,8 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
         f"Face emotion model: {recipe.backbone} on {recipe.transform.size}px face crops",
         [f"File `{out.name}`, labels: {', '.join(label_set.labels)} ({recipe.label_set}).",
          f"Input: the face transform stored in the file: {recipe.transform.to_dict()}.",
-         f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."],
+         f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."
+         + (" Predictions average the face and its mirror image." if recipe.test_time_flip else "")],
         summary, [f"Split: {split.how}."], metrics,
         {"validation": "the validation split", "test": "the test split"}, "images",
         command or "python run.py train --model face --data DIR"))
