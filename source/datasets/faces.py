@@ -235,7 +235,10 @@ def _video_clip(path: Path) -> VideoClip:
 def scan_face_videos(root: str | Path) -> tuple[list[VideoClip], list[Skipped]]:
     """Every labelled video under ``root`` (a folder or one file), and the videos skipped."""
     root = Path(root).expanduser()
-    files = [root] if root.is_file() else list(_files(root, VIDEO_EXTENSIONS))
+    if root.is_file():
+        files = [root] if root.suffix.lower() in VIDEO_EXTENSIONS else []
+    else:
+        files = list(_files(root, VIDEO_EXTENSIONS))
     clips, skipped = [], []
     for path in files:
         try:
