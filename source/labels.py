@@ -72,6 +72,28 @@ LABEL_SETS = {
 }
 
 
+def top_emotion(probabilities: dict[str, float] | None) -> tuple[str, float] | tuple[None, None]:
+    """The most probable label and its probability; (None, None) without probabilities."""
+    if not probabilities:
+        return None, None
+    label = max(probabilities, key=probabilities.get)
+    return label, probabilities[label]
+
+
+def scored(probabilities: dict[str, float]) -> dict:
+    """``{"probabilities", "top_emotion", "confidence"}``: how every model reports a prediction."""
+    label, confidence = top_emotion(probabilities)
+    return {"probabilities": probabilities, "top_emotion": label, "confidence": confidence}
+
+
+def mean_probabilities(scores: list[dict[str, float] | None]) -> dict[str, float] | None:
+    """The mean of several predictions by label (rounded to 4 places); Nones are skipped."""
+    scores = [s for s in scores if s]
+    if not scores:
+        return None
+    return {label: round(float(np.mean([s[label] for s in scores])), 4) for label in scores[0]}
+
+
 def get_label_set(name: str) -> LabelSet:
     if name not in LABEL_SETS:
         raise KeyError(f"unknown label set {name!r}; choose from {', '.join(LABEL_SETS)}")

@@ -22,7 +22,7 @@ from ..face.align import aligned_crop
 from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
-from ..labels import EMOTIONS
+from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
@@ -32,7 +32,7 @@ from ..text.transcribe import TranscribeOptions, WordTimeline, load_transcriber,
 from ..paths import OUTPUT_DIR
 from .plots import write_plots
 from .timing import StageTimes
-from .timeline import fuse_window, smoothed, summarize, top
+from .timeline import fuse_window, smoothed, summarize
 from .writers import CsvStream, write_json
 
 # progress(stage, done, total): done/total in seconds of media (total None when unknown)
@@ -143,8 +143,8 @@ def _face_columns(face, scale: float) -> dict:
                "yaw": yaw, "pitch": pitch, "roll": roll,
                **{k: round(v, 4) for k, v in face.expressions.items()}}
     if face.emotions:
-        top = max(face.emotions, key=face.emotions.get)
-        columns.update(face_top=top, face_confidence=round(face.emotions[top], 4))
+        label, confidence = top_emotion(face.emotions)
+        columns.update(face_top=label, face_confidence=round(confidence, 4))
     return columns
 
 
@@ -166,7 +166,7 @@ def window_faces(window: Window) -> list[dict]:
             "blendshapes": {k: round(float(np.mean([s[k] for s in shapes])), 4)
                             for k in BLENDSHAPE_COLUMNS},
             "head_pose": dict(zip(("yaw", "pitch", "roll"), (round(float(v), 2) for v in pose))),
-            "emotions": _mean_emotions([f.emotions for f in faces if f.emotions]),
+            "emotions": _mean_emotions([f.emotions for f in faces]),
         })
     if summaries:
         subject = max(summaries, key=lambda s: s["mean_area"])
@@ -176,13 +176,10 @@ def window_faces(window: Window) -> list[dict]:
     return summaries
 
 
-def _mean_emotions(scored: list[dict]) -> dict | None:
-    """Mean probabilities by label, top emotion and confidence; None when nothing was scored."""
-    if not scored:
-        return None
-    probabilities = {label: round(float(np.mean([s[label] for s in scored])), 4) for label in scored[0]}
-    top = max(probabilities, key=probabilities.get)
-    return {"probabilities": probabilities, "top_emotion": top, "confidence": probabilities[top]}
+def _mean_emotions(emotions: list[dict | None]) -> dict | None:
+    """The mean of the frames' face-model probabilities, scored; None when none was scored."""
+    mean = mean_probabilities(emotions)
+    return scored(mean) if mean else None
 
 
 def _emotion_columns(branch: str, scores: dict | None) -> dict:
@@ -210,7 +207,7 @@ def window_rows(entry: dict) -> list[dict]:
 
 
 def _fused_columns(fused: dict | None, sources: list[str]) -> dict:
-    label, confidence = top(fused)
+    label, confidence = top_emotion(fused)
     if label is None:
         return {}
     return {"top_emotion": label, "confidence": confidence, "sources": "+".join(sorted(sources)),

@@ -9,16 +9,8 @@ are still written as the analysis goes.
 from collections import deque
 from collections.abc import Iterator
 
-import numpy as np
-
 from ..fusion.late import late_fusion, text_distribution
-
-
-def top(probabilities: dict[str, float] | None) -> tuple[str, float] | tuple[None, None]:
-    if not probabilities:
-        return None, None
-    label = max(probabilities, key=probabilities.get)
-    return label, probabilities[label]
+from ..labels import mean_probabilities, top_emotion
 
 
 def fuse_window(entry: dict) -> dict:
@@ -34,15 +26,8 @@ def fuse_window(entry: dict) -> dict:
     entry["sources"] = [name for name, p in branches.items() if p]
     entry["probabilities"] = {**{name: p for name, p in branches.items() if p},
                               "fused": late_fusion(branches)}
-    entry["top_emotion"], entry["confidence"] = top(entry["probabilities"]["fused"])
+    entry["top_emotion"], entry["confidence"] = top_emotion(entry["probabilities"]["fused"])
     return entry
-
-
-def _mean(scores: list[dict]) -> dict[str, float] | None:
-    scores = [s for s in scores if s]
-    if not scores:
-        return None
-    return {label: round(float(np.mean([s[label] for s in scores])), 4) for label in scores[0]}
 
 
 def smoothed(entries: Iterator[dict], width: int) -> Iterator[dict]:
@@ -60,12 +45,12 @@ def smoothed(entries: Iterator[dict], width: int) -> Iterator[dict]:
         around = raw[max(0, index - half):index + half + 1]
         entry["probabilities"]["fused_unsmoothed"] = raw[index]["window"]
         if raw[index]["window"]:
-            entry["probabilities"]["fused"] = _mean([r["window"] for r in around])
+            entry["probabilities"]["fused"] = mean_probabilities([r["window"] for r in around])
         for face in entry["faces"]:
             face["fused_unsmoothed"] = face["fused"]
             if face["fused"]:
-                face["fused"] = _mean([r["faces"].get(face["face_id"]) for r in around])
-        entry["top_emotion"], entry["confidence"] = top(entry["probabilities"]["fused"])
+                face["fused"] = mean_probabilities([r["faces"].get(face["face_id"]) for r in around])
+        entry["top_emotion"], entry["confidence"] = top_emotion(entry["probabilities"]["fused"])
         return entry
 
     released = 0

@@ -12,6 +12,7 @@ import torch
 
 from ..emotion_model import EmotionModel
 from ..errors import NoAudioTrack
+from ..labels import mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, iter_audio
 from ..media.probe import probe
 from ..media.windows import iter_windows
@@ -52,9 +53,7 @@ class VoiceModel(EmotionModel):
         """One window's probabilities by label, top emotion and confidence; None without speech."""
         if audio is None or speech_activity(audio)["speech_ratio"] < MIN_SPEECH_RATIO:
             return None
-        probabilities = {label: round(float(p), 4) for label, p in zip(self.labels, self.predict([audio])[0])}
-        top = max(probabilities, key=probabilities.get)
-        return {"probabilities": probabilities, "top_emotion": top, "confidence": probabilities[top]}
+        return scored({label: round(float(p), 4) for label, p in zip(self.labels, self.predict([audio])[0])})
 
 
 def predict_file(model: VoiceModel, path: str | Path, windows: WindowOptions = WindowOptions(),
@@ -75,9 +74,8 @@ def predict_file(model: VoiceModel, path: str | Path, windows: WindowOptions = W
                      "probabilities": voice and voice["probabilities"]})
         if progress:
             progress(window.end_s, info.duration_s)
-    spoken = [list(r["probabilities"].values()) for r in rows if r["probabilities"]]
-    overall = dict(zip(model.labels, np.mean(spoken, axis=0).round(4).tolist())) if spoken else None
+    overall = mean_probabilities([r["probabilities"] for r in rows])
     return {"path": str(path), "model": KIND, "weights_sha256": model.sha256,
             "labels": list(model.labels), "windows": rows, "overall": overall,
-            "top_emotion": max(overall, key=overall.get) if overall else None,
-            "warnings": report.warnings + ([] if spoken else ["No speech was found in the file."])}
+            "top_emotion": top_emotion(overall)[0],
+            "warnings": report.warnings + ([] if overall else ["No speech was found in the file."])}

@@ -7,9 +7,8 @@ tracked across frames; each face id also gets its mean probabilities over the vi
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import MediaError, NoFaceFound, NoVideoTrack
+from ..labels import mean_probabilities, scored
 from ..media.decode import DecodeReport, Frame, iter_frames, read_image
 from ..media.probe import probe
 from ..options import FaceOptions, WindowOptions
@@ -23,11 +22,9 @@ def face_entries(model: FaceModel, frame: Frame, faces: list[FaceDetection]) -> 
     """One dict per face: id, box in the original picture's pixels, probabilities, top emotion."""
     entries = []
     for face, probabilities in zip(faces, model.predict_detections(frame.image, faces)):
-        scores = {label: round(float(p), 4) for label, p in zip(model.labels, probabilities)}
-        top = max(scores, key=scores.get)
         entries.append({"face_id": face.track_id,
                         "box": [round(v / frame.scale, 1) for v in face.box],
-                        "probabilities": scores, "top_emotion": top, "confidence": scores[top]})
+                        **scored({label: round(float(p), 4) for label, p in zip(model.labels, probabilities)})})
     return entries
 
 
@@ -51,16 +48,13 @@ def predict_faces(model: FaceModel, path: str | Path, windows: WindowOptions = W
                 face.track_id = track_id
             entries = face_entries(model, frame, found)
             for entry in entries:
-                by_id.setdefault(entry["face_id"], []).append(list(entry["probabilities"].values()))
+                by_id.setdefault(entry["face_id"], []).append(entry["probabilities"])
             rows.append({"time_s": frame.time_s, "faces": entries})
             if progress:
                 progress(frame.time_s, info.duration_s)
     summary = []
     for face_id, scores in sorted(by_id.items()):
-        mean = dict(zip(model.labels, np.mean(scores, axis=0).round(4).tolist()))
-        top = max(mean, key=mean.get)
-        summary.append({"face_id": face_id, "frames": len(scores), "probabilities": mean,
-                        "top_emotion": top, "confidence": mean[top]})
+        summary.append({"face_id": face_id, "frames": len(scores), **scored(mean_probabilities(scores))})
     warnings = report.warnings + ([] if by_id else ["No face was found."])
     return {"path": str(path), "model": KIND, "weights_sha256": model.sha256,
             "labels": list(model.labels), "frames": rows, "faces": summary, "warnings": warnings}
