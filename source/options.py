@@ -37,11 +37,9 @@ class WindowOptions:
 
 @dataclass(frozen=True)
 class FaceOptions:
-    """Face landmarking, alignment and tracking."""
+    """Face landmarking and tracking (crops are cut by the face model's own transform)."""
 
     max_faces: int = 4
-    crop_size: int = 64
-    crop_margin: float = 0.25  # extra context around the landmark box, as a share of its size
     min_detection_confidence: float = 0.5
     track_iou: float = 0.3  # a face continues a track when its box overlaps this much
     track_max_gap_s: float = 2.0  # a track survives this long without a match

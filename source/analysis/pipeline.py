@@ -18,7 +18,6 @@ from .. import __version__
 from ..audio.activity import speech_activity
 from ..audio.model import VoiceModel
 from ..errors import MediaError
-from ..face.align import aligned_crop
 from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
@@ -26,7 +25,7 @@ from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
-from ..options import AnalysisOptions, FaceOptions
+from ..options import AnalysisOptions
 from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TextAnalyzer, text_columns
 from ..text.transcribe import TranscribeOptions, WordTimeline, load_transcriber, words_of
 from ..paths import OUTPUT_DIR
@@ -111,17 +110,16 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
 
 
 def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
-               options: FaceOptions, frame_rows: CsvStream, face_model: FaceModel | None = None,
+               frame_rows: CsvStream, face_model: FaceModel | None = None,
                times: StageTimes | None = None) -> Iterator[Frame]:
-    """Find, track, crop and score the faces of each frame, and write its rows to the frames CSV."""
+    """Find, track and score the faces of each frame, and write its rows to the frames CSV.
+
+    The face model cuts its own crops (its transform's framing and size)."""
     times = times or StageTimes()
     for frame in frames:
         with times("face"):
             faces = landmarker.detect(frame.image, frame.time_s)
-            for face, track_id in zip(faces, tracker.update(frame.time_s, [f.box for f in faces])):
-                face.track_id = track_id
-                face.crop = aligned_crop(frame.image, face.landmarks, options.crop_size,
-                                         options.crop_margin)
+            tracker.assign(frame.time_s, faces)
             if face_model is not None:
                 for face, scores in zip(faces, face_model.predict_detections(frame.image, faces)):
                     face.emotions = dict(zip(face_model.labels, scores.tolist()))
@@ -254,7 +252,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         else:
             frames = None
         if frames is not None and landmarker is not None:
-            frames = face_stage(frames, landmarker, tracker, options.faces, frame_csv, face_model, times)
+            frames = face_stage(frames, landmarker, tracker, frame_csv, face_model, times)
         audio = times.timed(iter_audio(path, report), "decode") if use_audio else None
         words = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows

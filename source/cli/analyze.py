@@ -29,8 +29,6 @@ def register(subparsers) -> None:
                         help="video frames sampled per second (default: %(default)s)")
     parser.add_argument("--max-faces", type=int, default=_DEFAULT_FACE.max_faces,
                         help="most faces tracked per frame (default: %(default)s)")
-    parser.add_argument("--crop-size", type=int, default=_DEFAULT_FACE.crop_size,
-                        help="side of the aligned face crops in pixels (default: %(default)s)")
     parser.add_argument("--no-face", action="store_true", help="skip the face branch")
     parser.add_argument("--no-audio", action="store_true", help="skip the audio branches")
     parser.add_argument("--no-words", action="store_true",
@@ -52,7 +50,7 @@ def options_from_args(args) -> AnalysisOptions:
     try:
         return AnalysisOptions(
             windows=WindowOptions(window_s=args.window, hop_s=args.hop, fps=args.fps),
-            faces=FaceOptions(max_faces=args.max_faces, crop_size=args.crop_size),
+            faces=FaceOptions(max_faces=args.max_faces),
             face=not args.no_face,
             audio=not args.no_audio,
             words=not args.no_words,

@@ -43,7 +43,6 @@ class FaceDetection:
     head_pose: tuple[float, float, float]  # yaw, pitch, roll in degrees
     expressions: dict[str, float]  # BLENDSHAPES_OF_INTEREST, left/right averaged
     track_id: int | None = None
-    crop: np.ndarray | None = None  # aligned crop, filled by the face stage
     emotions: dict[str, float] | None = None  # face-model probabilities, filled by the face stage
 
     @property

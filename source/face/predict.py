@@ -44,8 +44,7 @@ def predict_faces(model: FaceModel, path: str | Path, windows: WindowOptions = W
     with FaceLandmarker(faces, video=not still) as landmarker:
         for frame in frames:
             found = landmarker.detect(frame.image, frame.time_s)
-            for face, track_id in zip(found, tracker.update(frame.time_s, [f.box for f in found])):
-                face.track_id = track_id
+            tracker.assign(frame.time_s, found)
             entries = face_entries(model, frame, found)
             for entry in entries:
                 by_id.setdefault(entry["face_id"], []).append(entry["probabilities"])

@@ -53,6 +53,11 @@ class FaceTracker:
             track.total_area += (box[2] - box[0]) * (box[3] - box[1])
         return ids
 
+    def assign(self, time_s: float, faces: list) -> None:
+        """Set ``track_id`` on each face (``FaceDetection``) of the frame at ``time_s``."""
+        for face, track_id in zip(faces, self.update(time_s, [f.box for f in faces])):
+            face.track_id = track_id
+
     def subject_id(self) -> int | None:
         """The track with the largest summed face area: the default subject."""
         if not self.tracks:
