@@ -44,6 +44,7 @@ def test_windows_record_their_sources():
     silent = window(1, "angry", None)
     assert silent["sources"] == ["face"] and silent["top_emotion"] == "angry"
     assert silent["faces"][0]["fused"] == silent["probabilities"]["fused"]
+    assert silent["faces"][0]["sources"] == ["face"]
     empty = window(2, None, None)
     assert empty["sources"] == [] and empty["top_emotion"] is None
 

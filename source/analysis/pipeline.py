@@ -199,8 +199,7 @@ def window_rows(entry: dict) -> list[dict]:
     return [{**base, "face_id": face["face_id"], "is_subject": int(face["is_subject"]),
              "face_found_ratio": face["face_found_ratio"], **face["blendshapes"],
              **face["head_pose"], **_emotion_columns("face", face["emotions"]),
-             **_fused_columns(face["fused"], [s for s in entry["sources"] if s != "face"]
-                              + (["face"] if face["emotions"] else []))}
+             **_fused_columns(face["fused"], face["sources"])}
             for face in entry["faces"]]
 
 

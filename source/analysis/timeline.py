@@ -1,9 +1,9 @@
 """The emotion timeline: fused probabilities per window (and face), smoothing, and the summary.
 
 Each window entry carries ``probabilities`` (per branch, and ``fused``), ``top_emotion``,
-``confidence`` and ``sources``; each of its faces carries its own ``fused``. Smoothing is a
-centred moving average over windows, streamed with a look-ahead of half its width, so rows
-are still written as the analysis goes.
+``confidence`` and ``sources``; each of its faces carries its own ``fused`` and ``sources``.
+Smoothing is a centred moving average over windows, streamed with a look-ahead of half its
+width, so rows are still written as the analysis goes.
 """
 
 from collections import deque
@@ -17,15 +17,18 @@ def fuse_window(entry: dict) -> dict:
     """Fill the entry's per-branch and fused probabilities (late fusion), per window and face."""
     voice = entry["voice"]["probabilities"] if entry.get("voice") else None
     text = text_distribution(entry.get("text"))
-    subject = next((f for f in entry["faces"] if f["is_subject"]), None)
+
+    def branches(face: dict | None) -> dict:
+        scores = face["emotions"]["probabilities"] if face and face.get("emotions") else None
+        return {"face": scores, "voice": voice, "text": text}
+
     for face in entry["faces"]:
-        scores = face["emotions"]["probabilities"] if face.get("emotions") else None
-        face["fused"] = late_fusion({"face": scores, "voice": voice, "text": text})
-    branches = {"face": subject["emotions"]["probabilities"] if subject and subject.get("emotions") else None,
-                "voice": voice, "text": text}
-    entry["sources"] = [name for name, p in branches.items() if p]
-    entry["probabilities"] = {**{name: p for name, p in branches.items() if p},
-                              "fused": late_fusion(branches)}
+        face["sources"] = [name for name, p in branches(face).items() if p]
+        face["fused"] = late_fusion(branches(face))
+    window = branches(next((f for f in entry["faces"] if f["is_subject"]), None))
+    entry["sources"] = [name for name, p in window.items() if p]
+    entry["probabilities"] = {**{name: p for name, p in window.items() if p},
+                              "fused": late_fusion(window)}
     entry["top_emotion"], entry["confidence"] = top_emotion(entry["probabilities"]["fused"])
     return entry
 
