@@ -31,7 +31,8 @@ def _times(entries: list[dict]) -> np.ndarray:
 
 
 def write_plots(entries: list[dict], summary: dict, out_dir: Path, stem: str, title: str) -> dict[str, Path]:
-    """Write ``<stem>_timeline.png``, ``_distribution.png``, ``_heatmap.png`` and ``_plots.html``."""
+    """Write ``<stem>_timeline.png``, ``_distribution.png``, ``_heatmap.png`` and ``_plots.html``
+    for one or more analysed windows."""
     times = _times(entries)
     fused = _matrix(entries, "fused")
     branches = [b for b in BRANCHES if any(e["probabilities"].get(b) for e in entries)]
@@ -54,7 +55,7 @@ def write_plots(entries: list[dict], summary: dict, out_dir: Path, stem: str, ti
 
     figure, all_axes = plt.subplots(len(branches), 1, figsize=(10, 1.0 + 1.4 * len(branches)),
                                     squeeze=False, sharex=True)
-    edges = [entries[0]["start_s"]] + [e["end_s"] for e in entries] if entries else [0, 1]
+    edges = [entries[0]["start_s"]] + [e["end_s"] for e in entries]
     if edges[-1] <= edges[0]:  # a photo: one window of no duration
         edges = [0.0, 1.0]
     for axes, branch in zip(all_axes[:, 0], branches):

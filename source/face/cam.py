@@ -4,7 +4,7 @@ The map is computed on the model's own face crop, for any of its classes and on 
 then warped back through the crop's alignment onto the original picture.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -105,6 +105,7 @@ def cam_overlay(model: FaceModel, frame: np.ndarray, faces: list[FaceDetection],
                 options: CamOptions = CamOptions()) -> tuple[np.ndarray, list[str]]:
     """The RGB frame with every face's heat map over it, its box and the emotion explained."""
     out = frame.copy()
+    options = replace(options, layer=options.layer or default_layer(model))  # found once, not per face
     crops, extras = model.detection_inputs(frame, faces)
     explained = []
     for index, face in enumerate(faces):
