@@ -42,8 +42,13 @@ setup(
         "spacy>=3.8,<3.9",
         "textblob>=0.18",
         "empath>=0.89",  # the emotion lexicon of the text features (MIT license)
+        # run.py serve: the HTTP service; python-multipart parses its form uploads
+        "fastapi>=0.115",
+        "uvicorn>=0.30",
+        "python-multipart>=0.0.9",
+        "ray>=2.30",  # run.py batch --engine ray: files spread over a Ray cluster
     ],
     extras_require={
-        "test": ["pytest>=8", "scikit-image>=0.22"],
+        "test": ["pytest>=8", "scikit-image>=0.22", "httpx>=0.27"],  # httpx: FastAPI's TestClient
     },
 )

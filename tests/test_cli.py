@@ -62,6 +62,6 @@ def test_menu_runs_an_analysis_and_prints_the_command(media, tmp_path):
 
 
 def test_menu_handles_bad_choices_and_end_of_input():
-    result = run_py(stdin="9\nabc\n")
+    result = run_py(stdin="99\nabc\n")
     assert result.returncode == 0
     assert result.stdout.count("Please type a number") == 2

@@ -21,6 +21,12 @@ def register(subparsers) -> None:
     parser.add_argument("path", type=Path, help="video, audio file or photo")
     parser.add_argument("--out", type=Path, default=OUTPUT_DIR,
                         help="output folder (default: %(default)s)")
+    add_analysis_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def add_analysis_arguments(parser) -> None:
+    """The analysis settings, shared by every command that runs ``analyze``."""
     parser.add_argument("--window", type=float, default=_DEFAULT_WINDOW.window_s,
                         help="window length in seconds (default: %(default)s)")
     parser.add_argument("--hop", type=float, default=None,
@@ -43,7 +49,6 @@ def register(subparsers) -> None:
                         help="skip the timeline, distribution and heatmap plots")
     parser.add_argument("--face-weights", help="face model file (default: the shipped model)")
     parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
-    parser.set_defaults(func=run)
 
 
 def options_from_args(args) -> AnalysisOptions:

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from ..errors import StudioError
-from . import analyze, assets, models
+from . import analyze, assets, batch, models, serve
 from .menu import run_menu
 
 
@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     analyze.register(subparsers)
+    batch.register(subparsers)
+    serve.register(subparsers)
     models.register(subparsers)
     assets.register(subparsers)
     return parser

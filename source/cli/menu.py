@@ -11,6 +11,8 @@ from ..paths import INPUT_DIR
 
 _ACTIONS = [
     ("Analyse a video, audio file or photo", "analyze", [("path", f"file (e.g. {INPUT_DIR}/clip.mp4)")]),
+    ("Analyse every media file in a folder", "batch", [("path", "input folder"), ("--out", "output folder")]),
+    ("Start the HTTP service (Ctrl-C stops it)", "serve", []),
     ("Show external model files (assets)", "assets", []),
     ("Fetch and verify all external model files", "assets --fetch", []),
     ("Predict with one model", "predict", [("--model", "model name"), ("path", "file")]),
