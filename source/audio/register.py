@@ -9,6 +9,6 @@ register_model(ModelEntry(
     branch="audio",
     description="voice: MFCC CNN over 4 s windows, calibrated probabilities of 7 emotions",
     load=VoiceModel.load,
-    commands={"predict": commands.predict, "preprocess": commands.preprocess,
+    commands={"predict": commands.predict, "preprocess": commands.preprocess, "tune": commands.tune,
               "train": commands.train, "evaluate": commands.evaluate},
 ))

@@ -6,10 +6,8 @@ training clip as one of its versions, with fresh SpecAugment masks.
 """
 
 import json
-import os
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,11 +22,13 @@ from ..labels import get_label_set
 from ..media.decode import read_audio
 from ..nets import EmotionNet, HeadOptions
 from ..paths import DATA_DIR
-from ..training.cache import cached_array, file_identity
+from ..training.cache import cached_rows, default_workers, file_identity
 from ..training.metrics import calibrated_report, fit_temperature
 from ..training.recipes import recipe_to_dict
-from ..training.reports import model_card, plot_confusion
+from ..training.reports import model_card, plot_confusion, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
+from ..tuning.search import Tunable
+from ..tuning.space import AUGMENT_STRENGTH
 from .augment import SpecAugment, WaveAugment
 from .features import MfccTransform
 from .model import KIND, VoiceModel
@@ -90,24 +90,16 @@ def _clip_versions(job: tuple) -> np.ndarray:
 
 def clip_features(samples: list[SpeechSample], transform: MfccTransform,
                   augment: WaveAugment | None = None, copies: int = 0,
-                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """(clips, 1 + copies, 3, frames, n_mfcc) float16, from the cache or computed in parallel."""
+                  progress: Callable[[int, int], None] | None = None,
+                  workers: int | None = None) -> np.ndarray:
+    """(clips, 1 + copies, 3, frames, n_mfcc) float16, from the cache or computed in parallel
+    (``workers`` processes, default one per core up to 8); an interrupted run keeps its clips."""
     copies = copies if augment is not None else 0
     key = {"transform": transform.to_dict(), "augment": augment.to_dict() if augment else None,
            "copies": copies, "files": [file_identity(s.path) for s in samples]}
-
-    def compute() -> np.ndarray:
-        jobs = [(s.path, transform, augment, copies) for s in samples]
-        out = np.zeros((len(samples), 1 + copies, *transform.output_shape), dtype=np.float16)
-        workers = min(os.cpu_count() or 1, 8)
-        with ProcessPoolExecutor(workers) as pool:
-            for i, versions in enumerate(pool.map(_clip_versions, jobs, chunksize=8)):
-                out[i] = versions
-                if progress:
-                    progress(i + 1, len(samples))
-        return out
-
-    return cached_array("mfcc", key, compute)
+    jobs = [(s.path, transform, augment, copies) for s in samples]
+    return cached_rows("mfcc", key, jobs, _clip_versions, (1 + copies, *transform.output_shape),
+                       np.float16, workers or default_workers(), progress)
 
 
 @dataclass
@@ -140,6 +132,45 @@ def default_run_dir(run_id: str) -> Path:
     return DATA_DIR / "runs" / f"audio-{run_id}"
 
 
+@dataclass
+class PreparedVoice:
+    """A dataset scanned, split by speaker and turned into cached features, as training uses it."""
+
+    summary: str
+    split: VoiceSplit
+    train: CachedClips
+    validation: CachedClips
+    test: CachedClips | None
+
+
+def prepare_voice(data: Path, recipe: VoiceRecipe,
+                  on_features: Callable[[str, int, int], None] | None = None,
+                  workers: int | None = None, log: Callable[[str], None] = print) -> PreparedVoice:
+    """Scan ``data``, split it by speaker and compute (or reuse) every part's features."""
+    dataset = scan_speech_dataset(data, recipe.corpus)
+    log(dataset.summary())
+    label_set = get_label_set(recipe.label_set)
+    samples, _ = label_set.keep(list(dataset.samples))
+    split = split_samples(samples, recipe)
+    log(f"split by speaker: train {len(split.train)} clips ({len(split.speakers('train'))} speakers), "
+        f"validation {len(split.validation)} ({', '.join(split.speakers('validation'))}), "
+        f"test {len(split.test)} ({', '.join(split.speakers('test')) or 'none'})")
+
+    def clips(name: str, part: list[SpeechSample], augmented: bool, seed: int = 0) -> CachedClips:
+        kept, targets = label_set.keep(part)
+        progress = (lambda done, total: on_features(name, done, total)) if on_features else None
+        features = (clip_features(kept, recipe.transform, recipe.augment, recipe.augmented_copies,
+                                  progress, workers) if augmented
+                    else clip_features(kept, recipe.transform, progress=progress, workers=workers))
+        return CachedClips(features, targets, seed)
+
+    return PreparedVoice(
+        dataset.summary(), split,
+        clips("features (train, augmented)", split.train, True, recipe.train.seed),
+        clips("features (validation)", split.validation, False),
+        clips("features (test)", split.test, False) if split.test else None)
+
+
 def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None = None,
                 fresh: bool = False, command: str = "",
                 on_features: Callable[[str, int, int], None] | None = None,
@@ -147,26 +178,12 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
                 log: Callable[[str], None] = print) -> dict:
     """Train on ``data``, calibrate on validation, test on test speakers, write ``out``.
 
-    Writes the weights file, ``metrics.json`` and confusion-matrix PNGs beside it, and returns
-    the metrics.
+    Writes the weights file, ``metrics.json`` and confusion-matrix PNGs beside it, the run
+    reports in the run folder, and returns the metrics.
     """
-    dataset = scan_speech_dataset(data, recipe.corpus)
-    log(dataset.summary())
+    prepared = prepare_voice(data, recipe, on_features, log=log)
+    split = prepared.split
     label_set = get_label_set(recipe.label_set)
-    samples, _ = label_set.keep(list(dataset.samples))
-    split = split_samples(samples, recipe)
-    train_samples, train_targets = label_set.keep(split.train)
-    val_samples, val_targets = label_set.keep(split.validation)
-    log(f"split by speaker: train {len(train_samples)} clips ({len(split.speakers('train'))} speakers), "
-        f"validation {len(val_samples)} ({', '.join(split.speakers('validation'))}), "
-        f"test {len(split.test)} ({', '.join(split.speakers('test')) or 'none'})")
-
-    def stage(name: str):
-        return (lambda done, total: on_features(name, done, total)) if on_features else None
-
-    train_features = clip_features(train_samples, recipe.transform, recipe.augment,
-                                   recipe.augmented_copies, stage("features (train, augmented)"))
-    val_features = clip_features(val_samples, recipe.transform, progress=stage("features (validation)"))
     torch.manual_seed(recipe.train.seed)
     network = EmotionNet(recipe.backbone, len(label_set.labels), recipe.head)
     run_print = fingerprint(recipe, split)
@@ -175,13 +192,12 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
         for name in ("last.pt", "best.pt"):
             (run_dir / name).unlink(missing_ok=True)
     spec = recipe.spec_augment
-    result = fit(network, CachedClips(train_features, train_targets, recipe.train.seed),
-                 CachedClips(val_features, val_targets), recipe.train, run_dir, run_print,
+    result = fit(network, prepared.train, prepared.validation, recipe.train, run_dir, run_print,
                  len(label_set.labels), batch_transform=spec, progress=on_epoch)
     log(f"best epoch {result.best_epoch} ({recipe.train.monitor} {result.best_score:.3f}); "
         f"stopped by {result.stopped}")
 
-    val_logits, _ = predict_logits(network, CachedClips(val_features, val_targets))
+    val_logits, val_targets = predict_logits(network, prepared.validation)
     temperature = fit_temperature(val_logits, val_targets)
     model = VoiceModel(network, recipe.transform, label_set, temperature)
     metrics = {
@@ -192,16 +208,18 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
         # summed over every invocation of a resumed run; feature extraction not included
         "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
         "history": result.history,
+        "run_dir": str(run_dir),
     }
-    if split.test:
-        test_samples, test_targets = label_set.keep(split.test)
-        test_features = clip_features(test_samples, recipe.transform, progress=stage("features (test)"))
-        test_logits, _ = predict_logits(network, CachedClips(test_features, test_targets))
+    if prepared.test is not None:
+        test_logits, test_targets = predict_logits(network, prepared.test)
         metrics["test"] = _report(model, test_logits, test_targets)
     model.metrics = {k: v for k, v in metrics.items() if k != "history"}
     out.parent.mkdir(parents=True, exist_ok=True)
     sha256 = model.save(out, recipe=recipe_to_dict(recipe), command=command)
     metrics["weights_sha256"] = sha256
+    for part in ("validation", "test"):
+        if part in metrics:
+            metrics[part]["weights_sha256"] = sha256
     write_json(out.parent / "metrics.json", metrics)
     write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
     for part in ("validation", "test"):
@@ -209,7 +227,8 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
             plot_confusion(metrics[part]["confusion"], label_set.labels,
                            out.parent / f"confusion_{part}.png",
                            f"voice model, {part} speakers (accuracy {metrics[part]['accuracy']:.1%})")
-    (out.parent / "MODEL_CARD.md").write_text(voice_model_card(out, metrics, recipe, dataset.summary(), command))
+    (out.parent / "MODEL_CARD.md").write_text(voice_model_card(out, metrics, recipe, prepared.summary, command))
+    write_run_reports(run_dir, metrics, "voice model", "speakers")
     return metrics
 
 
@@ -252,3 +271,20 @@ def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str,
     features = clip_features(kept, model.transform, progress=on_features)
     logits, _ = predict_logits(model.network, CachedClips(features, targets))
     return _report(model, logits, targets)
+
+
+# what ``run.py tune --model audio`` searches (see ``tuning.space`` for the range kinds)
+SEARCH_SPACE = {
+    "backbone": ("choice", ["resnet18", "mobilenet_v2", "shufflenet_v2_x1_0", "squeezenet1_1"]),
+    "head.units": ("choice", [64, 128, 256, 512]),
+    "head.layers": ("choice", [1, 2]),
+    "head.dropout": ("uniform", 0.1, 0.5),
+    "head.batch_norm": ("choice", [True, False]),
+    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
+    "train.batch_size": ("choice", [16, 32, 64]),
+    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
+    "transform.n_fft": ("choice", [512, 1024, 2048]),
+    "transform.hop_length": ("choice", [256, 512]),
+    "transform.n_mfcc": ("choice", [13, 20, 40]),
+}
+TUNABLE = Tunable("audio", VoiceRecipe, SEARCH_SPACE, train_voice)

@@ -1,17 +1,18 @@
-"""The voice model's ``run.py`` work: predict, preprocess, train, evaluate (``--model audio``)."""
+"""The voice model's ``run.py`` work: predict, preprocess, tune, train, evaluate (``--model audio``)."""
 
 from ..audio.model import VoiceModel, predict_file
-from ..audio.train import VoiceRecipe, clip_features, evaluate_voice, split_samples, train_voice
-from ..datasets.speech import scan_speech_dataset
+from ..audio.train import TUNABLE, VoiceRecipe, evaluate_voice, prepare_voice, train_voice
 from ..paths import MODELS_DIR, OUTPUT_DIR
-from ..training.recipes import load_recipe
-from .progress import StageBars, evaluate_with_bars, media_bar, train_with_bars, write_json_arg
+from ..tuning.search import default_tuned, tune_command, tuned_recipe
+from .progress import (evaluate_with_bars, media_bar, preprocess_with_bars, train_with_bars,
+                       write_json_arg)
 
 SHIPPED_RECIPE = MODELS_DIR / "audio" / "recipe.json"
 
 
 def _recipe(args) -> VoiceRecipe:
-    return load_recipe(VoiceRecipe, args.recipe or SHIPPED_RECIPE, args.set)
+    """The recipe, tuned settings (unless --untuned) and --set, as train and preprocess use it."""
+    return tuned_recipe(VoiceRecipe, args.recipe or SHIPPED_RECIPE, args.set, default_tuned("audio", args))
 
 
 def predict(args) -> int:
@@ -34,20 +35,11 @@ def predict(args) -> int:
 
 
 def preprocess(args) -> int:
-    recipe = _recipe(args)
-    dataset = scan_speech_dataset(args.data, recipe.corpus)
-    print(dataset.summary())
-    split = split_samples(list(dataset.samples), recipe)
-    bars = StageBars("clip")
-    try:
-        clip_features(split.train, recipe.transform, recipe.augment, recipe.augmented_copies,
-                      lambda d, t: bars("features (train, augmented)", d, t))
-        clip_features(split.validation + split.test, recipe.transform,
-                      progress=lambda d, t: bars("features (clean)", d, t))
-    finally:
-        bars.close()
-    print("features cached; training will reuse them")
-    return 0
+    return preprocess_with_bars(prepare_voice, _recipe(args), args, "clip")
+
+
+def tune(args) -> int:
+    return tune_command(TUNABLE, args.recipe or SHIPPED_RECIPE, args)
 
 
 def train(args) -> int:

@@ -1,40 +1,34 @@
 """The face model's ``run.py`` work: predict, preprocess, train, evaluate (``--model face``)."""
 
 from PIL import Image
-from tqdm import tqdm
 
 from ..face.cam import CamOptions
 from ..face.model import FaceModel
 from ..face.predict import frame_at, frame_cam, predict_faces
-from ..face.train import (FaceRecipe, evaluate_face, face_crops, face_samples, landmark_array, split_samples,
-                          train_face)
+from ..face.train import TUNABLE, FaceRecipe, evaluate_face, prepare_faces, train_face
 from ..paths import MODELS_DIR, OUTPUT_DIR
-from ..training.recipes import load_recipe
-from .progress import StageBars, evaluate_with_bars, media_bar, train_with_bars, write_json_arg
+from ..tuning.search import default_tuned, tune_command, tuned_recipe
+from .progress import (evaluate_with_bars, media_bar, preprocess_with_bars, train_with_bars,
+                       write_json_arg)
 
 SHIPPED_RECIPE = MODELS_DIR / "face" / "recipe.json"
 
 
+def _recipe_path(args):
+    return args.recipe or (SHIPPED_RECIPE if SHIPPED_RECIPE.exists() else None)
+
+
 def _recipe(args) -> FaceRecipe:
-    path = args.recipe or (SHIPPED_RECIPE if SHIPPED_RECIPE.exists() else None)
-    return load_recipe(FaceRecipe, path, args.set)
+    """The recipe, tuned settings (unless --untuned) and --set, as train and preprocess use it."""
+    return tuned_recipe(FaceRecipe, _recipe_path(args), args.set, default_tuned("face", args))
 
 
 def preprocess(args) -> int:
-    recipe = _recipe(args)
-    bars = StageBars("image")
-    try:
-        samples, summary = face_samples(args.data, recipe.transform, bars)
-        tqdm.write(summary)
-        split = split_samples([s for s in samples if recipe.corpus in (None, s.corpus)], recipe)
-        everything = split.train + split.validation + split.test
-        face_crops(everything, recipe.transform, lambda d, t: bars("face crops", d, t))
-        if recipe.transform.landmarks:
-            landmark_array(everything, lambda d, t: bars("landmarks", d, t))
-    finally:
-        bars.close()
-    print("face crops cached; training will reuse them")
-    return 0
+    return preprocess_with_bars(prepare_faces, _recipe(args), args, "image")
+
+
+def tune(args) -> int:
+    return tune_command(TUNABLE, _recipe_path(args), args)
 
 
 def train(args) -> int:

@@ -2,6 +2,7 @@
 lines, and writing ``--json`` files."""
 
 import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -10,21 +11,32 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..analysis.writers import write_json
+from ..paths import MODELS_DIR
 from ..training.trainer import EpochReport
 
 
 class StageBars:
-    """One tqdm bar per named stage, reused while the stage lasts: ``bars(name, done, total)``."""
+    """One tqdm bar per named stage, reused while the stage lasts: ``bars(name, done, total)``.
+
+    A stage's first report is what was already cached (see ``training.cache.cached_rows``);
+    ``cache_summary`` tells, per stage, how much was reused and how much computed.
+    """
 
     def __init__(self, unit: str):
         self.unit = unit
         self.bar, self.name = None, None
+        self.reused: dict[str, tuple[int, int]] = {}  # stage -> (already cached, total)
 
     def __call__(self, name: str, done: int, total: int) -> None:
         if name != self.name:
             self.close()
             self.bar, self.name = tqdm(total=total, desc=name, unit=self.unit), name
+            self.reused.setdefault(name, (done, total))
         self.bar.update(done - self.bar.n)
+
+    def cache_summary(self) -> list[str]:
+        return [f"{name}: {total} {self.unit}s, {reused} already cached, {total - reused} computed"
+                for name, (reused, total) in self.reused.items()]
 
     def close(self) -> None:
         if self.bar is not None:
@@ -81,6 +93,37 @@ def train_with_bars(train: Callable, recipe, out: Path, args, unit: str) -> int:
     finally:
         epochs.close()
     _print_training_result(metrics, out, unit + "s")
+    print(f"run reports (training_history.png, confusion_matrix.png, classification_report.json, "
+          f"evaluate_*.json) in {metrics['run_dir']}")
+    if args.promote:
+        target = MODELS_DIR / args.model
+        copied = promote(out, Path(metrics["run_dir"]), target)
+        print(f"promoted: {len(copied)} files copied to {target}, the model card among them. The "
+              f"studio loads its shipped weights by their pinned sha256: ship {out.name} by "
+              f"pinning {metrics['weights_sha256']} in the model's SHIPPED_WEIGHTS/SHIPPED_SHA256.")
+    return 0
+
+
+def promote(out: Path, run_dir: Path, target: Path) -> list[Path]:
+    """Copy a trained model (weights, model card, metrics, recipe, confusion plots, all beside
+    ``out``) and its run reports into the model's folder ``target``."""
+    beside = [out, *(out.parent / name for name in ("MODEL_CARD.md", "metrics.json", "recipe.json")),
+              *sorted(out.parent.glob("confusion_*.png"))]
+    reports = [run_dir / name for name in ("training_history.png", "confusion_matrix.png",
+                                           "classification_report.json")]
+    target.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy2(path, target / path.name)) for path in beside + reports if path.exists()]
+
+
+def preprocess_with_bars(prepare: Callable, recipe, args, unit: str) -> int:
+    """``prepare(data, recipe, on_features, workers, log)`` (what training computes before its
+    first epoch) with a bar per stage, then what was reused and what computed."""
+    bars = StageBars(unit)
+    try:
+        prepare(args.data, recipe, bars, args.workers, tqdm.write)
+    finally:
+        bars.close()
+    print("\n".join(["cache:", *bars.cache_summary(), "training will reuse these features"]))
     return 0
 
 

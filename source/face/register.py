@@ -9,6 +9,6 @@ register_model(ModelEntry(
     branch="face",
     description="face: CNN on aligned grayscale face crops, calibrated probabilities of 7 emotions",
     load=FaceModel.load,
-    commands={"predict": commands.predict, "preprocess": commands.preprocess, "train": commands.train,
-              "evaluate": commands.evaluate},
+    commands={"predict": commands.predict, "preprocess": commands.preprocess, "tune": commands.tune,
+              "train": commands.train, "evaluate": commands.evaluate},
 ))

@@ -23,11 +23,13 @@ from ..errors import DatasetError
 from ..labels import get_label_set
 from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
 from ..paths import DATA_DIR
-from ..training.cache import cached_array, file_identity
+from ..training.cache import cached_array, cached_rows, default_workers, file_identity
 from ..training.metrics import calibrated_report, fit_temperature
 from ..training.recipes import recipe_to_dict
-from ..training.reports import model_card, plot_confusion
+from ..training.reports import model_card, plot_confusion, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
+from ..tuning.search import Tunable
+from ..tuning.space import AUGMENT_STRENGTH
 from .augment import FaceAugment, SeededAugment
 from .model import KIND, FaceModel
 from .transform import FaceTransform, landmark_features
@@ -83,20 +85,20 @@ def face_samples(data: Path, transform: FaceTransform,
     return samples, summary
 
 
+def _crop(job: tuple) -> np.ndarray:
+    sample, transform = job
+    return transform.prepare(sample.image())
+
+
 def face_crops(samples: list[FaceSample], transform: FaceTransform,
-               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """(images, size, size) uint8, the transform's grayscale squares, from the cache or computed."""
+               progress: Callable[[int, int], None] | None = None,
+               workers: int | None = None) -> np.ndarray:
+    """(images, size, size) uint8, the transform's grayscale squares, from the cache or computed
+    (``workers`` processes, default one per core up to 8); an interrupted run keeps its crops."""
     key = {"size": transform.size, "files": [_source_identity(s) for s in samples]}
-
-    def compute() -> np.ndarray:
-        out = np.zeros((len(samples), transform.size, transform.size), dtype=np.uint8)
-        for i, sample in enumerate(samples):
-            out[i] = transform.prepare(sample.image())
-            if progress:
-                progress(i + 1, len(samples))
-        return out
-
-    return cached_array("faces", key, compute)
+    jobs = [(sample, transform) for sample in samples]
+    return cached_rows("faces", key, jobs, _crop, (transform.size, transform.size), np.uint8,
+                       workers or default_workers(), progress)
 
 
 def landmark_array(samples: list[FaceSample], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
@@ -107,6 +109,8 @@ def landmark_array(samples: list[FaceSample], progress: Callable[[int, int], Non
         from .landmarker import FaceLandmarker  # MediaPipe loads only when landmarks are used
 
         out = None
+        if progress:
+            progress(0, len(samples))  # nothing was cached: every image is looked at
         with FaceLandmarker(video=False) as landmarker:
             for i, sample in enumerate(samples):
                 gray = cv2.resize(sample.image(), (LANDMARK_SIDE, LANDMARK_SIDE), interpolation=cv2.INTER_CUBIC)
@@ -203,11 +207,46 @@ def build_network(recipe: FaceRecipe) -> EmotionNet:
 
 
 def _faces(part: str, samples: list[FaceSample], targets: np.ndarray, transform: FaceTransform,
-           progress, augment: FaceAugment | None = None, seed: int = 0) -> CachedFaces:
-    crops = face_crops(samples, transform, progress and (lambda d, t: progress(f"face crops ({part})", d, t)))
+           progress, augment: FaceAugment | None = None, seed: int = 0,
+           workers: int | None = None) -> CachedFaces:
+    crops = face_crops(samples, transform, progress and (lambda d, t: progress(f"face crops ({part})", d, t)),
+                       workers)
     extras = (landmark_array(samples, progress and (lambda d, t: progress(f"landmarks ({part})", d, t)))
               if transform.landmarks else None)
     return CachedFaces(crops, targets, transform, extras, augment, seed)
+
+
+@dataclass
+class PreparedFaces:
+    """A dataset scanned, split and turned into cached crops, as training uses it."""
+
+    summary: str
+    split: FaceSplit
+    train: CachedFaces
+    validation: CachedFaces
+    test: CachedFaces | None
+
+
+def prepare_faces(data: Path, recipe: FaceRecipe,
+                  on_features: Callable[[str, int, int], None] | None = None,
+                  workers: int | None = None, log: Callable[[str], None] = print) -> PreparedFaces:
+    """Scan ``data``, split it and compute (or reuse) every part's crops (and landmarks)."""
+    samples, summary = face_samples(data, recipe.transform, on_features)
+    log(summary)
+    samples = [s for s in samples if recipe.corpus in (None, s.corpus)]
+    split = split_samples(samples, recipe)
+    label_set = get_label_set(recipe.label_set)
+    parts = {name: label_set.keep(getattr(split, name)) for name in ("train", "validation", "test")}
+    log(f"split {split.how}: train {len(parts['train'][0])}, validation {len(parts['validation'][0])}, "
+        f"test {len(parts['test'][0])} images")
+
+    def faces(name: str, augment: FaceAugment | None = None) -> CachedFaces:
+        kept, targets = parts[name]
+        return _faces(name, kept, targets, recipe.transform, on_features, augment, recipe.train.seed,
+                      workers)
+
+    return PreparedFaces(summary, split, faces("train", recipe.augment), faces("validation"),
+                         faces("test") if parts["test"][0] else None)
 
 
 def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None = None,
@@ -218,22 +257,12 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
     """Train on ``data``, calibrate on validation, test on the test split, write ``out``.
 
     Writes the weights file, ``metrics.json``, ``recipe.json``, confusion-matrix PNGs and the
-    model card beside it, and returns the metrics.
+    model card beside it, the run reports in the run folder, and returns the metrics.
     """
-    samples, summary = face_samples(data, recipe.transform, on_features)
-    log(summary)
-    samples = [s for s in samples if recipe.corpus in (None, s.corpus)]
-    split = split_samples(samples, recipe)
+    prepared = prepare_faces(data, recipe, on_features, log=log)
+    split, summary = prepared.split, prepared.summary
+    train_data, val_data = prepared.train, prepared.validation
     label_set = get_label_set(recipe.label_set)
-    train_samples, train_targets = label_set.keep(split.train)
-    val_samples, val_targets = label_set.keep(split.validation)
-    test_samples, test_targets = label_set.keep(split.test)
-    log(f"split {split.how}: train {len(train_samples)}, validation {len(val_samples)}, "
-        f"test {len(test_samples)} images")
-
-    train_data = _faces("train", train_samples, train_targets, recipe.transform, on_features,
-                        recipe.augment, recipe.train.seed)
-    val_data = _faces("validation", val_samples, val_targets, recipe.transform, on_features)
     network = build_network(recipe)
     run_print = fingerprint(recipe, split)
     run_dir = run_dir or DATA_DIR / "runs" / f"face-{run_print}"
@@ -245,21 +274,22 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
     log(f"best epoch {result.best_epoch} ({recipe.train.monitor} {result.best_score:.3f}); "
         f"stopped by {result.stopped}")
 
-    val_logits, _ = predict_logits(network, val_data)
+    val_logits, val_targets = predict_logits(network, val_data)
     temperature = fit_temperature(val_logits, val_targets)
     model = FaceModel(network, recipe.transform, label_set, temperature)
     metrics = {
-        "split": split.how, "sizes": {"train": len(train_samples), "validation": len(val_samples),
-                                      "test": len(test_samples)},
+        "split": split.how, "sizes": {"train": len(train_data), "validation": len(val_data),
+                                      "test": len(prepared.test) if prepared.test else 0},
         "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
         "temperature": temperature,
         "validation": calibrated_report(KIND, "", model.labels, val_logits, val_targets, temperature),
         # summed over every invocation of a resumed run; crop caching not included
         "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
         "history": result.history,
+        "run_dir": str(run_dir),
     }
-    if test_samples:
-        test_logits, _ = predict_logits(network, _faces("test", test_samples, test_targets, recipe.transform, on_features))
+    if prepared.test is not None:
+        test_logits, test_targets = predict_logits(network, prepared.test)
         metrics["test"] = calibrated_report(KIND, "", model.labels, test_logits, test_targets, temperature)
     model.metrics = {k: v for k, v in metrics.items() if k != "history"}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -282,6 +312,7 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
         summary, [f"Split: {split.how}."], metrics,
         {"validation": "the validation split", "test": "the test split"}, "images",
         command or "python run.py train --model face --data DIR"))
+    write_run_reports(run_dir, metrics, "face model", "images")
     return metrics
 
 
@@ -306,3 +337,20 @@ def evaluate_face(data: Path, weights: Path | None = None, split: str | None = N
         log(f"{len(samples) - len(kept)} image(s) have emotions outside the model's labels and are left out.")
     logits, _ = predict_logits(model.network, _faces("evaluate", kept, targets, model.transform, on_features))
     return calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
+
+
+# what ``run.py tune --model face`` searches (see ``tuning.space`` for the range kinds); only
+# mobilenet_v2 has offline ImageNet weights, so the others start from scratch
+SEARCH_SPACE = {
+    "backbone": ("choice", [{"backbone": "mobilenet_v2", "imagenet": True},
+                            {"backbone": "resnet18", "imagenet": False},
+                            {"backbone": "shufflenet_v2_x1_0", "imagenet": False}]),
+    "head.units": ("choice", [64, 128, 256, 512]),
+    "head.layers": ("choice", [1, 2]),
+    "head.dropout": ("uniform", 0.1, 0.5),
+    "head.batch_norm": ("choice", [True, False]),
+    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
+    "train.batch_size": ("choice", [32, 64, 128]),
+    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
+}
+TUNABLE = Tunable("face", FaceRecipe, SEARCH_SPACE, train_face)

@@ -62,6 +62,8 @@ def video_face_samples(clips: list[VideoClip], transform: FaceTransform, frames:
 
     def compute() -> np.ndarray:
         crops = np.zeros((len(clips), frames, transform.size, transform.size), dtype=np.uint8)
+        if progress:
+            progress(0, len(clips))  # nothing was cached: every clip is decoded
         with FaceLandmarker(video=False) as landmarker:
             for i, clip in enumerate(clips):
                 crops[i] = _clip_crops(clip, transform, frames, span, landmarker)

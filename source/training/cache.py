@@ -3,11 +3,18 @@
 The key is everything the features depend on (the transform's settings, the augmentation, and
 each source file's path, size and modification time), so an edited file or a changed setting
 makes a new entry instead of silently reusing stale features.
+
+``cached_rows`` builds an array one row per file, in parallel, and survives interruption: rows
+go straight into a memory-mapped ``.partial.npy`` beside a ``.done.npy`` mask, so a stopped run
+computes only the missing rows when started again.
 """
 
 import hashlib
 import json
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -33,4 +40,80 @@ def cached_array(name: str, key: dict, compute: Callable[[], np.ndarray]) -> np.
         array = compute()
         with atomic_path(path) as temporary, open(temporary, "wb") as file:
             np.save(file, array)  # a file object: np.save adds no ".npy" to the temporary name
+    return np.load(path, mmap_mode="r")
+
+
+# a process pool pays off only past a few dozen files: each worker imports torch and librosa
+POOL_MIN_ROWS = 64
+
+
+def default_workers() -> int:
+    return min(os.cpu_count() or 1, 8)
+
+
+def _stored(path: Path, shape: tuple) -> np.ndarray | None:
+    """The finished array at ``path`` if it is readable and has ``shape``; else None."""
+    try:
+        array = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    return array if array.shape == shape else None
+
+
+def cached_rows(name: str, key: dict, jobs: Sequence, row: Callable, shape: tuple, dtype,
+                workers: int = 1, progress: Callable[[int, int], None] | None = None,
+                save_every_s: float = 2.0) -> np.ndarray:
+    """(len(jobs), *shape) array whose row i is ``row(jobs[i])``, stored under (name, key).
+
+    ``row`` must be a module-level function: with ``workers`` > 1 and enough rows to compute,
+    rows are computed in a process pool. ``progress(done, total)`` is first called with the rows already stored, then after
+    each new row. A stored file that cannot be read or has another shape is computed again.
+    """
+    path = cache_path(name, key)
+    shape = (len(jobs), *shape)
+    stored = _stored(path, shape) if path.exists() else None
+    if stored is not None:
+        if progress:
+            progress(len(jobs), len(jobs))
+        return stored
+    partial, done_path = path.with_suffix(".partial.npy"), path.with_suffix(".done.npy")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = _stored(partial, shape) if partial.exists() and done_path.exists() else None
+    if rows is not None:
+        rows = np.load(partial, mmap_mode="r+")
+        done = np.load(done_path)
+    else:
+        rows = np.lib.format.open_memmap(partial, mode="w+", dtype=dtype, shape=shape)
+        done = np.zeros(len(jobs), dtype=bool)
+    todo = np.flatnonzero(~done)
+    count = len(jobs) - len(todo)
+    if progress:
+        progress(count, len(jobs))
+
+    def save_mask() -> None:
+        rows.flush()  # rows first: the mask never marks a row that is not on disk
+        with atomic_path(done_path) as temporary, open(temporary, "wb") as file:
+            np.save(file, done)
+
+    saved_at = time.monotonic()
+    pool = ProcessPoolExecutor(workers) if workers > 1 and len(todo) >= POOL_MIN_ROWS else None
+    try:
+        results = (pool.map(row, [jobs[i] for i in todo], chunksize=4) if pool
+                   else map(row, (jobs[i] for i in todo)))
+        for index, values in zip(todo, results):
+            rows[index] = values
+            done[index] = True
+            count += 1
+            if progress:
+                progress(count, len(jobs))
+            if time.monotonic() - saved_at > save_every_s:
+                save_mask()
+                saved_at = time.monotonic()
+    finally:
+        save_mask()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    del rows
+    os.replace(partial, path)
+    done_path.unlink()
     return np.load(path, mmap_mode="r")

@@ -1,4 +1,6 @@
-"""Files written next to trained weights: confusion-matrix plot, metrics JSON, model card."""
+"""Files written next to trained weights (confusion-matrix plot, metrics JSON, model card) and
+in a training run's folder (history curves, confusion matrix, classification report, the
+evaluate JSON)."""
 
 from pathlib import Path
 
@@ -7,6 +9,16 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from ..analysis.writers import write_json  # noqa: E402
+
+
+def _save(figure, path: str | Path) -> Path:
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
 
 
 def plot_confusion(confusion, labels, path: str | Path, title: str) -> Path:
@@ -24,11 +36,7 @@ def plot_confusion(confusion, labels, path: str | Path, title: str) -> Path:
         for j in range(len(labels)):
             axes.text(j, i, f"{int(matrix[i, j])}", ha="center", va="center",
                       color="white" if rates[i, j] > 0.5 else "black", fontsize=8)
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def markdown_table(report: dict) -> str:
@@ -73,3 +81,53 @@ def model_card(title: str, about: list[str], data_summary: str, split: list[str]
     lines += ["", "## Reproduce", "", "```", command, "```", "",
               "Recipe (hyperparameters and split): `recipe.json` in this folder.", ""]
     return "\n".join(lines)
+
+
+def plot_history(history: list[dict], path: str | Path, title: str) -> Path:
+    """Loss (train and validation) and validation accuracy and macro-F1 per epoch."""
+    epochs = [h["epoch"] for h in history]
+    figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 3.6))
+    losses.plot(epochs, [h["train_loss"] for h in history], marker="o", label="train")
+    losses.plot(epochs, [h["val_loss"] for h in history], marker="o", label="validation")
+    losses.set_title("loss")
+    scores.plot(epochs, [h["val_accuracy"] for h in history], marker="o", label="accuracy")
+    scores.plot(epochs, [h["val_macro_f1"] for h in history], marker="o", label="macro-F1")
+    scores.set_title("validation scores")
+    scores.set_ylim(0, 1)
+    best = [h["epoch"] for h in history if h["best"]]
+    for axes in (losses, scores):
+        axes.set_xlabel("epoch")
+        axes.legend()
+        if best:
+            axes.axvline(best[-1], color="grey", linestyle=":")  # the epoch that was kept
+    figure.suptitle(title)
+    return _save(figure, path)
+
+
+def classification_report(report: dict) -> dict:
+    """scikit-learn's ``classification_report`` layout for an evaluate report."""
+    rows = {label: dict(row) for label, row in report["per_class"].items()}
+    present = [row for row in rows.values() if row["support"]]
+    total = sum(row["support"] for row in present)
+    macro = {key: float(np.mean([row[key] for row in present])) for key in ("precision", "recall", "f1")}
+    weighted = {key: sum(row[key] * row["support"] for row in present) / max(total, 1)
+                for key in ("precision", "recall", "f1")}
+    return {**rows, "accuracy": report["accuracy"], "macro avg": {**macro, "support": total},
+            "weighted avg": {**weighted, "support": total}}
+
+
+def write_run_reports(run_dir: str | Path, metrics: dict, title: str, unit: str) -> None:
+    """The run folder's reports: ``training_history.png``, ``confusion_matrix.png`` of the
+    held-out part (test when there is one, else validation), and per part (validation, test)
+    ``classification_report.json`` and ``evaluate_<part>.json`` (the evaluate JSON)."""
+    run_dir = Path(run_dir)
+    plot_history(metrics["history"], run_dir / "training_history.png", title)
+    parts = [part for part in ("validation", "test") if part in metrics]
+    held_out = parts[-1]
+    report = metrics[held_out]
+    plot_confusion(report["confusion"], report["labels"], run_dir / "confusion_matrix.png",
+                   f"{title}, {held_out} {unit} (accuracy {report['accuracy']:.1%})")
+    write_json(run_dir / "classification_report.json",
+               {part: classification_report(metrics[part]) for part in parts})
+    for part in parts:
+        write_json(run_dir / f"evaluate_{part}.json", metrics[part])

@@ -1,0 +1,155 @@
+"""``run.py tune``: one search, run by Hyperopt here or by Ray Tune, resumable, best kept.
+
+Each trial trains the model with the family's own train function (one epoch budget, recipe and
+split as ``train`` would use them) into ``<search folder>/trials/<parameters digest>/`` and
+scores validation macro-F1 on the recipe's speaker- or subject-independent split. A trial
+whose folder already holds a finished run is scored again without retraining.
+"""
+
+import hashlib
+import json
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..analysis.writers import write_json
+from ..errors import StudioError
+from ..paths import DATA_DIR, MODELS_DIR
+from ..training.recipes import load_recipe, recipe_to_dict
+from .space import flat_parameters, hyperopt_space, recipe_settings, searched
+
+ALGORITHMS = ("tpe", "random")
+ENGINES = ("local", "ray")
+BEST_FILE = "best_hyperparameters.json"
+
+
+@dataclass(frozen=True)
+class Tunable:
+    """What a model family searches: its recipe class, the ranges (see ``space``), and its
+    train function ``train(data, recipe, out, run_dir, ...) -> metrics``."""
+
+    model: str
+    recipe: type
+    space: Mapping[str, tuple]
+    train: Callable
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One trial: parameters -> validation macro-F1. Plain data, so Ray can ship it to workers."""
+
+    tunable: Tunable
+    data: Path
+    recipe_path: Path | None
+    fixed: tuple[str, ...]  # the user's --set settings, applied last
+    folder: Path  # the search folder
+
+    def settings(self, parameters: Mapping) -> list[str]:
+        base = recipe_to_dict(load_recipe(self.tunable.recipe, self.recipe_path, list(self.fixed)))
+        return recipe_settings(parameters, base) + list(self.fixed)
+
+    def __call__(self, sampled: Mapping) -> dict:
+        parameters = flat_parameters(sampled)
+        recipe = load_recipe(self.tunable.recipe, self.recipe_path, self.settings(parameters))
+        digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:12]
+        trial = self.folder / "trials" / digest
+        started = time.monotonic()
+        metrics = self.tunable.train(self.data, recipe, trial / "weights.pt", trial / "run",
+                                     log=lambda line: None)
+        return {"macro_f1": metrics["validation"]["macro_f1"],
+                "accuracy": metrics["validation"]["accuracy"], "parameters": parameters,
+                "trial": str(trial), "seconds": round(time.monotonic() - started, 1)}
+
+
+def default_folder(model: str, data: Path, recipe_values: dict, space: Mapping, algo: str) -> Path:
+    """``data/tuning/<model>-<digest>``: one folder per search (data, recipe, space, algorithm),
+    so running the same search again resumes it."""
+    identity = {"data": str(data.resolve()), "recipe": recipe_values, "space": space, "algo": algo}
+    return DATA_DIR / "tuning" / f"{model}-{zlib.crc32(json.dumps(identity, sort_keys=True, default=str).encode()):08x}"
+
+
+def best_path(model: str) -> Path:
+    return MODELS_DIR / model / BEST_FILE
+
+
+def write_best(path: Path, model: str, results: list[dict], search: dict) -> dict:
+    best = max(results, key=lambda r: r["macro_f1"])
+    payload = {"model": model, "parameters": best["parameters"], "macro_f1": best["macro_f1"],
+               "accuracy": best["accuracy"], "trials": len(results), "search": search}
+    write_json(path, payload)
+    return payload
+
+
+def read_best(path: Path) -> dict:
+    try:
+        payload = json.loads(Path(path).read_text())
+        return dict(payload["parameters"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise StudioError(f"Cannot read tuned hyperparameters from {path}: {error}. "
+                          "Run tune again, or train with --untuned.") from error
+
+
+def tuned_recipe(recipe_cls, recipe_path: Path | None, fixed: list[str], tuned: Path | None,
+                 log: Callable[[str], None] = print):
+    """The recipe ``train`` uses: the recipe, then the tuned parameters in ``tuned`` (when
+    given), then the ``--set`` settings."""
+    if tuned is None:
+        return load_recipe(recipe_cls, recipe_path, fixed)
+    parameters = read_best(tuned)
+    log(f"tuned hyperparameters from {tuned}: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(parameters.items())))
+    base = recipe_to_dict(load_recipe(recipe_cls, recipe_path, fixed))
+    return load_recipe(recipe_cls, recipe_path, recipe_settings(parameters, base) + fixed)
+
+
+def default_tuned(model: str, args) -> Path | None:
+    """``--hyperparameters FILE``, else the model's best file when it exists, unless ``--untuned``."""
+    if args.untuned:
+        return None
+    if args.hyperparameters is not None:
+        return args.hyperparameters
+    path = best_path(model)
+    return path if path.exists() else None
+
+
+def tune_command(tunable: Tunable, recipe_path: Path | None, args) -> int:
+    """``run.py tune``: search, print each trial, write the best parameters."""
+    if args.max_evals < 1:
+        raise StudioError("--max-evals must be at least 1.")
+    fixed = list(args.set)
+    space = searched(tunable.space, fixed)
+    base = recipe_to_dict(load_recipe(tunable.recipe, recipe_path, fixed))
+    folder = args.state or default_folder(tunable.model, args.data, base, space, args.algo)
+    folder.mkdir(parents=True, exist_ok=True)
+    objective = Objective(tunable, args.data.resolve(), recipe_path, tuple(fixed), folder.resolve())
+    print(f"searching {', '.join(space)} for {tunable.model} ({args.algo}, {args.engine}); "
+          f"trials in {folder}")
+    started = time.monotonic()
+    if args.engine == "ray":
+        from .ray_engine import ray_search
+
+        results = ray_search(objective, hyperopt_space(space), args.max_evals, args.algo, folder,
+                             args.address, args.workers, args.seed)
+    else:
+        from .local import local_search
+
+        results = local_search(objective, hyperopt_space(space), args.max_evals, args.algo, folder,
+                               args.seed)
+    if not results:
+        raise StudioError(f"No trial of the search in {folder} finished.")
+    out = args.out or best_path(tunable.model)
+    best = write_best(out, tunable.model, results,
+                      {"data": str(args.data), "algo": args.algo, "engine": args.engine,
+                       "folder": str(folder), "space": space, "fixed": fixed})
+    print(f"{len(results)} trials in {time.monotonic() - started:.1f} s; best validation "
+          f"macro-F1 {best['macro_f1']:.3f}: "
+          + ", ".join(f"{k}={v}" for k, v in sorted(best["parameters"].items())))
+    print(f"wrote {out}; train uses it by default")
+    return 0
+
+
+def print_trial(number: int, total: int, result: dict) -> None:
+    print(f"trial {number}/{total}: macro-F1 {result['macro_f1']:.3f} ({result['seconds']} s) "
+          + ", ".join(f"{k}={v}" for k, v in sorted(result["parameters"].items())), flush=True)
