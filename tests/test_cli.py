@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["analyze", "predict", "preprocess", "train", "tune", "evaluate", "assets"]
+COMMANDS = ["analyze", "predict", "preprocess", "train", "tune", "evaluate", "card", "assets"]
 
 
 def run_py(*args, stdin=None):

@@ -1,13 +1,20 @@
-"""``python run.py`` with no arguments: a numbered menu that builds and runs a command line.
+"""``python run.py`` with no arguments: a menu that builds and runs a command line.
 
-It reads plain lines from standard input, so it works over SSH and when piped; every choice
-prints the equivalent command before running it, so scripts can do the same.
+On a terminal (also over SSH) choices are made with the arrow keys (or j/k) and Enter; without
+one (piped input, scripts) it shows numbered choices and reads plain lines. Every choice prints
+the equivalent command before running it, so scripts can do the same. Models come from the
+registry, so a model registered later gets its own menu with no change here.
 """
 
+import os
+import select
 import shlex
 import sys
+import termios
+import tty
 
 from ..paths import INPUT_DIR
+from ..registry import list_models
 
 _ACTIONS = [
     ("Analyse a video, audio file or photo", "analyze", [("path", f"file (e.g. {INPUT_DIR}/clip.mp4)")]),
@@ -15,12 +22,18 @@ _ACTIONS = [
     ("Start the HTTP service (Ctrl-C stops it)", "serve", []),
     ("Show external model files (assets)", "assets", []),
     ("Fetch and verify all external model files", "assets --fetch", []),
-    ("Predict with one model", "predict", [("--model", "model name"), ("path", "file")]),
-    ("Preprocess a dataset", "preprocess", [("--model", "model name"), ("--data", "dataset folder")]),
-    ("Tune hyperparameters", "tune", [("--model", "model name"), ("--data", "dataset folder")]),
-    ("Train a model", "train", [("--model", "model name"), ("--data", "dataset folder")]),
-    ("Evaluate a model", "evaluate", [("--model", "model name"), ("--data", "dataset folder")]),
 ]
+# each model's menu: the actions its registry entry supports (the first word is the command)
+_MODEL_ACTIONS = [
+    ("Preprocess a dataset (cache its features)", "preprocess", [("--data", "dataset folder")]),
+    ("Tune hyperparameters", "tune", [("--data", "dataset folder"), ("--max-evals", "number of trials")]),
+    ("Train", "train", [("--data", "dataset folder")]),
+    ("Evaluate", "evaluate", [("--data", "dataset folder")]),
+    ("Predict a file", "predict", [("path", "file")]),
+    ("Predict from the webcam", "predict --webcam", []),
+    ("Show the model card", "card", []),
+]
+_ALWAYS = ("card",)  # actions every model has: they need no work from the model family
 
 
 def _ask(prompt: str) -> str | None:
@@ -29,28 +42,113 @@ def _ask(prompt: str) -> str | None:
     return None if line == "" else line.strip()  # "" only at end of input
 
 
-def run_menu(run_command) -> int:
-    """Loop until the user quits; ``run_command(argv)`` runs one command and returns its code."""
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _read_key(fd: int) -> str:
+    """One key press: "up", "down", "enter", "escape", "eof" or the character typed."""
+    data = os.read(fd, 1)
+    if not data:
+        return "eof"
+    if data == b"\x1b":
+        if not select.select([fd], [], [], 0.05)[0]:
+            return "escape"  # a lone Escape, not the start of an arrow key's sequence
+        return {b"[A": "up", b"[B": "down", b"OA": "up", b"OB": "down"}.get(os.read(fd, 2), "")
+    if data in (b"\r", b"\n"):
+        return "enter"
+    return data.decode(errors="ignore")
+
+
+def _arrow_choice(title: str, options: list[str]) -> int | None:
+    """The index chosen with the arrow keys and Enter; None for q, Escape or end of input."""
+    fd, out = sys.stdin.fileno(), sys.stdout
+    saved = termios.tcgetattr(fd)
+    index, drawn = 0, False
+    try:
+        tty.setcbreak(fd)  # key by key, no echo; Ctrl-C still interrupts
+        out.write("\x1b[?25l")  # hide the cursor while the menu is drawn
+        while True:
+            if drawn:
+                out.write(f"\x1b[{len(options)}F")  # back up to the first option and redraw
+            else:
+                out.write(f"\n{title}  (arrows or j/k to move, Enter to choose, q to go back)\n")
+            for i, option in enumerate(options):
+                out.write("\x1b[2K" + (f"\x1b[7m> {option}\x1b[0m" if i == index else f"  {option}") + "\n")
+            out.flush()
+            drawn = True
+            key = _read_key(fd)
+            if key in ("up", "k"):
+                index = (index - 1) % len(options)
+            elif key in ("down", "j"):
+                index = (index + 1) % len(options)
+            elif key == "enter":
+                return index
+            elif key in ("q", "escape", "eof"):
+                return None
+    finally:
+        out.write("\x1b[?25h")
+        out.flush()
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _numbered_choice(title: str, options: list[str], leave: str) -> int | None:
+    """The index typed as a number; None for q or end of input."""
     while True:
-        print("\nEmotion Studio")
-        for number, (title, _, _) in enumerate(_ACTIONS, start=1):
-            print(f"  {number}. {title}")
-        print("  q. Quit")
+        print(f"\n{title}")
+        for number, option in enumerate(options, start=1):
+            print(f"  {number}. {option}")
+        print(f"  q. {leave}")
         choice = _ask("Choose: ")
         if choice is None or choice.lower() in ("q", "quit", "exit"):
+            return None
+        if choice.isdigit() and 1 <= int(choice) <= len(options):
+            return int(choice) - 1
+        print(f"Please type a number from 1 to {len(options)}, or q.")
+
+
+def _choose(title: str, options: list[str], leave: str) -> int | None:
+    if _on_terminal():
+        choice = _arrow_choice(title, options + [leave])
+        return None if choice == len(options) else choice
+    return _numbered_choice(title, options, leave)
+
+
+def _run_action(run_command, command: str, questions, model: str | None = None) -> None:
+    """Ask the action's questions, print the command line and run it."""
+    words = command.split()
+    argv = words[:1] + (["--model", model] if model else []) + words[1:]
+    for flag, question in questions:
+        answer = _ask(f"{question}: ")
+        if not answer:
+            print("Cancelled.")
+            return
+        argv += [answer] if flag == "path" else [flag, answer]
+    print("$ python run.py " + shlex.join(argv))
+    run_command(argv)
+
+
+def _model_menu(run_command, entry) -> None:
+    actions = [action for action in _MODEL_ACTIONS
+               if action[1].split()[0] in entry.commands or action[1] in _ALWAYS]
+    while True:
+        choice = _choose(f"{entry.name}: {entry.description}", [title for title, _, _ in actions], "Back")
+        if choice is None:
+            return
+        _, command, questions = actions[choice]
+        _run_action(run_command, command, questions, entry.name)
+
+
+def run_menu(run_command) -> int:
+    """Loop until the user quits; ``run_command(argv)`` runs one command and returns its code."""
+    models = list_models()
+    titles = [title for title, _, _ in _ACTIONS] + [f"Model {e.name}" for e in models]
+    while True:
+        choice = _choose("Emotion Studio", titles, "Quit")
+        if choice is None:
             return 0
-        if not choice.isdigit() or not 1 <= int(choice) <= len(_ACTIONS):
-            print(f"Please type a number from 1 to {len(_ACTIONS)}, or q.")
-            continue
-        _, command, questions = _ACTIONS[int(choice) - 1]
-        argv = command.split()
-        for flag, question in questions:
-            answer = _ask(f"{question}: ")
-            if not answer:
-                break
-            argv += [answer] if flag == "path" else [flag, answer]
+        if choice < len(_ACTIONS):
+            _, command, questions = _ACTIONS[choice]
+            _run_action(run_command, command, questions)
         else:
-            print("$ python run.py " + shlex.join(argv))
-            run_command(argv)
-            continue
-        print("Cancelled.")
+            _model_menu(run_command, models[choice - len(_ACTIONS)])
