@@ -46,7 +46,8 @@ setup(
         "fastapi>=0.115",
         "uvicorn>=0.30",
         "python-multipart>=0.0.9",
-        "ray>=2.30",  # run.py batch --engine ray: files spread over a Ray cluster
+        # run.py batch --engine ray (files over a Ray cluster), run.py tune --engine ray (Ray Tune)
+        "ray[tune]>=2.30",
     ],
     extras_require={
         "test": ["pytest>=8", "scikit-image>=0.22", "httpx>=0.27"],  # httpx: FastAPI's TestClient
