@@ -9,6 +9,7 @@ import pytest
 from helpers import run_py
 from source.batch import ALREADY_DONE, ANALYSED, FAILED, SUMMARY_COLUMNS, plan_batch, run_batch
 from source.options import AnalysisOptions
+from source.paths import cache_dir
 
 GOOD = {"astronaut.jpg": "happy", "clips/speech.wav": None}
 BROKEN = {"clips/corrupt.mp4": "could not be read", "clips/empty.mp4": "empty (0 bytes)",
@@ -53,7 +54,7 @@ def _check_first_run(rows: dict[str, dict], out_dir) -> None:
 def test_local_batch_lists_failures_and_resumes(input_dir, tmp_path):
     out = tmp_path / "out"
     result = run_py("batch", input_dir, "--out", out, "--no-words", "--no-plots",
-                    cache=tmp_path / "cache")
+                    cache=cache_dir())  # the fetched model files, not a fresh cache
     assert result.returncode == 1, result.stderr  # some files failed; the others were analysed
     assert "5 media file(s)" in result.stdout and "2 analysed, 0 already done, 3 failed" in result.stdout
     for name in BROKEN:

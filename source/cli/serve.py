@@ -31,6 +31,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import torch
     import uvicorn
 
     from ..service.app import create_app
@@ -42,6 +43,9 @@ def run(args) -> int:
             api_key=os.environ.get(API_KEY_VARIABLE) or None, work_dir=args.work_dir)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from error
+    # each analysis on one core, --workers of them side by side: PyTorch's thread per core
+    # slowed analyses on busy cores many times over (see batch.worker_environment)
+    torch.set_num_threads(1)
     print(f"Emotion Studio service on http://{settings.host}:{settings.port} (API docs at /docs), "
           f"{settings.workers} worker(s), API key {'required' if settings.api_key else 'off'}")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
