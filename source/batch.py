@@ -28,7 +28,7 @@ from .errors import StudioError
 from .labels import EMOTIONS
 from .media.probe import SUPPORTED_EXTENSIONS
 from .options import AnalysisOptions
-from .paths import PROJECT_ROOT, cache_dir
+from .ray_cluster import start_ray
 
 SUMMARY_NAME = "summary.csv"
 SUMMARY_COLUMNS = ["file", "duration_s", "dominant_emotion", *(f"share_{e}" for e in EMOTIONS),
@@ -157,14 +157,7 @@ def run_ray(files: Iterable[BatchFile], options: AnalysisOptions, workers: int,
     at the same paths. An actor that dies fails its file and is replaced."""
     import ray
 
-    environment = {"PYTHONPATH": str(PROJECT_ROOT), "EMOTION_STUDIO_CACHE": str(cache_dir())}
-    try:
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False,
-                 runtime_env={"env_vars": environment})
-    except (ConnectionError, ValueError, RuntimeError) as error:
-        where = f" at {address}" if address else ""
-        raise StudioError(f"Cannot start or reach Ray{where}: {error}") from error
+    start_ray(address, workers)
     actor_class = ray.remote(num_cpus=1)(AnalysisActor)
     try:
         idle = [actor_class.remote() for _ in range(workers)]

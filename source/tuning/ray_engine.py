@@ -8,8 +8,7 @@ same paths (a shared file system): workers import the studio from the driver's c
 import os
 from pathlib import Path
 
-from ..errors import StudioError
-from ..paths import PROJECT_ROOT, cache_dir
+from ..ray_cluster import start_ray
 from .search import Objective, print_trial
 
 METRIC = "macro_f1"
@@ -26,13 +25,7 @@ def ray_search(objective: Objective, space: dict, max_evals: int, algo: str, fol
     from ray import tune
     from ray.tune.search.hyperopt import HyperOptSearch
 
-    environment = {"PYTHONPATH": str(PROJECT_ROOT), "EMOTION_STUDIO_CACHE": str(cache_dir())}
-    try:
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False,
-                 runtime_env={"env_vars": environment})
-    except (ConnectionError, ValueError, RuntimeError) as error:
-        raise StudioError(f"Cannot start or reach Ray{f' at {address}' if address else ''}: {error}") from error
+    start_ray(address, workers)
     try:
         def trainable(config: dict) -> dict:
             return objective(config)
