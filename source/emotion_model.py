@@ -8,6 +8,8 @@ shipped weights are; ``load()`` with no path gives the shipped model, checked ag
 from pathlib import Path
 from typing import ClassVar
 
+import torch
+
 from .labels import LabelSet, get_label_set
 from .nets import EmotionNet
 from .weights import load_weights, save_weights
@@ -31,6 +33,13 @@ class EmotionModel:
     @property
     def labels(self) -> tuple[str, ...]:
         return self.label_set.labels
+
+    def encode(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(embeddings, calibrated probabilities) of network inputs, in one pass: the combined
+        model reads the embeddings, the timeline the probabilities."""
+        with torch.no_grad():
+            embedded = self.network.embed(*inputs)
+            return embedded, torch.softmax(self.network.classifier(embedded) / self.temperature, dim=1)
 
     def save(self, path: str | Path, **metadata) -> str:
         return save_weights(path, self.network, kind=self.KIND, transform=self.transform.to_dict(),

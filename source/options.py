@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
+FUSION_METHODS = ("auto", "combined", "late")
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,15 @@ class AnalysisOptions:
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
+    # "auto": the shipped combined model when there is one and it was trained on the face and
+    # voice models in use, else late fusion; "combined": that model (or combined_weights); "late"
+    fusion: str = "auto"
+    combined_weights: str | None = None  # combined model file; None: the shipped model
     smooth_windows: int = 1  # centred moving average of the fused probabilities; 1: none
     plots: bool = True  # timeline, distribution and heatmap (PNG and HTML) beside the CSV
 
     def __post_init__(self):
+        if self.fusion not in FUSION_METHODS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSION_METHODS)}, not {self.fusion!r}")
         if self.smooth_windows < 1:
             raise ValueError(f"smoothing needs at least 1 window, not {self.smooth_windows}")

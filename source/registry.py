@@ -25,7 +25,8 @@ class ModelEntry:
 
 
 _MODELS: dict[str, ModelEntry] = {}
-_FAMILIES = ("source.audio.register", "source.face.register", "source.text.register")
+_FAMILIES = ("source.audio.register", "source.face.register", "source.text.register",
+             "source.fusion.register")
 _loaded = False
 
 

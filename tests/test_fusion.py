@@ -2,6 +2,7 @@
 
 import torch
 
+from source.fusion import combined
 from source.fusion.combined import CombinedNet, FusionOptions, WindowBatch
 
 OPTIONS = FusionOptions(voice_dim=12, face_dim=10, text_dim=9, lstm_units=8, dense_units=16)
@@ -21,11 +22,11 @@ def batch(size: int = 4, frames: int = 16, seed: int = 0) -> WindowBatch:
 
 def test_shapes_and_config_round_trip():
     net = CombinedNet(7, OPTIONS).eval()
-    logits = net(batch())
+    logits = net(*batch().tensors())
     assert logits.shape == (4, 7)
     again = CombinedNet.from_config(net.config())
     again.load_state_dict(net.state_dict())
-    assert torch.allclose(again.eval()(batch()), logits)
+    assert torch.allclose(again.eval()(*batch().tensors()), logits)
 
 
 def test_missing_frames_are_left_out_not_read_as_zeros():
@@ -38,7 +39,7 @@ def test_missing_frames_are_left_out_not_read_as_zeros():
     keep = [i for i in range(16) if not 3 <= i < 6]
     compact.faces = full.faces[:, keep]
     compact.face_mask = full.face_mask[:, keep]
-    assert torch.allclose(net(gaps), net(compact), atol=1e-5)
+    assert torch.allclose(net(*gaps.tensors()), net(*compact.tensors()), atol=1e-5)
     sequence = net.face_sequence(gaps.faces, gaps.face_mask)
     assert torch.allclose(sequence, net.face_sequence(compact.faces, compact.face_mask), atol=1e-6)
     # the same frames with faces in them do count
@@ -52,14 +53,14 @@ def test_a_window_without_face_or_speech_still_gets_a_prediction():
     windows.voice_present[1] = False  # window 1: no speech
     windows.faces[0] = 1000.0
     windows.voice[1] = 1000.0
-    logits = net(windows)
+    logits = net(*windows.tensors())
     assert torch.isfinite(logits).all()
-    presence = windows.presence()
+    presence = combined.presence(windows.voice_present, windows.face_mask, windows.text_present)
     assert presence[0].tolist() == [True, False, True] and presence[1].tolist() == [False, True, True]
     clean = batch()
     clean.face_mask[0] = False
     clean.voice_present[1] = False
-    assert torch.allclose(logits, net(clean), atol=1e-5)  # absent inputs are ignored
+    assert torch.allclose(logits, net(*clean.tensors()), atol=1e-5)  # absent inputs are ignored
 
 
 def test_modality_dropout_hides_sources_but_never_all():
@@ -70,5 +71,5 @@ def test_modality_dropout_hides_sources_but_never_all():
     assert not (kept & ~presence).any()  # nothing absent is switched on
     assert kept.sum() < presence.sum()
     net.train()
-    loss = net.__class__(7, OPTIONS).train()(batch(8)).logsumexp(1).mean()
+    loss = net.__class__(7, OPTIONS).train()(*batch(8).tensors()).logsumexp(1).mean()
     loss.backward()  # trains with a batch where some sources were hidden

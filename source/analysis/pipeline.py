@@ -21,11 +21,13 @@ from ..errors import MediaError
 from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
+from ..fusion.model import SHIPPED_WEIGHTS as COMBINED_WEIGHTS, CombinedModel
 from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
 from ..options import AnalysisOptions
+from ..weights import WeightsError
 from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TextAnalyzer, text_columns
 from ..text.transcribe import TranscribeOptions, WordTimeline, load_transcriber, words_of
 from ..paths import OUTPUT_DIR
@@ -111,18 +113,21 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
 
 def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
                frame_rows: CsvStream, face_model: FaceModel | None = None,
-               times: StageTimes | None = None) -> Iterator[Frame]:
+               times: StageTimes | None = None, keep_embeddings: bool = False) -> Iterator[Frame]:
     """Find, track and score the faces of each frame, and write its rows to the frames CSV.
 
-    The face model cuts its own crops (its transform's framing and size)."""
+    The face model cuts its own crops (its transform's framing and size); ``keep_embeddings``
+    keeps each face's embedding for the combined model."""
     times = times or StageTimes()
     for frame in frames:
         with times("face"):
             faces = landmarker.detect(frame.image, frame.time_s)
             tracker.assign(frame.time_s, faces)
             if face_model is not None:
-                for face, scores in zip(faces, face_model.predict_detections(frame.image, faces)):
+                embeddings, probabilities = face_model.encode_detections(frame.image, faces)
+                for face, embedding, scores in zip(faces, embeddings, probabilities):
                     face.emotions = dict(zip(face_model.labels, scores.tolist()))
+                    face.embedding = embedding if keep_embeddings else None
         frame.faces = sorted(faces, key=lambda f: f.track_id)
         base = {"frame": frame.index, "time_s": frame.time_s,
                 "source_time_s": frame.source_time_s, "n_faces": len(faces)}
@@ -211,6 +216,37 @@ def _fused_columns(fused: dict | None, sources: list[str]) -> dict:
             **{f"fused_{e}": p for e, p in fused.items()}}
 
 
+def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
+                face: FaceModel | None) -> tuple[CombinedModel | None, str | None]:
+    """The combined model the options ask for (None: late fusion), and a warning when "auto"
+    falls back to late fusion for a reason the user should know."""
+    if options.fusion == "late":
+        return None, None
+    if options.fusion == "auto" and options.combined_weights is None and not COMBINED_WEIGHTS.exists():
+        return None, None  # no combined model is shipped: late fusion is the default
+    try:
+        return CombinedModel.load(options.combined_weights, voice, face), None
+    except WeightsError as error:
+        if options.fusion == "combined":
+            raise
+        return None, f"Late fusion is used instead of the combined model: {error}"
+
+
+def combined_for_window(combined: CombinedModel, window: Window, voice_embedding: np.ndarray | None,
+                        text: dict | None) -> Callable[[int | None], dict | None]:
+    """face id (None: no face) -> the combined model's fused probabilities for this window."""
+    text_vector = (np.array([text[column] for column in TEXT_COLUMNS[1:]], dtype=np.float32)
+                   if text and text["transcript"].strip() else None)
+
+    def fused(face_id: int | None) -> dict | None:
+        faces = [f.embedding for frame in window.frames for f in frame.faces
+                 if face_id is not None and f.track_id == face_id and f.embedding is not None]
+        scores = combined.predict_window(voice_embedding, np.stack(faces) if faces else None, text_vector)
+        return scores and scores["probabilities"]
+
+    return fused
+
+
 def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             out_dir: str | Path | None = None, progress: Progress | None = None) -> AnalysisResult:
     """Analyse one video, audio file or photo and write its CSV and JSON files to ``out_dir``."""
@@ -228,6 +264,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     with times("load models"):
         face_model = FaceModel.load(options.face_weights) if use_faces else None
         voice = VoiceModel.load(options.voice_weights) if use_audio else None
+        combined, fusion_warning = load_fusion(options, voice, face_model)
+    if fusion_warning:
+        warnings.append(fusion_warning)
     face_columns = [f"face_{label}" for label in face_model.labels] if face_model else []
     voice_columns = [f"voice_{label}" for label in voice.labels] if voice else []
     use_words = use_audio and options.words
@@ -251,7 +290,8 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         else:
             frames = None
         if frames is not None and landmarker is not None:
-            frames = face_stage(frames, landmarker, tracker, frame_csv, face_model, times)
+            frames = face_stage(frames, landmarker, tracker, frame_csv, face_model, times,
+                                keep_embeddings=combined is not None)
         audio = times.timed(iter_audio(path, report), "decode") if use_audio else None
         words = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
@@ -270,7 +310,8 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                     window.words = words.take(window.start_s, window.end_s)
                 with times("voice"):
                     speech = speech_activity(window.audio) if window.audio is not None else None
-                    voice_scores = voice.predict_window(window.audio) if voice is not None else None
+                    voice_embedding, voice_scores = (voice.encode_window(window.audio) if voice is not None
+                                                     else (None, None))
                 with times("words"):
                     text = text_columns(window.words, text_analyzer) if words is not None else None
                 with times("fusion"):
@@ -280,7 +321,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                         "faces": window_faces(window) if window.frames else [],
                         "speech": speech, "voice": voice_scores, "text": text,
                         "words": [asdict(word) for word in window.words],
-                    })
+                    }, combined and combined_for_window(combined, window, voice_embedding, text))
                 yield entry
 
         for entry in smoothed(window_entries(), options.smooth_windows):
@@ -312,8 +353,10 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
               for name, model in (("face", face_model), ("voice", voice)) if model is not None}
     if use_words:
         models["words"] = {"whisper": options.whisper_model, "lexicon": LEXICON_LICENSE}
-    models["fusion"] = {"method": "late (mean of the branches present)",
-                        "smoothing_windows": options.smooth_windows}
+    models["fusion"] = ({"method": "combined model", "weights_sha256": combined.sha256,
+                         "labels": list(combined.labels), "temperature": combined.temperature}
+                        if combined else {"method": "late (mean of the branches present)"})
+    models["fusion"]["smoothing_windows"] = options.smooth_windows
     summary = summarize(entries)
     result = AnalysisResult(info, options, entries, faces, warnings, models, summary)
     result.outputs = {

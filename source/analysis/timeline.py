@@ -7,14 +7,15 @@ width, so rows are still written as the analysis goes.
 """
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..fusion.late import late_fusion, text_distribution
 from ..labels import mean_probabilities, top_emotion
 
 
-def fuse_window(entry: dict) -> dict:
-    """Fill the entry's per-branch and fused probabilities (late fusion), per window and face."""
+def fuse_window(entry: dict, combined: Callable[[int | None], dict | None] | None = None) -> dict:
+    """Fill the entry's per-branch and fused probabilities, per window and face: late fusion, or
+    ``combined(face_id)`` (the combined model's probabilities for that face, None: no face)."""
     voice = entry["voice"]["probabilities"] if entry.get("voice") else None
     text = text_distribution(entry.get("text"))
 
@@ -22,13 +23,19 @@ def fuse_window(entry: dict) -> dict:
         scores = face["emotions"]["probabilities"] if face and face.get("emotions") else None
         return {"face": scores, "voice": voice, "text": text}
 
+    def fused(face: dict | None) -> dict | None:
+        if combined is None:
+            return late_fusion(branches(face))
+        return combined(face["face_id"] if face else None)
+
     for face in entry["faces"]:
         face["sources"] = [name for name, p in branches(face).items() if p]
-        face["fused"] = late_fusion(branches(face))
-    window = branches(next((f for f in entry["faces"] if f["is_subject"]), None))
+        face["fused"] = fused(face)
+    subject = next((f for f in entry["faces"] if f["is_subject"]), None)
+    window = branches(subject)
     entry["sources"] = [name for name, p in window.items() if p]
     entry["probabilities"] = {**{name: p for name, p in window.items() if p},
-                              "fused": late_fusion(window)}
+                              "fused": subject["fused"] if subject else fused(None)}
     entry["top_emotion"], entry["confidence"] = top_emotion(entry["probabilities"]["fused"])
     return entry
 

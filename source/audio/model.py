@@ -36,24 +36,26 @@ class VoiceModel(EmotionModel):
     def features(self, clips: Iterable[np.ndarray]) -> torch.Tensor:
         return torch.from_numpy(np.stack([self.transform(clip) for clip in clips]))
 
-    def logits(self, features: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return self.network(features.float())
-
     def predict(self, clips: Iterable[np.ndarray]) -> np.ndarray:
         """Calibrated probabilities (clips, labels) for 16 kHz mono clips."""
-        return torch.softmax(self.logits(self.features(clips)) / self.temperature, dim=1).numpy()
+        return self.encode(self.features(clips).float())[1].numpy()
 
     def embed(self, clips: Iterable[np.ndarray]) -> np.ndarray:
         """The head's last hidden layer (no softmax), for the combined model."""
-        with torch.no_grad():
-            return self.network.embed(self.features(clips)).numpy()
+        return self.encode(self.features(clips).float())[0].numpy()
+
+    def encode_window(self, audio: np.ndarray | None) -> tuple[np.ndarray | None, dict | None]:
+        """One window's embedding and its probabilities by label, top emotion and confidence;
+        (None, None) without speech."""
+        if audio is None or speech_activity(audio)["speech_ratio"] < MIN_SPEECH_RATIO:
+            return None, None
+        embedded, probabilities = self.encode(self.features([audio]).float())
+        return embedded[0].numpy(), scored({label: round(float(p), 4)
+                                            for label, p in zip(self.labels, probabilities[0])})
 
     def predict_window(self, audio: np.ndarray | None) -> dict | None:
         """One window's probabilities by label, top emotion and confidence; None without speech."""
-        if audio is None or speech_activity(audio)["speech_ratio"] < MIN_SPEECH_RATIO:
-            return None
-        return scored({label: round(float(p), 4) for label, p in zip(self.labels, self.predict([audio])[0])})
+        return self.encode_window(audio)[1]
 
 
 def predict_file(model: VoiceModel, path: str | Path, windows: WindowOptions = WindowOptions(),

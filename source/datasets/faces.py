@@ -7,7 +7,8 @@ contempt dropped); and any ``<class>/`` folders (RAF-DB or AffectNet exported by
 Labelled videos (``scan_face_videos``): RAVDESS audio-video and video-only clips
 (``01-01-05-01-01-01-01.mp4``), CREMA-D ``VideoFlash/1001_DFA_ANG_XX.flv`` and MEAD
 (``M003/video/front/angry/level_1/001.mp4`` or ``M003_front_angry_level3_001.mp4``); their
-frames become face samples in ``source.face.video``.
+frames become face samples in ``source.face.video``; ``scan_av_clips`` also finds each clip's
+speech (its own track, RAVDESS ``03-...`` audio, CREMA-D ``AudioWAV``) for the combined model.
 A file that cannot be used is listed with the reason; nothing is guessed.
 """
 
@@ -23,9 +24,9 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import DatasetError
+from ..errors import DatasetError, StudioError
 from ..labels import EMOTIONS, canonical
-from ..media.probe import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from ..media.probe import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, probe
 from .speech import _CREMA_EMOTIONS, _RAVDESS_EMOTIONS
 
 FER2013, CK_PLUS, GENERIC = "fer2013", "ck+", "generic"
@@ -223,9 +224,13 @@ def _video_clip(path: Path) -> VideoClip:
             break
     else:
         match = _MEAD_NAME.fullmatch(stem) or _MEAD_PATH.search(where)
-        if not match:
-            raise ValueError("no known layout: not a RAVDESS, CREMA-D or MEAD video name")
-        corpus, subject, label = MEAD, match[1].upper(), match[2].lower()
+        if match:
+            corpus, subject, label = MEAD, match[1].upper(), match[2].lower()
+        else:  # a generic <class>/ folder of clips; its speakers are unknown: one group per clip
+            label = path.parent.name
+            _modelled(label, "no known layout: not a RAVDESS, CREMA-D or MEAD video name, "
+                             f"and its folder {label!r} does not name an emotion")
+            corpus, subject = GENERIC, stem
     if label is None:
         raise ValueError(f"unknown emotion: {corpus} code in {path.name}")
     emotion = _modelled(label, f"unknown emotion: {label!r} in {path.name}")
@@ -246,3 +251,39 @@ def scan_face_videos(root: str | Path) -> tuple[list[VideoClip], list[Skipped]]:
         except ValueError as error:
             skipped.append(Skipped(str(path), str(error)))
     return clips, skipped
+
+
+@dataclass(frozen=True)
+class AvClip:
+    """A labelled video and where its speech is: its own track, a matching audio file, or none."""
+
+    video: VideoClip
+    audio: Path | None
+
+
+def _speech_file_stems(video: VideoClip) -> tuple[str, ...]:
+    """Names the clip's speech has as an audio file: RAVDESS 03-01-... (or song 03-02-...) for
+    video 01-/02-..., and CREMA-D AudioWAV's same name as VideoFlash."""
+    stem = video.path.stem
+    if video.corpus == RAVDESS:
+        ids = stem.rpartition("_")[2]
+        return (f"03-{ids[3:]}",)
+    return (stem,) if video.corpus == CREMA_D else ()
+
+
+def scan_av_clips(root: str | Path) -> tuple[list[AvClip], list[Skipped]]:
+    """Every labelled video under ``root`` with its speech (see ``AvClip``), and those skipped."""
+    clips, skipped = scan_face_videos(root)
+    root = Path(root).expanduser()
+    audio_files = {} if root.is_file() else {p.stem.upper(): p for p in _files(root, AUDIO_EXTENSIONS)}
+    found = []
+    for clip in clips:
+        try:
+            own_track = probe(clip.path).has_audio
+        except StudioError as error:
+            skipped.append(Skipped(str(clip.path), f"unreadable video: {error}"))
+            continue
+        audio = clip.path if own_track else next(
+            (audio_files[s.upper()] for s in _speech_file_stems(clip) if s.upper() in audio_files), None)
+        found.append(AvClip(clip, audio))
+    return found, skipped

@@ -99,10 +99,29 @@ def _parse_ravdess(path: Path, root: Path) -> _Parsed:
 _CREMA_NAME = re.compile(r"(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})", re.IGNORECASE)
 _CREMA_EMOTIONS = {"ANG": "anger", "DIS": "disgust", "FEA": "fear", "HAP": "happy",
                    "NEU": "neutral", "SAD": "sad"}
-_CREMA_SENTENCES = ("IEO", "TIE", "IOM", "IWW", "TAI", "MTI", "IWL", "ITH", "DFA", "ITS", "TSI",
-                    "WSI")
 _CREMA_LEVELS = ("LO", "MD", "HI", "XX")
 _CREMA_SPEAKERS = tuple(str(n) for n in range(1001, 1092))
+
+
+# what the actors say: the words of a clip, for the text branch of the combined model
+_RAVDESS_STATEMENTS = {"01": "Kids are talking by the door.", "02": "Dogs are sitting by the door."}
+_CREMA_SENTENCE_TEXTS = {
+    "IEO": "It's eleven o'clock.", "TIE": "That is exactly what happened.",
+    "IOM": "I'm on my way to the meeting.", "IWW": "I wonder what this is about.",
+    "TAI": "The airplane is almost full.", "MTI": "Maybe tomorrow it will be cold.",
+    "IWL": "I would like a new alarm clock.", "ITH": "I think I have a doctor's appointment.",
+    "DFA": "Don't forget a jacket.", "ITS": "I think I've seen this before.",
+    "TSI": "The surface is slick.", "WSI": "We'll stop in a couple of minutes.",
+}
+
+
+def spoken_sentence(path: Path) -> str | None:
+    """The sentence said in a RAVDESS or CREMA-D clip (audio or video), from its name; else None."""
+    ravdess = _RAVDESS_NAME.fullmatch(path.stem.rpartition("_")[2])
+    if ravdess:
+        return _RAVDESS_STATEMENTS.get(ravdess[5])
+    crema = _CREMA_NAME.fullmatch(path.stem)
+    return _CREMA_SENTENCE_TEXTS.get(crema[2].upper()) if crema else None
 
 
 def _parse_crema_d(path: Path, root: Path) -> _Parsed:
@@ -113,7 +132,7 @@ def _parse_crema_d(path: Path, root: Path) -> _Parsed:
     speaker, sentence, emotion, level = (part.upper() for part in match.groups())
     _require(speaker, _CREMA_SPEAKERS, f"name does not match: CREMA-D speaker {speaker} "
                                        "(1001-1091)")
-    _require(sentence, _CREMA_SENTENCES, f"name does not match: CREMA-D sentence {sentence}")
+    _require(sentence, _CREMA_SENTENCE_TEXTS, f"name does not match: CREMA-D sentence {sentence}")
     _require(emotion, _CREMA_EMOTIONS, f"unknown emotion: CREMA-D emotion code {emotion} "
                                        f"({', '.join(_CREMA_EMOTIONS)})")
     _require(level, _CREMA_LEVELS, f"name does not match: CREMA-D level {level} "

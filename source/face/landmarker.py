@@ -44,6 +44,7 @@ class FaceDetection:
     expressions: dict[str, float]  # BLENDSHAPES_OF_INTEREST, left/right averaged
     track_id: int | None = None
     emotions: dict[str, float] | None = None  # face-model probabilities, filled by the face stage
+    embedding: np.ndarray | None = None  # the face model's embedding, when a combined model reads it
 
     @property
     def area(self) -> float:

@@ -41,12 +41,11 @@ class FaceModel(EmotionModel):
 
     def predict(self, faces: Sequence[np.ndarray], extras: Sequence[np.ndarray] | None = None) -> np.ndarray:
         """Calibrated probabilities (faces, labels)."""
-        return torch.softmax(self.logits(self.inputs(faces, extras)) / self.temperature, dim=1).numpy()
+        return self.encode(*self.inputs(faces, extras))[1].numpy()
 
     def embed(self, faces: Sequence[np.ndarray], extras: Sequence[np.ndarray] | None = None) -> np.ndarray:
         """The head's last hidden layer (no softmax), for the combined model."""
-        with torch.no_grad():
-            return self.network.embed(*self.inputs(faces, extras)).numpy()
+        return self.encode(*self.inputs(faces, extras))[0].numpy()
 
     def detection_inputs(self, frame: np.ndarray, faces: Sequence[FaceDetection]):
         """(crops, extras) for faces detected in an RGB frame, cut with this model's transform."""
@@ -55,8 +54,14 @@ class FaceModel(EmotionModel):
                   if self.transform.landmarks else None)
         return crops, extras
 
+    def encode_detections(self, frame: np.ndarray, faces: Sequence[FaceDetection]) -> tuple[np.ndarray, np.ndarray]:
+        """(embeddings, probabilities), one row per face detected in an RGB frame."""
+        if not faces:
+            return (np.zeros((0, self.network.embedding_size), dtype=np.float32),
+                    np.zeros((0, len(self.labels)), dtype=np.float32))
+        embedded, probabilities = self.encode(*self.inputs(*self.detection_inputs(frame, faces)))
+        return embedded.numpy(), probabilities.numpy()
+
     def predict_detections(self, frame: np.ndarray, faces: Sequence[FaceDetection]) -> np.ndarray:
         """Probabilities (faces, labels) for faces detected in an RGB frame."""
-        if not faces:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return self.predict(*self.detection_inputs(frame, faces))
+        return self.encode_detections(frame, faces)[1]

@@ -25,7 +25,7 @@ def _frame_times(duration: float, frames: int, span: tuple[float, float]) -> np.
     return start + (np.arange(frames) + 0.5) * (end - start) / frames
 
 
-def _clip_crops(clip: VideoClip, transform: FaceTransform, frames: int, span: tuple[float, float],
+def clip_crops(clip: VideoClip, transform: FaceTransform, frames: int, span: tuple[float, float],
                 landmarker: FaceLandmarker) -> np.ndarray:
     """(frames, size, size) uint8; all zeros where no face was found or the clip is unreadable."""
     out = np.zeros((frames, transform.size, transform.size), dtype=np.uint8)
@@ -66,16 +66,16 @@ def video_face_samples(clips: list[VideoClip], transform: FaceTransform, frames:
             progress(0, len(clips))  # nothing was cached: every clip is decoded
         with FaceLandmarker(video=False) as landmarker:
             for i, clip in enumerate(clips):
-                crops[i] = _clip_crops(clip, transform, frames, span, landmarker)
+                crops[i] = clip_crops(clip, transform, frames, span, landmarker)
                 if progress:
                     progress(i + 1, len(clips))
         return crops
 
     crops = cached_array("video-faces", key, compute)
     samples = []
-    for clip, clip_crops in zip(clips, crops):
+    for clip, crops_of_clip in zip(clips, crops):
         duration = None
-        for index, crop in enumerate(clip_crops):
+        for index, crop in enumerate(crops_of_clip):
             if not crop.any():
                 continue
             duration = duration or probe(clip.path).duration_s

@@ -41,9 +41,14 @@ class WindowBatch:
     text: torch.Tensor  # (B, text_dim)
     text_present: torch.Tensor  # (B,) bool
 
-    def presence(self) -> torch.Tensor:
-        """(B, 3) bool: which of SOURCES each window has."""
-        return torch.stack([self.voice_present, self.face_mask.any(dim=1), self.text_present], dim=1)
+    def tensors(self) -> tuple[torch.Tensor, ...]:
+        """The network's inputs, in order: ``net(*batch.tensors())``."""
+        return (self.voice, self.voice_present, self.faces, self.face_mask, self.text, self.text_present)
+
+
+def presence(voice_present: torch.Tensor, face_mask: torch.Tensor, text_present: torch.Tensor) -> torch.Tensor:
+    """(B, 3) bool: which of SOURCES each window has."""
+    return torch.stack([voice_present, face_mask.any(dim=1), text_present], dim=1)
 
 
 def _normalize_present(norm: nn.BatchNorm1d, x: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
@@ -90,16 +95,17 @@ class CombinedNet(nn.Module):
         _, (hidden, _) = self.lstm(packed)
         return hidden[-1] * (lengths > 0).unsqueeze(1).to(hidden.dtype)
 
-    def forward(self, batch: WindowBatch, generator: torch.Generator | None = None) -> torch.Tensor:
-        presence = batch.presence()
+    def forward(self, voice: torch.Tensor, voice_present: torch.Tensor, faces: torch.Tensor,
+                face_mask: torch.Tensor, text: torch.Tensor, text_present: torch.Tensor) -> torch.Tensor:
+        """Logits (B, n_classes) for the tensors of a ``WindowBatch``."""
+        present = presence(voice_present, face_mask, text_present)
         if self.training and self.options.modality_dropout > 0:
-            presence = self.hide_sources(presence, generator)
-        voice_on, face_on, text_on = presence.unbind(dim=1)
-        voice = _normalize_present(self.voice_norm, self.voice_dropout(batch.voice), voice_on)
-        face_mask = batch.face_mask & face_on.unsqueeze(1)
-        faces = self.face_sequence(batch.faces, face_mask)
-        text = batch.text * text_on.unsqueeze(1).to(batch.text.dtype)
-        fused = torch.cat([voice, faces, text, presence.to(voice.dtype)], dim=1)
+            present = self.hide_sources(present)
+        voice_on, face_on, text_on = present.unbind(dim=1)
+        voice = _normalize_present(self.voice_norm, self.voice_dropout(voice), voice_on)
+        faces = self.face_sequence(faces, face_mask & face_on.unsqueeze(1))
+        text = text * text_on.unsqueeze(1).to(text.dtype)
+        fused = torch.cat([voice, faces, text, present.to(voice.dtype)], dim=1)
         return self.classifier(self.dense(fused))
 
     def config(self) -> dict:

@@ -12,7 +12,13 @@ def text_distribution(text: dict | None) -> dict[str, float] | None:
     """The window's text-emotion scores as probabilities; None when it has no words."""
     if not text or not text.get("transcript", "").strip():
         return None
-    scores = {e: max(0.0, float(text[f"text_{e}"])) for e in EMOTIONS}
+    return emotion_distribution({e: float(text[f"text_{e}"]) for e in EMOTIONS})
+
+
+def emotion_distribution(scores: dict[str, float]) -> dict[str, float] | None:
+    """Lexicon scores of the seven emotions as probabilities: negatives clipped, the rest
+    normalised; None when nothing is left."""
+    scores = {e: max(0.0, float(scores[e])) for e in EMOTIONS}
     total = sum(scores.values())
     return {e: round(v / total, 4) for e, v in scores.items()} if total > 0 else None
 

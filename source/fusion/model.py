@@ -1,0 +1,95 @@
+"""The combined model: the fusion network and the frozen voice and face models it was trained on.
+
+A combined weights file holds the fusion network, its labels and temperature, and the sha256 of
+the voice and face models whose embeddings it reads. ``CombinedModel.load()`` loads those
+encoders too (the shipped ones, or files named beside it) and refuses a file whose encoders do
+not match, so embeddings are never fed to a network trained on other ones.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..audio.model import VoiceModel
+from ..face.model import FaceModel
+from ..labels import LabelSet, get_label_set, scored
+from ..paths import MODELS_DIR
+from ..weights import WeightsError, load_weights, save_weights
+from .combined import CombinedNet
+from .data import FRAMES
+
+KIND = "combined"
+SHIPPED_WEIGHTS = MODELS_DIR / "combined" / "combined.pt"
+SHIPPED_SHA256 = "9a25cd57857fdc67444954ac1c4462d15fde8f393f4a90ef9a301b62687a03b2"
+
+
+class CombinedModel:
+    def __init__(self, network: CombinedNet, voice: VoiceModel, face: FaceModel, label_set: LabelSet,
+                 temperature: float = 1.0, metrics: dict | None = None, sha256: str = "",
+                 recipe: dict | None = None):
+        self.network = network.eval()
+        self.recipe = recipe or {}  # the training recipe: its split and data folders
+        self.voice, self.face = voice, face
+        self.label_set = label_set
+        self.temperature = temperature
+        self.metrics = metrics or {}
+        self.sha256 = sha256
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.label_set.labels
+
+    def save(self, path: str | Path, **metadata) -> str:
+        return save_weights(path, self.network, kind=KIND, label_set=self.label_set.name,
+                            temperature=self.temperature, metrics=self.metrics, recipe=self.recipe,
+                            encoders={"voice": self.voice.sha256, "face": self.face.sha256}, **metadata)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, voice: VoiceModel | None = None,
+             face: FaceModel | None = None) -> "CombinedModel":
+        """The model in ``path`` (default: shipped) over ``voice`` and ``face`` (default: shipped)."""
+        shipped = path is None
+        saved = load_weights(SHIPPED_WEIGHTS if shipped else path, KIND, SHIPPED_SHA256 if shipped else None)
+        voice = voice or VoiceModel.load()
+        face = face or FaceModel.load()
+        for name, model in (("voice", voice), ("face", face)):
+            if saved["encoders"][name] != model.sha256:
+                raise WeightsError(
+                    f"The combined model {path or SHIPPED_WEIGHTS} was trained on the {name} model "
+                    f"{saved['encoders'][name][:12]}…, not on the one loaded ({model.sha256[:12]}…): "
+                    f"use the {name} model it was trained on, or train it again on this one.")
+        network = CombinedNet.from_config(saved["network"])
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v
+                                 for k, v in saved["state_dict"].items()})
+        return cls(network, voice, face, get_label_set(saved["label_set"]), float(saved["temperature"]),
+                   saved.get("metrics"), saved["sha256"], saved.get("recipe"))
+
+    def predict_window(self, voice: np.ndarray | None, faces: np.ndarray | None,
+                       text: np.ndarray | None) -> dict | None:
+        """One window's fused probabilities by label, top emotion and confidence, from what it has:
+        ``voice`` (the voice model's embedding), ``faces`` (frames, dim) embeddings of one face's
+        frames with a face, in time order, ``text`` (the 9 text features); None if nothing."""
+        has_faces = faces is not None and len(faces) > 0
+        if voice is None and not has_faces and text is None:
+            return None
+        options = self.network.options
+        face_rows = np.zeros((FRAMES, options.face_dim), dtype=np.float32)
+        mask = np.zeros(FRAMES, dtype=bool)
+        if has_faces:
+            faces = np.asarray(faces, dtype=np.float32)
+            if len(faces) > FRAMES:  # more frames than it was trained on: evenly spaced ones
+                faces = faces[np.linspace(0, len(faces) - 1, FRAMES).round().astype(int)]
+            face_rows[:len(faces)], mask[:len(faces)] = faces, True
+        inputs = (
+            torch.from_numpy(np.zeros(options.voice_dim, np.float32) if voice is None
+                             else np.asarray(voice, np.float32))[None],
+            torch.tensor([voice is not None]),
+            torch.from_numpy(face_rows)[None], torch.from_numpy(mask)[None],
+            torch.from_numpy(np.zeros(options.text_dim, np.float32) if text is None
+                             else np.asarray(text, np.float32))[None],
+            torch.tensor([text is not None]),
+        )
+        with torch.no_grad():
+            probabilities = torch.softmax(self.network(*inputs) / self.temperature, dim=1)[0]
+        return scored({label: round(float(p), 4) for label, p in zip(self.labels, probabilities)})

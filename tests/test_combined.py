@@ -1,0 +1,157 @@
+"""The combined model: audio-visual corpus scanning, paired training data, a real 1-epoch train,
+evaluation against each branch and late fusion, and analyze with the trained model."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import EVALUATE_KEYS, run_py
+from source.analysis.pipeline import analyze
+from source.datasets.faces import scan_av_clips
+from source.datasets.speech import spoken_sentence
+from source.fusion.data import FRAMES, StillMotion
+from source.fusion.model import CombinedModel
+from source.options import AnalysisOptions
+from source.weights import WeightsError
+
+FER_PER_CLASS = 3
+
+
+def test_av_clips_find_their_speech(media, tmp_path):
+    """RAVDESS video-only clips take the matching 03- speech file, clips with sound their own
+    track, <emotion>/ folders are a generic corpus, silent clips have no speech."""
+    (tmp_path / "Actor_12").mkdir()
+    shutil.copy(media["no_audio.mp4"], tmp_path / "Actor_12" / "02-01-06-01-02-01-12.mp4")
+    shutil.copy(media["speech.wav"], tmp_path / "Actor_12" / "03-01-06-01-02-01-12.wav")
+    shutil.copy(media["no_audio.mp4"], tmp_path / "Actor_12" / "02-01-03-01-01-01-12.mp4")  # no speech file
+    (tmp_path / "happy").mkdir()
+    shutil.copy(media["astronaut_talking.mp4"], tmp_path / "happy" / "clip1.mp4")
+    clips, skipped = scan_av_clips(tmp_path)
+    by_name = {c.video.path.name: c for c in clips}
+    assert by_name["02-01-06-01-02-01-12.mp4"].audio.name == "03-01-06-01-02-01-12.wav"
+    assert by_name["02-01-06-01-02-01-12.mp4"].video.emotion == "fear"
+    assert by_name["02-01-03-01-01-01-12.mp4"].audio is None
+    generic = by_name["clip1.mp4"]
+    assert (generic.video.corpus, generic.video.emotion, generic.audio) == ("generic", "happy", generic.video.path)
+    assert not skipped
+    assert spoken_sentence(Path("02-01-06-01-02-01-12.mp4")) == "Dogs are sitting by the door."
+
+
+def test_still_motion_is_a_smooth_seeded_path():
+    face = (np.random.default_rng(0).random((64, 64)) * 255).astype(np.uint8)
+    motion = StillMotion(keyframes=4)
+    frames = motion.keyframe_crops(face, seed=7)
+    assert frames.shape == (4, 64, 64) and frames.dtype == np.uint8
+    assert np.array_equal(frames, motion.keyframe_crops(face, seed=7))
+    assert not np.array_equal(frames, motion.keyframe_crops(face, seed=8))
+    assert len({f.tobytes() for f in frames}) == 4  # each pose differs
+    with pytest.raises(ValueError, match="divide"):
+        StillMotion(keyframes=5)
+
+
+def paired_data(shared_data: Path, root: Path) -> Path:
+    """A tiny copy of the paired layout: a RAVDESS actor for each part of the recipe's split, a
+    few FER2013 test faces per class (shared out to the parts), and one MEAD clip per actor."""
+    for actor in ("15", "18", "19"):
+        source = shared_data / "ravdess_speech" / f"Actor_{actor}"
+        target = root / "ravdess_speech" / f"Actor_{actor}"
+        target.mkdir(parents=True)
+        for emotion in ("01", "03", "04", "05"):
+            clip = sorted(source.glob(f"03-01-{emotion}-*"))[0]
+            shutil.copy(clip, target / clip.name)
+    for folder in (shared_data / "fer2013" / "test").iterdir():
+        target = root / "fer2013" / "test" / folder.name
+        target.mkdir(parents=True)
+        for image in sorted(folder.iterdir())[:FER_PER_CLASS * 4]:
+            shutil.copy(image, target / image.name)
+    (root / "av_samples").mkdir()
+    for name in ("W009_front_happy_level3_001.mp4", "W011_front_sad_level3_001.mp4",
+                 "M030_front_angry_level3_001.mp4"):
+        shutil.copy(shared_data / "av_samples" / "mead_video_only" / name, root / "av_samples" / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(shared_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("combined")
+    data = paired_data(shared_data, root / "data")
+    out = root / "model" / "combined.pt"
+    result = run_py("train", "--model", "combined", "--data", data, "--out", out, "--run-dir", root / "run",
+                    "--set", "train.epochs=1", "--set", "partners=2", cache=root / "cache")
+    assert result.returncode == 0, result.stderr
+    return data, out, result
+
+
+def test_one_epoch_train_writes_a_model_its_card_and_the_comparison(trained):
+    data, out, result = trained
+    assert "windows per part" in result.stdout + result.stderr
+    metrics = json.loads((out.parent / "metrics.json").read_text())
+    assert set(metrics["split"]["test"]) == {"ravdess:19", "mead:M030"}
+    assert set(metrics["split"]["validation"]) == {"ravdess:18", "mead:W011"}
+    assert set(metrics["split"]["train"]) == {"ravdess:15", "mead:W009"}
+    test = metrics["comparison"]["test"]
+    # the test part has paired windows and the silent MEAD clip's face-only window
+    assert test["face_only"]["fused"]["n"] == 1
+    for name in ("fused", "voice", "face", "late", "late_with_text"):
+        assert 0 <= test["all"][name]["accuracy"] <= 1
+    card = (out.parent / "MODEL_CARD.md").read_text()
+    assert "late (voice+face)" in card and "mead:M030" in card
+    model = CombinedModel.load(out)
+    assert model.labels == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    assert model.recipe["partners"] == 2
+
+
+def test_evaluate_reports_the_test_windows_and_the_baselines(trained, tmp_path):
+    data, out, _ = trained
+    report_path = tmp_path / "eval.json"
+    result = run_py("evaluate", "--model", "combined", "--data", data, "--weights", out, "--json", report_path,
+                    cache=out.parent.parent / "cache")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert EVALUATE_KEYS <= set(report)
+    assert report["model"] == "combined" and report["n"] == report["comparison"]["all"]["fused"]["n"]
+
+
+def test_predict_window_uses_what_is_there(trained):
+    _, out, _ = trained
+    model = CombinedModel.load(out)
+    voice = np.random.default_rng(0).normal(size=model.network.options.voice_dim).astype(np.float32)
+    faces = np.random.default_rng(1).normal(size=(30, model.network.options.face_dim)).astype(np.float32)
+    text = np.zeros(9, dtype=np.float32)
+    for args in ((voice, None, None), (None, faces, None), (None, None, text), (voice, faces, text)):
+        scores = model.predict_window(*args)
+        assert abs(sum(scores["probabilities"].values()) - 1) < 1e-3
+    assert model.predict_window(None, None, None) is None
+    # more frames than a window holds are sampled evenly, not cut at the start
+    assert model.predict_window(None, faces, None) != model.predict_window(None, faces[:FRAMES], None)
+
+
+def test_a_combined_model_over_other_encoders_is_refused(trained, tmp_path):
+    _, out, _ = trained
+    saved = torch.load(out, weights_only=True)
+    saved["encoders"]["face"] = "0" * 64
+    other = tmp_path / "other.pt"
+    torch.save(saved, other)
+    with pytest.raises(WeightsError, match="trained on the face model"):
+        CombinedModel.load(other)
+
+
+def test_analyze_fuses_with_the_combined_model(trained, media, tmp_path):
+    _, out, _ = trained
+    options = AnalysisOptions(fusion="combined", combined_weights=str(out), words=False, plots=False)
+    result = analyze(media["astronaut_talking.mp4"], options, tmp_path)
+    assert result.models["fusion"]["method"] == "combined model"
+    fused = [w for w in result.windows if w["probabilities"]["fused"]]
+    assert fused and all(set(w["sources"]) <= {"face", "voice"} for w in fused)
+    assert any("face" in w["sources"] for w in fused)
+    for window in fused:
+        assert abs(sum(window["probabilities"]["fused"].values()) - 1) < 1e-3
+        assert window["top_emotion"] == max(window["probabilities"]["fused"], key=window["probabilities"]["fused"].get)
+    late = analyze(media["astronaut_talking.mp4"], AnalysisOptions(fusion="late", words=False, plots=False),
+                   tmp_path / "late")
+    assert late.models["fusion"]["method"].startswith("late")
+    assert [w["probabilities"]["face"] for w in late.windows] == [w["probabilities"]["face"] for w in result.windows]
