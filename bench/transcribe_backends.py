@@ -9,7 +9,8 @@ openai-whisper backend runs the shipped CTranslate2 weights converted by ``sourc
 Without CLIP, the clip is the six 8-second talking-head samples of ../shared/data (six speakers,
 real speech) one after another, or the espeak-ng sentences when that folder is absent. (Not a
 looped clip: Whisper takes repeated text for a decoding failure and decodes it again and again.)
-Both backends use the studio's default options (beam size 5, word timestamps). On a machine
+Both backends use the studio's default options (word timestamps; beam size 5 unless
+``--beam-size`` says otherwise). On a machine
 whose cores are busy with other work, ``--threads 1`` can be much faster for openai-whisper
 (PyTorch's OpenMP threads wait on each other).
 """
@@ -73,6 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clip", nargs="?", type=Path)
     parser.add_argument("--model", default="tiny.en", help="tiny.en or base (default: tiny.en)")
+    parser.add_argument("--beam-size", type=int, default=TranscribeOptions.beam_size,
+                        help="beam size for both backends (default: the studio's, "
+                             f"{TranscribeOptions.beam_size}; 1 is greedy decoding)")
     parser.add_argument("--threads", type=int, default=0,
                         help="CPU threads for both backends (default: each library's own)")
     args = parser.parse_args()
@@ -85,11 +89,12 @@ def main() -> None:
         clip = args.clip or joined_speech(
             sorted(TALKING_HEADS.glob("*_000.mp4")) or spoken, Path(folder) / "clip.wav")
         print(f"model: {args.model}  clip: {clip.name}  cpus: {os.cpu_count()}  "
-              f"threads: {args.threads or 'default'}")
+              f"threads: {args.threads or 'default'}  beam size: {args.beam_size}")
         rows = {}
         for backend in BACKENDS:
             start = time.perf_counter()
-            options = TranscribeOptions(model=args.model, backend=backend, threads=args.threads)
+            options = TranscribeOptions(model=args.model, backend=backend, threads=args.threads,
+                                        beam_size=args.beam_size)
             transcriber = load_transcriber(options)
             load_s = time.perf_counter() - start
             errors = words = 0
