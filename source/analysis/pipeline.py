@@ -5,10 +5,12 @@ probe -> stream frames and audio -> faces per frame (landmarks, track ids, align
 for the whole input except the small per-window summaries for the JSON file.
 """
 
+import os
 import platform
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -216,6 +218,22 @@ def _fused_columns(fused: dict | None, sources: list[str]) -> dict:
             **{f"fused_{e}": p for e, p in fused.items()}}
 
 
+@lru_cache(maxsize=16)
+def _load_once(kind: type, path: str | None, file_state: tuple | None, *encoders):
+    return kind.load(path, *encoders)
+
+
+def loaded(kind: type, path: str | None, *encoders):
+    """``kind.load(path, *encoders)``, once per process: the service and batch workers analyse
+    many files with the same models. A file changed on disk since is loaded again."""
+    try:
+        state = None if path is None else (str(Path(path).resolve()), os.stat(path).st_mtime_ns,
+                                           os.stat(path).st_size)
+    except OSError:
+        return kind.load(path, *encoders)  # missing or unreadable: load's own clear error
+    return _load_once(kind, path, state, *encoders)
+
+
 def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
                 face: FaceModel | None) -> tuple[CombinedModel | None, str | None]:
     """The combined model the options ask for (None: late fusion), and a warning when "auto"
@@ -225,7 +243,7 @@ def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
     if options.fusion == "auto" and options.combined_weights is None and not COMBINED_WEIGHTS.exists():
         return None, None  # no combined model is shipped: late fusion is the default
     try:
-        return CombinedModel.load(options.combined_weights, voice, face), None
+        return loaded(CombinedModel, options.combined_weights, voice, face), None
     except WeightsError as error:
         if options.fusion == "combined":
             raise
@@ -262,8 +280,8 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
 
     times = StageTimes()
     with times("load models"):
-        face_model = FaceModel.load(options.face_weights) if use_faces else None
-        voice = VoiceModel.load(options.voice_weights) if use_audio else None
+        face_model = loaded(FaceModel, options.face_weights) if use_faces else None
+        voice = loaded(VoiceModel, options.voice_weights) if use_audio else None
         combined, fusion_warning = load_fusion(options, voice, face_model)
     if fusion_warning:
         warnings.append(fusion_warning)
