@@ -159,3 +159,17 @@ def test_analyze_fuses_with_the_combined_model(trained, media, tmp_path):
             assert p == pytest.approx(np.mean([window["probabilities"][b][emotion] for b in window["sources"]]),
                                       abs=2e-4)
     assert [w["probabilities"]["face"] for w in late.windows] == [w["probabilities"]["face"] for w in result.windows]
+
+
+def test_preprocess_reuses_and_tune_searches_the_fusion_settings(trained, tmp_path):
+    data, out, _ = trained
+    cache = out.parent.parent / "cache"
+    result = run_py("preprocess", "--model", "combined", "--data", data, "--set", "partners=2", cache=cache)
+    assert result.returncode == 0, result.stderr
+    assert "windows per part" in result.stdout + result.stderr
+    best = tmp_path / "best.json"
+    result = run_py("tune", "--model", "combined", "--data", data, "--max-evals", 2, "--state", tmp_path / "search",
+                    "--out", best, "--set", "train.epochs=1", "--set", "partners=2", cache=cache)
+    assert result.returncode == 0, result.stderr
+    tuned = json.loads(best.read_text())
+    assert tuned["trials"] == 2 and "fusion.lstm_units" in tuned["parameters"]

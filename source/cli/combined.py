@@ -1,16 +1,28 @@
-"""The combined model's ``run.py`` work: train and evaluate (``--model combined``)."""
+"""The combined model's ``run.py`` work: preprocess, tune, train, evaluate (``--model combined``)."""
 
-from ..fusion.train import CombinedRecipe, evaluate_combined, train_combined
+from ..fusion.train import TUNABLE, CombinedRecipe, evaluate_combined, prepare_combined, train_combined
 from ..paths import MODELS_DIR, OUTPUT_DIR
-from ..training.recipes import load_recipe
-from .progress import StageBars, evaluate_with_bars, train_with_bars
+from ..tuning.search import default_tuned, tune_command, tuned_recipe
+from .progress import evaluate_with_bars, preprocess_with_bars, train_with_bars
 
 SHIPPED_RECIPE = MODELS_DIR / "combined" / "recipe.json"
 
 
+def _recipe_path(args):
+    return args.recipe or (SHIPPED_RECIPE if SHIPPED_RECIPE.exists() else None)
+
+
 def _recipe(args) -> CombinedRecipe:
-    path = args.recipe or (SHIPPED_RECIPE if SHIPPED_RECIPE.exists() else None)
-    return load_recipe(CombinedRecipe, path, args.set)
+    """The recipe, tuned settings (unless --untuned) and --set, as train and preprocess use it."""
+    return tuned_recipe(CombinedRecipe, _recipe_path(args), args.set, default_tuned("combined", args))
+
+
+def preprocess(args) -> int:
+    return preprocess_with_bars(prepare_combined, _recipe(args), args, "window")
+
+
+def tune(args) -> int:
+    return tune_command(TUNABLE, _recipe_path(args), args)
 
 
 def train(args) -> int:

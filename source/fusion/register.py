@@ -9,5 +9,6 @@ register_model(ModelEntry(
     branch="fusion",
     description="combined: voice and face embeddings and the words of each window, fused (CNN+LSTM)",
     load=CombinedModel.load,
-    commands={"train": commands.train, "evaluate": commands.evaluate},
+    commands={"preprocess": commands.preprocess, "tune": commands.tune, "train": commands.train,
+              "evaluate": commands.evaluate},
 ))

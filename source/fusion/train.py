@@ -39,6 +39,7 @@ from ..training.metrics import calibrated, calibrated_report, evaluation_report,
 from ..training.recipes import recipe_from_dict, recipe_to_dict
 from ..training.reports import model_card, plot_confusion, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
+from ..tuning.search import Tunable
 from .combined import CombinedNet, FusionOptions
 from .data import FRAMES, Encodings, FusionWindows, StillMotion, encode
 from .late import emotion_distribution, late_fusion
@@ -128,10 +129,10 @@ def _cached_encodings(name: str, key: dict, compute: Callable[[], Encodings]) ->
 
 
 def voice_encodings(voice: VoiceModel, samples: list[SpeechSample], copies: int,
-                    progress=None) -> Encodings:
+                    progress=None, workers: int | None = None) -> Encodings:
     augment = WaveAugment() if copies else None
     features = clip_features(samples, voice.transform, augment, copies,
-                             progress and (lambda d, t: progress("voice features", d, t)))
+                             progress and (lambda d, t: progress("voice features", d, t)), workers)
     key = {"model": voice.sha256, "dim": voice.network.embedding_size, "copies": copies,
            "files": [file_identity(s.path) for s in samples]}
 
@@ -264,7 +265,7 @@ def _stills(samples: list[FaceSample], part: str, recipe: CombinedRecipe) -> lis
 
 
 def fusion_data(data: Path, recipe: CombinedRecipe, voice: VoiceModel, face: FaceModel,
-                progress=None) -> FusionData:
+                progress=None, workers: int | None = None) -> FusionData:
     """The train, validation and test windows of ``data`` (see the module's docstring)."""
     label_set = get_label_set(recipe.label_set)
     paired = (data / recipe.speech).is_dir() and (data / recipe.faces).is_dir()
@@ -299,7 +300,8 @@ def fusion_data(data: Path, recipe: CombinedRecipe, voice: VoiceModel, face: Fac
             voice_samples = [s for s in speech.samples if _part(s.speaker, recipe) == part]
             subjects |= {s.speaker for s in voice_samples}
             if voice_samples:
-                voice_items = voice_encodings(voice, voice_samples, VOICE_COPIES if part == "train" else 0, progress)
+                voice_items = voice_encodings(voice, voice_samples, VOICE_COPIES if part == "train" else 0,
+                                              progress, workers)
             part_stills = _stills(stills.samples, part, recipe)
             if part_stills:
                 face_items = still_encodings(face, part_stills, recipe.motion, recipe.data_seed + PARTS.index(part),
@@ -388,24 +390,35 @@ def build_network(recipe: CombinedRecipe, voice: VoiceModel, face: FaceModel) ->
     return CombinedNet(len(get_label_set(recipe.label_set).labels), options)
 
 
+def prepare_combined(data: Path, recipe: CombinedRecipe,
+                     on_features: Callable[[str, int, int], None] | None = None,
+                     workers: int | None = None, log: Callable[[str], None] = print,
+                     voice: VoiceModel | None = None, face: FaceModel | None = None) -> FusionData:
+    """Scan ``data``, split it and compute (or reuse) every part's encodings, as training reads
+    them; ``voice`` and ``face`` default to the shipped models."""
+    voice, face = voice or VoiceModel.load(), face or FaceModel.load()
+    for name, model in (("voice", voice), ("face", face)):
+        if model.labels != get_label_set(recipe.label_set).labels:
+            raise DatasetError(f"The {name} model predicts {', '.join(model.labels)}; the combined model's "
+                               f"label set {recipe.label_set} needs the same labels in the same order.")
+    data_parts = fusion_data(Path(data), recipe, voice, face, on_features, workers)
+    for line in data_parts.summary:
+        log(line)
+    log("windows per part: " + ", ".join(f"{p} {len(w)}" for p, w in data_parts.parts.items()))
+    return data_parts
+
+
 def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path | None = None,
                    fresh: bool = False, command: str = "",
                    on_features: Callable[[str, int, int], None] | None = None,
                    on_epoch: Callable[[EpochReport], None] | None = None,
-                   log: Callable[[str], None] = print, voice_weights: Path | None = None,
-                   face_weights: Path | None = None) -> dict:
-    """Train the fusion network over frozen voice and face models; write ``out`` and its card."""
-    voice, face = VoiceModel.load(voice_weights), FaceModel.load(face_weights)
+                   log: Callable[[str], None] = print) -> dict:
+    """Train the fusion network over the shipped voice and face models, frozen; write ``out``
+    and its card."""
+    voice, face = VoiceModel.load(), FaceModel.load()
     label_set = get_label_set(recipe.label_set)
-    for name, model in (("voice", voice), ("face", face)):
-        if model.labels != label_set.labels:
-            raise DatasetError(f"The {name} model predicts {', '.join(model.labels)}; the combined model's "
-                               f"label set {recipe.label_set} needs the same labels in the same order.")
-    data_parts = fusion_data(Path(data), recipe, voice, face, on_features)
-    for line in data_parts.summary:
-        log(line)
+    data_parts = prepare_combined(data, recipe, on_features, log=log, voice=voice, face=face)
     sizes = {p: len(w) for p, w in data_parts.parts.items()}
-    log("windows per part: " + ", ".join(f"{p} {n}" for p, n in sizes.items()))
     torch.manual_seed(recipe.train.seed)  # the same initial weights every run
     network = build_network(recipe, voice, face)
     run_print = _fingerprint(recipe, voice, face, data_parts)
@@ -492,3 +505,17 @@ def evaluate_combined(data: Path, weights: Path | None = None, part: str = "test
     report["comparison"] = compare(model.network, windows, model.labels, model.temperature)
     log(comparison_table({part: report["comparison"]}))
     return report
+
+
+SEARCH_SPACE = {
+    "fusion.lstm_units": ("choice", [64, 128, 256]),
+    "fusion.dense_units": ("choice", [64, 128, 256]),
+    "fusion.dense_layers": ("choice", [1, 2, 3]),
+    "fusion.dropout": ("uniform", 0.1, 0.5),
+    "fusion.modality_dropout": ("uniform", 0.0, 0.5),
+    "frame_dropout": ("uniform", 0.0, 0.3),
+    "partners": ("choice", [2, 4, 8]),
+    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
+    "train.batch_size": ("choice", [32, 64, 128]),
+}
+TUNABLE = Tunable("combined", CombinedRecipe, SEARCH_SPACE, train_combined)
