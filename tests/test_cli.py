@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from source.cli.main import main
+
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["analyze", "predict", "preprocess", "train", "tune", "evaluate", "card", "assets"]
 
@@ -65,3 +67,13 @@ def test_menu_handles_bad_choices_and_end_of_input():
     result = run_py(stdin="99\nabc\n")
     assert result.returncode == 0
     assert result.stdout.count("Please type a number") == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--camera", "/dev/video_missing"], "No webcam at /dev/video_missing"),
+    (["--seconds", "1"], "--seconds must be at least 1.5"),
+])
+def test_webcam_prediction_without_a_camera_is_one_clear_line(args, message, capsys):
+    assert main(["predict", "--model", "face", "--webcam", *args]) == 1
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
