@@ -227,10 +227,10 @@ def loaded(kind: type, path: str | None, *encoders):
     """``kind.load(path, *encoders)``, once per process: the service and batch workers analyse
     many files with the same models. A file changed on disk since is loaded again."""
     try:
-        state = None if path is None else (str(Path(path).resolve()), os.stat(path).st_mtime_ns,
-                                           os.stat(path).st_size)
+        stat = None if path is None else os.stat(path)
     except OSError:
         return kind.load(path, *encoders)  # missing or unreadable: load's own clear error
+    state = None if stat is None else (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
     return _load_once(kind, path, state, *encoders)
 
 

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..analysis.writers import write_json
 from ..datasets.speech import SpeechSample, scan_speech_dataset, speaker_split
 from ..errors import DatasetError
 from ..labels import get_label_set
@@ -25,7 +24,7 @@ from ..paths import DATA_DIR
 from ..training.cache import cached_rows, default_workers, file_identity
 from ..training.metrics import calibrated_report, fit_temperature
 from ..training.recipes import recipe_to_dict
-from ..training.reports import model_card, plot_confusion, write_run_reports
+from ..training.reports import model_card, write_model_files, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
 from ..tuning.search import Tunable
 from ..tuning.space import AUGMENT_STRENGTH
@@ -213,20 +212,7 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
     if prepared.test is not None:
         test_logits, test_targets = predict_logits(network, prepared.test)
         metrics["test"] = _report(model, test_logits, test_targets)
-    model.metrics = {k: v for k, v in metrics.items() if k != "history"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sha256 = model.save(out, recipe=recipe_to_dict(recipe), command=command)
-    metrics["weights_sha256"] = sha256
-    for part in ("validation", "test"):
-        if part in metrics:
-            metrics[part]["weights_sha256"] = sha256
-    write_json(out.parent / "metrics.json", metrics)
-    write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
-    for part in ("validation", "test"):
-        if part in metrics:
-            plot_confusion(metrics[part]["confusion"], label_set.labels,
-                           out.parent / f"confusion_{part}.png",
-                           f"voice model, {part} speakers (accuracy {metrics[part]['accuracy']:.1%})")
+    write_model_files(model, out, metrics, recipe, command, "voice model", "speakers")
     (out.parent / "MODEL_CARD.md").write_text(voice_model_card(out, metrics, recipe, prepared.summary, command))
     write_run_reports(run_dir, metrics, "voice model", "speakers")
     return metrics

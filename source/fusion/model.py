@@ -29,7 +29,7 @@ class CombinedModel:
                  temperature: float = 1.0, metrics: dict | None = None, sha256: str = "",
                  recipe: dict | None = None):
         self.network = network.eval()
-        self.recipe = recipe or {}  # the training recipe: its split and data folders
+        self.recipe = recipe or {}  # the training recipe, as saved: its split and data folders
         self.voice, self.face = voice, face
         self.label_set = label_set
         self.temperature = temperature
@@ -42,7 +42,7 @@ class CombinedModel:
 
     def save(self, path: str | Path, **metadata) -> str:
         return save_weights(path, self.network, kind=KIND, label_set=self.label_set.name,
-                            temperature=self.temperature, metrics=self.metrics, recipe=self.recipe,
+                            temperature=self.temperature, metrics=self.metrics,
                             encoders={"voice": self.voice.sha256, "face": self.face.sha256}, **metadata)
 
     @classmethod

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..analysis.writers import write_json
 from ..audio.model import VoiceModel
 from ..audio.train import clip_features
 from ..audio.augment import WaveAugment
@@ -37,7 +36,7 @@ from ..paths import DATA_DIR
 from ..training.cache import cached_array, file_identity
 from ..training.metrics import calibrated, calibrated_report, evaluation_report, fit_temperature
 from ..training.recipes import recipe_from_dict, recipe_to_dict
-from ..training.reports import model_card, plot_confusion, write_run_reports
+from ..training.reports import model_card, write_model_files, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
 from ..tuning.search import Tunable
 from .combined import CombinedNet, FusionOptions
@@ -369,11 +368,10 @@ def _subsets(windows: FusionWindows) -> dict[str, np.ndarray]:
             "face_only": face_on & ~voice_on}
 
 
-def compare(network: CombinedNet, windows: FusionWindows, labels: tuple[str, ...],
+def compare(logits: np.ndarray, targets: np.ndarray, windows: FusionWindows, labels: tuple[str, ...],
             temperature: float) -> dict:
-    """Accuracy, macro-F1 and ECE of the fused model, each branch alone and late fusion, on each
-    subset of the windows (all, voice and face, face only)."""
-    logits, targets = predict_logits(network, windows)
+    """Accuracy, macro-F1 and ECE of the fused model (its ``logits`` on ``windows``), each branch
+    alone and late fusion, on each subset of the windows (all, voice and face, face only)."""
     candidates = {"fused": calibrated(logits, temperature), **baselines(windows, labels)}
     out = {}
     for subset, rows in _subsets(windows).items():
@@ -433,30 +431,21 @@ def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path 
         f"stopped by {result.stopped}")
     val_logits, val_targets = predict_logits(network, validation)
     temperature = fit_temperature(val_logits, val_targets)
-    model = CombinedModel(network, voice, face, label_set, temperature, recipe=recipe_to_dict(recipe))
+    model = CombinedModel(network, voice, face, label_set, temperature)
     metrics = {
         "split": data_parts.split, "windows": sizes, "run_dir": str(run_dir), "best_epoch": result.best_epoch,
         "epochs_run": len(result.history), "stopped": result.stopped, "temperature": temperature,
         "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
-        "comparison": {p: compare(network, w, label_set.labels, temperature)
-                       for p, w in data_parts.parts.items() if p != "train"},
+        "comparison": {}, "history": result.history,
     }
     for part in ("validation", "test"):
         if part in data_parts.parts:
-            logits, targets = predict_logits(network, data_parts.parts[part])
+            logits, targets = ((val_logits, val_targets) if part == "validation"
+                               else predict_logits(network, data_parts.parts[part]))
             metrics[part] = calibrated_report(KIND, "", label_set.labels, logits, targets, temperature)
-    model.metrics = {k: v for k, v in metrics.items() if k != "history"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sha256 = model.save(out, command=command)
-    metrics["weights_sha256"] = sha256
-    metrics["history"] = result.history
-    for part in ("validation", "test"):
-        if part in metrics:
-            metrics[part]["weights_sha256"] = sha256
-            plot_confusion(metrics[part]["confusion"], label_set.labels, out.parent / f"confusion_{part}.png",
-                           f"combined model, {part} windows (accuracy {metrics[part]['accuracy']:.1%})")
-    write_json(out.parent / "metrics.json", metrics)
-    write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
+            metrics["comparison"][part] = compare(logits, targets, data_parts.parts[part], label_set.labels,
+                                                  temperature)
+    write_model_files(model, out, metrics, recipe, command, "combined model", "windows")
     write_run_reports(run_dir, metrics, "combined model", "windows")
     (out.parent / "MODEL_CARD.md").write_text(model_card(
         "Combined model: voice and face embeddings and the words, fused per 4-second window",
@@ -502,7 +491,7 @@ def evaluate_combined(data: Path, weights: Path | None = None, part: str = "test
     windows = data_parts.parts[part]
     logits, targets = predict_logits(model.network, windows)
     report = calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
-    report["comparison"] = compare(model.network, windows, model.labels, model.temperature)
+    report["comparison"] = compare(logits, targets, windows, model.labels, model.temperature)
     log(comparison_table({part: report["comparison"]}))
     return report
 

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..analysis.writers import write_json  # noqa: E402
+from .recipes import recipe_to_dict  # noqa: E402
 
 
 def _save(figure, path: str | Path) -> Path:
@@ -131,3 +132,22 @@ def write_run_reports(run_dir: str | Path, metrics: dict, title: str, unit: str)
                {part: classification_report(metrics[part]) for part in parts})
     for part in parts:
         write_json(run_dir / f"evaluate_{part}.json", metrics[part])
+
+
+def write_model_files(model, out: Path, metrics: dict, recipe, command: str, title: str, unit: str) -> str:
+    """Save a trained ``model`` (with its metrics: ``metrics`` without the history, its recipe
+    and the command that trained it) to ``out``, and write beside it ``metrics.json`` (each
+    evaluated part stamped with the weights' sha256), ``recipe.json`` and
+    ``confusion_<part>.png``; returns the sha256."""
+    model.metrics = {k: v for k, v in metrics.items() if k != "history"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sha256 = model.save(out, recipe=recipe_to_dict(recipe), command=command)
+    metrics["weights_sha256"] = sha256
+    for part in ("validation", "test"):
+        if part in metrics:
+            metrics[part]["weights_sha256"] = sha256
+            plot_confusion(metrics[part]["confusion"], metrics[part]["labels"], out.parent / f"confusion_{part}.png",
+                           f"{title}, {part} {unit} (accuracy {metrics[part]['accuracy']:.1%})")
+    write_json(out.parent / "metrics.json", metrics)
+    write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
+    return sha256
