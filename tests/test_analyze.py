@@ -9,6 +9,7 @@ from source.analysis.pipeline import WINDOW_COLUMNS, analyze
 from source.text.features import TEXT_COLUMNS
 from source.errors import MediaError
 from source.options import AnalysisOptions, WindowOptions
+from media_fixtures import SPEECH_SENTENCES
 
 
 def _rows(path):
@@ -24,7 +25,7 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
     result = analyze(media["astronaut_talking.mp4"], out_dir=tmp_path)
     assert _outputs(tmp_path) == [f"astronaut_talking_{name}" for name in (
         "analysis.json", "distribution.png", "frames.csv", "heatmap.png", "plots.html",
-        "timeline.png", "windows.csv")]
+        "timeline.png", "transcript.srt", "windows.csv")]
     windows = _rows(result.outputs["windows_csv"])
     voice_labels = result.models["voice"]["labels"]
     face_labels = result.models["face"]["labels"]
@@ -78,6 +79,14 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
     assert sum(summary["emotion_share"].values()) == pytest.approx(1, abs=1e-3)
     tops = [w["top_emotion"] for w in report["windows"]]
     assert len(summary["changes"]) == sum(a != b for a, b in zip(tops, tops[1:]))
+    # the transcript: SRT cues, and each sentence with its times and sentiment
+    srt = result.outputs["transcript_srt"].read_text()
+    assert srt.startswith("1\n00:00:0") and "-->" in srt and "happy" in srt.lower()
+    sentences = report["sentences"]
+    assert len(sentences) == len(SPEECH_SENTENCES)
+    assert all(s["text"].rstrip().endswith((".", "!", "?")) for s in sentences)
+    assert [s["start_s"] for s in sentences] == sorted(s["start_s"] for s in sentences)
+    assert sentences[0]["polarity"] > 0.3 and sentences[0]["emotion"] == "happy"
 
 
 def test_two_faces_get_stable_ids(media, tmp_path):

@@ -30,8 +30,9 @@ from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
 from ..options import AnalysisOptions
 from ..weights import WeightsError
-from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TextAnalyzer, text_columns
-from ..text.transcribe import TranscribeOptions, WordTimeline, load_transcriber, words_of
+from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TextAnalyzer, sentence_rows, text_columns
+from ..text.transcribe import Segment, TranscribeOptions, Transcript, WordTimeline, load_transcriber, words_of
+from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
 from .plots import write_plots
 from .timing import StageTimes
@@ -66,6 +67,7 @@ class AnalysisResult:
     summary: dict = field(default_factory=dict)  # dominant emotion, share of time, changes
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     outputs: dict[str, Path] = field(default_factory=dict)
+    sentences: list[dict] = field(default_factory=list)  # the transcript, with each sentence's sentiment
 
     def to_dict(self) -> dict:
         return {
@@ -78,6 +80,7 @@ class AnalysisResult:
             "timings_s": self.timings,
             "faces": self.faces,
             "warnings": self.warnings,
+            "sentences": self.sentences,
             "windows": self.windows,
         }
 
@@ -90,6 +93,13 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return found
+
+
+def _kept(items: Iterator, into: list) -> Iterator:
+    """``items`` passed through, each also appended to ``into``."""
+    for item in items:
+        into.append(item)
+        yield item
 
 
 def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
@@ -299,6 +309,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
     entries: list[dict] = []
+    segments: list[Segment] = []
+    if progress:
+        progress("loading models", 0.0, total)
     try:
         if info.kind == "image":
             frames = iter([read_image(path, options.windows.max_frame_side)])
@@ -316,7 +329,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             with times("load models"):
                 transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model))
             words = WordTimeline(times.timed(
-                words_of(transcriber.stream(iter_audio(path, DecodeReport()))), "words"))
+                words_of(_kept(transcriber.stream(iter_audio(path, DecodeReport())), segments)), "words"))
         if info.kind == "image":
             windows = iter([Window(0, 0.0, 0.0, list(frames), None)])
         else:
@@ -351,6 +364,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                 progress("analysing", entry["end_s"], total)
         if not entries:
             raise MediaError(f"{path.name}: no picture or sound could be decoded from the file.")
+        if words is not None:
+            with times("words"):
+                words.finish()
     except BaseException:
         window_csv.abort()
         frame_csv.abort()
@@ -381,6 +397,11 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         "windows_csv": window_csv.commit(),
         "frames_csv": frame_csv.commit(),
     }
+    if use_words:
+        transcript = Transcript(segments, info.duration_s, options.whisper_model, transcriber.backend)
+        with times("words"):
+            result.sentences = sentence_rows(transcript.words, text_analyzer)
+        result.outputs["transcript_srt"] = write_srt(out_dir / f"{stem}_transcript.srt", transcript)
     if options.plots and summary["dominant_emotion"]:
         with times("plots"):
             result.outputs.update(write_plots(entries, summary, out_dir, stem, path.name))

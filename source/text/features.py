@@ -184,6 +184,31 @@ def _is_content(token) -> bool:
 TEXT_COLUMNS = ["transcript", *(f"text_{name}" for name in FEATURE_NAMES)]
 
 
+SENTENCE_END = (".", "?", "!", "…")
+
+
+def sentence_rows(words: Iterable, analyzer: TextAnalyzer) -> list[dict]:
+    """The transcript's words (``transcribe.Word``) cut into sentences at . ? ! … , each with its
+    times, polarity, subjectivity and the emotion the lexicon scores highest (neutral: none)."""
+    sentences, current = [], []
+    for word in words:
+        current.append(word)
+        if word.text.rstrip('"\')').endswith(SENTENCE_END):
+            sentences.append(current)
+            current = []
+    if current:
+        sentences.append(current)
+    rows = []
+    for sentence in sentences:
+        text = " ".join(word.text for word in sentence)
+        scores = analyzer.analyze(text)
+        lexical = {e: v for e, v in scores.emotions.items() if e != "neutral" and v > 0}
+        rows.append({"start_s": round(sentence[0].start, 3), "end_s": round(sentence[-1].end, 3),
+                     "text": text, "polarity": scores.polarity, "subjectivity": scores.subjectivity,
+                     "emotion": max(lexical, key=lexical.get) if lexical else "neutral"})
+    return rows
+
+
 def text_columns(words: Iterable, analyzer: TextAnalyzer) -> dict:
     """The per-window columns: the window's words (``transcribe.Word``) and their feature vector."""
     text = " ".join(word.text for word in words)

@@ -399,6 +399,12 @@ class WordTimeline:
                 self._held.append(word)
         return [word for word in self._held if start_s <= word.middle < end_s]
 
+    def finish(self) -> None:
+        """Transcribe what no window asked for (speech in a dropped tail), so the transcript is whole."""
+        for _ in self._words:
+            pass
+        self._done = True
+
 
 def words_of(segments: Iterable[Segment]) -> Iterator[Word]:
     for segment in segments:
