@@ -34,3 +34,7 @@ class NoFaceFound(StudioError):
 
 class DatasetError(StudioError):
     """A dataset folder cannot be used: missing, in no known layout, or without usable clips."""
+
+
+class UntrainedModel(StudioError):
+    """A registered model that ships without trained weights was asked to predict."""

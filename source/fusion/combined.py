@@ -51,6 +51,17 @@ def presence(voice_present: torch.Tensor, face_mask: torch.Tensor, text_present:
     return torch.stack([voice_present, face_mask.any(dim=1), text_present], dim=1)
 
 
+def hide_sources(presence: torch.Tensor, probability: float,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+    """Modality dropout: hide present sources (columns of ``presence``) at random with
+    ``probability``, never all of a window's."""
+    hide = torch.rand(presence.shape, generator=generator) < probability
+    kept = presence & ~hide
+    nothing_left = ~kept.any(dim=1)
+    kept[nothing_left] = presence[nothing_left]
+    return kept
+
+
 def _normalize_present(norm: nn.BatchNorm1d, x: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
     """Batch-norm only the present rows (absent ones stay zero and do not skew the statistics)."""
     out = torch.zeros_like(x)
@@ -76,12 +87,7 @@ class CombinedNet(nn.Module):
         self.classifier = nn.Linear(width, n_classes)
 
     def hide_sources(self, presence: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Modality dropout: hide present sources at random, never all of a window's."""
-        hide = torch.rand(presence.shape, generator=generator) < self.options.modality_dropout
-        kept = presence & ~hide
-        nothing_left = ~kept.any(dim=1)
-        kept[nothing_left] = presence[nothing_left]
-        return kept
+        return hide_sources(presence, self.options.modality_dropout, generator)
 
     def face_sequence(self, faces: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(B, lstm_units): the LSTM's state after the last frame with a face; zeros without one."""

@@ -24,6 +24,16 @@ SHIPPED_WEIGHTS = MODELS_DIR / "combined" / "combined.pt"
 SHIPPED_SHA256 = "9a25cd57857fdc67444954ac1c4462d15fde8f393f4a90ef9a301b62687a03b2"
 
 
+def check_encoders(saved: dict, voice: VoiceModel, face: FaceModel, path: Path) -> None:
+    """Refuse a fusion model file whose encoders are not the voice and face models loaded."""
+    for name, model in (("voice", voice), ("face", face)):
+        if saved["encoders"][name] != model.sha256:
+            raise WeightsError(
+                f"The {saved['kind']} model {path} was trained on the {name} model "
+                f"{saved['encoders'][name][:12]}…, not on the one loaded ({model.sha256[:12]}…): "
+                f"use the {name} model it was trained on, or train it again on this one.")
+
+
 class CombinedModel:
     def __init__(self, network: CombinedNet, voice: VoiceModel, face: FaceModel, label_set: LabelSet,
                  temperature: float = 1.0, metrics: dict | None = None, sha256: str = "",
@@ -53,12 +63,7 @@ class CombinedModel:
         saved = load_weights(SHIPPED_WEIGHTS if shipped else path, KIND, SHIPPED_SHA256 if shipped else None)
         voice = voice or VoiceModel.load()
         face = face or FaceModel.load()
-        for name, model in (("voice", voice), ("face", face)):
-            if saved["encoders"][name] != model.sha256:
-                raise WeightsError(
-                    f"The combined model {path or SHIPPED_WEIGHTS} was trained on the {name} model "
-                    f"{saved['encoders'][name][:12]}…, not on the one loaded ({model.sha256[:12]}…): "
-                    f"use the {name} model it was trained on, or train it again on this one.")
+        check_encoders(saved, voice, face, path or SHIPPED_WEIGHTS)
         network = CombinedNet.from_config(saved["network"])
         network.load_state_dict({k: v.float() if v.is_floating_point() else v
                                  for k, v in saved["state_dict"].items()})

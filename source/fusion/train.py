@@ -22,19 +22,22 @@ import torch
 from ..audio.model import VoiceModel
 from ..audio.train import clip_features
 from ..audio.augment import WaveAugment
+from ..audio.features import MfccTransform
 from ..datasets.faces import AvClip, FaceSample, scan_av_clips, scan_face_dataset
 from ..datasets.speech import SpeechSample, scan_speech_dataset, spoken_sentence
 from ..errors import DatasetError, MediaError
 from ..face.landmarker import FaceLandmarker
 from ..face.model import FaceModel
 from ..face.train import face_crops
+from ..face.transform import FaceTransform
 from ..face.video import clip_crops
 from ..labels import EMOTIONS, get_label_set
 from ..media.decode import read_audio
 from ..media.probe import probe
 from ..paths import DATA_DIR
 from ..training.cache import cached_array, file_identity
-from ..training.metrics import calibrated, calibrated_report, evaluation_report, fit_temperature
+from ..training.metrics import (calibrated, calibrated_report, evaluation_report, fit_temperature,
+                                top_k_accuracy)
 from ..training.recipes import recipe_from_dict, recipe_to_dict
 from ..training.reports import model_card, write_model_files, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
@@ -61,8 +64,10 @@ VOICE_COPIES = 4  # augmented versions of each training voice clip (the voice mo
 
 
 @dataclass(frozen=True)
-class CombinedRecipe:
-    fusion: FusionOptions = FusionOptions()  # voice_dim and face_dim are taken from the encoders
+class WindowsRecipe:
+    """The paired windows every fusion family trains and is tested on: which data, how it is
+    paired and how it is split (the same test windows for every family)."""
+
     label_set: str = "7class"
     speech: str = "ravdess_speech"  # paired data: folders under --data
     faces: str = "fer2013"
@@ -85,17 +90,22 @@ class CombinedRecipe:
     still_train_split: str | None = None  # the face dataset's split that also trains (e.g. "train")
     # the face dataset's test split, shared out to train, validation and test (stable per file)
     test_split_shares: tuple[float, float, float] = (0.5, 0.25, 0.25)
+
+
+@dataclass(frozen=True)
+class CombinedRecipe(WindowsRecipe):
+    fusion: FusionOptions = FusionOptions()  # voice_dim and face_dim are taken from the encoders
     # seed 2: the best validation macro-F1 of seeds 0-5 (their test accuracy: 0.713-0.756)
     train: TrainOptions = TrainOptions(epochs=60, batch_size=64, learning_rate=1e-3, lr_patience=3,
                                        early_stopping=10, monitor="macro_f1", time_limit_min=30, seed=2)
 
 
-def _named(recipe: CombinedRecipe) -> set[str]:
+def _named(recipe: WindowsRecipe) -> set[str]:
     return {*recipe.train_speakers, *recipe.validation_speakers, *recipe.test_speakers,
             *recipe.validation_subjects, *recipe.test_subjects}
 
 
-def _part(subject: str, recipe: CombinedRecipe) -> str | None:
+def _part(subject: str, recipe: WindowsRecipe) -> str | None:
     """The part a speaker or filmed subject belongs to (None: left out)."""
     if subject in recipe.test_speakers or subject in recipe.test_subjects:
         return "test"
@@ -146,6 +156,11 @@ def voice_encodings(voice: VoiceModel, samples: list[SpeechSample], copies: int,
     return _cached_encodings("fusion-voice", key, compute)
 
 
+def still_keyframes(crops: np.ndarray, motion: StillMotion, seed: int, index: int) -> np.ndarray:
+    """(keyframes, size, size) uint8: still ``index`` of ``crops`` along its own motion path."""
+    return motion.keyframe_crops(np.asarray(crops[index]), seed * 1_000_003 + index)
+
+
 def still_encodings(face: FaceModel, samples: list[FaceSample], motion: StillMotion, seed: int,
                     progress=None) -> Encodings:
     """Each still face moved along its own path: ``FRAMES`` frames from ``motion.keyframes`` poses."""
@@ -158,7 +173,7 @@ def still_encodings(face: FaceModel, samples: list[FaceSample], motion: StillMot
 
         def inputs(rows: slice) -> torch.Tensor:
             images = [i // k for i in range(rows.start, rows.stop)]
-            moved = [motion.keyframe_crops(np.asarray(crops[i]), seed * 1_000_003 + i)[j % k]
+            moved = [still_keyframes(crops, motion, seed, i)[j % k]
                      for i, j in zip(images, range(rows.start, rows.stop))]
             return torch.from_numpy(face.transform.normalize(np.stack(moved)))
 
@@ -173,6 +188,48 @@ def still_encodings(face: FaceModel, samples: list[FaceSample], motion: StillMot
     return _cached_encodings("fusion-stills", key, compute)
 
 
+def video_crops(transform: FaceTransform, clips: list[AvClip], progress=None) -> np.ndarray:
+    """(clips, FRAMES, size, size) uint8: each clip's first window, ``FRAMES`` frames over
+    ``WINDOW_S`` seconds (all zeros where no face was found), cached."""
+    key = {"size": transform.size, "margin": transform.crop_margin, "frames": FRAMES, "window_s": WINDOW_S,
+           "files": [file_identity(c.video.path) for c in clips]}
+
+    def compute() -> np.ndarray:
+        crops = np.zeros((len(clips), FRAMES, transform.size, transform.size), dtype=np.uint8)
+        with FaceLandmarker(video=False) as landmarker:
+            for i, clip in enumerate(clips):
+                try:
+                    duration = probe(clip.video.path).duration_s or WINDOW_S
+                except MediaError:
+                    continue
+                crops[i] = clip_crops(clip.video, transform, FRAMES, (0.0, min(1.0, WINDOW_S / duration)),
+                                      landmarker)
+                if progress:
+                    progress("video frames", i + 1, len(clips))
+        return crops
+
+    return cached_array("fusion-video-crops", key, compute)
+
+
+def video_speech(transform: MfccTransform, clips: list[AvClip]) -> tuple[np.ndarray, np.ndarray]:
+    """(clips, *transform.output_shape) float32 features of each clip's first ``WINDOW_S``
+    seconds of speech, and which clips have readable speech (the others: zeros)."""
+    features = np.zeros((len(clips), *transform.output_shape), dtype=np.float32)
+    present = np.zeros(len(clips), dtype=bool)
+    for i, clip in enumerate(clips):
+        if clip.audio is not None:
+            try:
+                features[i] = transform(read_audio(clip.audio, WINDOW_S))
+                present[i] = True
+            except MediaError:
+                pass  # no readable speech: a face-only window
+    return features, present
+
+
+def clip_emotions(clips: list[AvClip]) -> np.ndarray:
+    return np.array([EMOTIONS.index(c.video.emotion) for c in clips])
+
+
 def video_encodings(face: FaceModel, voice: VoiceModel, clips: list[AvClip],
                     progress=None) -> tuple[Encodings, Encodings]:
     """(faces, voice) of each clip's first window: ``FRAMES`` frames over ``WINDOW_S`` seconds and
@@ -181,40 +238,40 @@ def video_encodings(face: FaceModel, voice: VoiceModel, clips: list[AvClip],
            "files": [file_identity(c.video.path) + [str(c.audio)] for c in clips]}
 
     def faces() -> Encodings:
-        crops = np.zeros((len(clips), FRAMES, face.transform.size, face.transform.size), dtype=np.uint8)
-        with FaceLandmarker(video=False) as landmarker:
-            for i, clip in enumerate(clips):
-                try:
-                    duration = probe(clip.video.path).duration_s or WINDOW_S
-                except MediaError:
-                    continue
-                crops[i] = clip_crops(clip.video, face.transform, FRAMES, (0.0, min(1.0, WINDOW_S / duration)),
-                                      landmarker)
-                if progress:
-                    progress("video frames", i + 1, len(clips))
+        crops = video_crops(face.transform, clips, progress)
         present = crops.reshape(len(clips), FRAMES, -1).any(axis=2)
         flat = crops.reshape(-1, *crops.shape[2:])
         embedded, probabilities = encode(face, lambda rows: torch.from_numpy(face.transform.normalize(flat[rows])),
                                          len(flat))
         return Encodings(embedded.reshape(len(clips), FRAMES, -1), probabilities.reshape(len(clips), FRAMES, -1),
-                         present, np.array([EMOTIONS.index(c.video.emotion) for c in clips]))
+                         present, clip_emotions(clips))
 
     def voices() -> Encodings:
-        features = np.zeros((len(clips), *voice.transform.output_shape), dtype=np.float32)
-        present = np.zeros((len(clips), 1), dtype=bool)
-        for i, clip in enumerate(clips):
-            if clip.audio is not None:
-                try:
-                    features[i] = voice.transform(read_audio(clip.audio, WINDOW_S))
-                    present[i] = True
-                except MediaError:
-                    pass  # no readable speech: a face-only window
+        features, present = video_speech(voice.transform, clips)
         embedded, probabilities = encode(voice, lambda rows: torch.from_numpy(features[rows]), len(clips))
-        return Encodings(embedded[:, None], probabilities[:, None], present,
-                         np.array([EMOTIONS.index(c.video.emotion) for c in clips]))
+        return Encodings(embedded[:, None], probabilities[:, None], present[:, None], clip_emotions(clips))
 
     return (_cached_encodings("fusion-video-faces", key, faces),
             _cached_encodings("fusion-video-voice", {**key, "dim": voice.network.embedding_size}, voices))
+
+
+@dataclass(frozen=True)
+class EncodedItems:
+    """Items as the frozen voice and face models see them: each clip, still and frame encoded
+    (embedding and calibrated probabilities); what the combined model and the fusions over
+    embeddings read."""
+
+    voice_model: VoiceModel
+    face_model: FaceModel
+
+    def voice(self, samples: list[SpeechSample], copies: int, progress=None, workers: int | None = None) -> Encodings:
+        return voice_encodings(self.voice_model, samples, copies, progress, workers)
+
+    def stills(self, samples: list[FaceSample], motion: StillMotion, seed: int, progress=None) -> Encodings:
+        return still_encodings(self.face_model, samples, motion, seed, progress)
+
+    def videos(self, clips: list[AvClip], progress=None) -> tuple[Encodings, Encodings]:
+        return video_encodings(self.face_model, self.voice_model, clips, progress)
 
 
 def text_vectors(paths: list[Path | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -249,7 +306,7 @@ class FusionData:
     split: dict[str, list[str]] = field(default_factory=dict)  # part -> subjects in it
 
 
-def _stills(samples: list[FaceSample], part: str, recipe: CombinedRecipe) -> list[FaceSample]:
+def _stills(samples: list[FaceSample], part: str, recipe: WindowsRecipe) -> list[FaceSample]:
     """The still faces of a part: ``still_faces_per_class`` per emotion of the training split,
     and the part's share of the test split (the private split, where present, is test)."""
     chosen = [s for s in samples if (s.split == "test" and _drawn_part(s.source, recipe.test_split_shares) == part)
@@ -263,9 +320,10 @@ def _stills(samples: list[FaceSample], part: str, recipe: CombinedRecipe) -> lis
     return chosen
 
 
-def fusion_data(data: Path, recipe: CombinedRecipe, voice: VoiceModel, face: FaceModel,
-                progress=None, workers: int | None = None) -> FusionData:
-    """The train, validation and test windows of ``data`` (see the module's docstring)."""
+def fusion_data(data: Path, recipe: WindowsRecipe, items: EncodedItems, progress=None,
+                workers: int | None = None) -> FusionData:
+    """The train, validation and test windows of ``data`` (see the module's docstring), their
+    items made by ``items`` (``EncodedItems``, or raw inputs with the same methods)."""
     label_set = get_label_set(recipe.label_set)
     paired = (data / recipe.speech).is_dir() and (data / recipe.faces).is_dir()
     clips, _ = scan_av_clips(data / recipe.videos if paired else data)
@@ -294,17 +352,17 @@ def fusion_data(data: Path, recipe: CombinedRecipe, voice: VoiceModel, face: Fac
         subjects = {c.video.subject for c in part_clips}
         clip_faces = clip_voice = voice_items = face_items = None
         if part_clips:
-            clip_faces, clip_voice = video_encodings(face, voice, part_clips, progress)
+            clip_faces, clip_voice = items.videos(part_clips, progress)
         if paired:
             voice_samples = [s for s in speech.samples if _part(s.speaker, recipe) == part]
             subjects |= {s.speaker for s in voice_samples}
             if voice_samples:
-                voice_items = voice_encodings(voice, voice_samples, VOICE_COPIES if part == "train" else 0,
-                                              progress, workers)
+                voice_items = items.voice(voice_samples, VOICE_COPIES if part == "train" else 0,
+                                          progress, workers)
             part_stills = _stills(stills.samples, part, recipe)
             if part_stills:
-                face_items = still_encodings(face, part_stills, recipe.motion, recipe.data_seed + PARTS.index(part),
-                                             progress)
+                face_items = items.stills(part_stills, recipe.motion, recipe.data_seed + PARTS.index(part),
+                                          progress)
         else:
             voice_samples = []
         # items: voice = corpus clips then video clips; faces = stills then video clips
@@ -329,12 +387,14 @@ def fusion_data(data: Path, recipe: CombinedRecipe, voice: VoiceModel, face: Fac
     return result
 
 
-def _fingerprint(recipe: CombinedRecipe, voice: VoiceModel, face: FaceModel, data: FusionData) -> str:
+def _fingerprint(recipe: WindowsRecipe, inputs: list, data: FusionData) -> str:
+    """What a run trains: the recipe (less its training budget), its inputs (encoders' sha256 or
+    transforms) and the windows."""
     import hashlib
     import json
 
     parts = {"recipe": {k: v for k, v in recipe_to_dict(recipe).items() if k != "train"},
-             "encoders": [voice.sha256, face.sha256], "split": data.split,
+             "encoders": inputs, "split": data.split,
              "windows": {p: len(w) for p, w in data.parts.items()}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -399,11 +459,46 @@ def prepare_combined(data: Path, recipe: CombinedRecipe,
         if model.labels != get_label_set(recipe.label_set).labels:
             raise DatasetError(f"The {name} model predicts {', '.join(model.labels)}; the combined model's "
                                f"label set {recipe.label_set} needs the same labels in the same order.")
-    data_parts = fusion_data(Path(data), recipe, voice, face, on_features, workers)
+    data_parts = fusion_data(Path(data), recipe, EncodedItems(voice, face), on_features, workers)
     for line in data_parts.summary:
         log(line)
     log("windows per part: " + ", ".join(f"{p} {len(w)}" for p, w in data_parts.parts.items()))
     return data_parts
+
+
+def fit_windows(network: torch.nn.Module, data_parts: FusionData, options: TrainOptions, run_dir: Path,
+                run_print: str, labels: tuple[str, ...], kind: str, fresh: bool = False,
+                on_epoch: Callable[[EpochReport], None] | None = None,
+                log: Callable[[str], None] = print) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Train ``network`` on the train windows (best validation epoch kept, resumable in
+    ``run_dir``), fit its temperature on the validation windows; returns the metrics (split,
+    training, the evaluate report of validation and test) and each part's (logits, targets)."""
+    if fresh:
+        for name in ("last.pt", "best.pt"):
+            (run_dir / name).unlink(missing_ok=True)
+    result = fit(network, data_parts.parts["train"], data_parts.parts["validation"], options, run_dir, run_print,
+                 len(labels), progress=on_epoch)
+    log(f"best epoch {result.best_epoch} ({options.monitor} {result.best_score:.3f}); stopped by {result.stopped}")
+    logits = {part: predict_logits(network, data_parts.parts[part])
+              for part in ("validation", "test") if part in data_parts.parts}
+    temperature = fit_temperature(*logits["validation"])
+    metrics = {
+        "split": data_parts.split, "windows": {p: len(w) for p, w in data_parts.parts.items()},
+        "run_dir": str(run_dir), "best_epoch": result.best_epoch, "epochs_run": len(result.history),
+        "stopped": result.stopped, "temperature": temperature,
+        "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1), "history": result.history,
+    }
+    for part, (part_logits, targets) in logits.items():
+        metrics[part] = windows_report(kind, "", labels, part_logits, targets, temperature)
+    return metrics, logits
+
+
+def windows_report(kind: str, sha256: str, labels: tuple[str, ...], logits: np.ndarray, targets: np.ndarray,
+                   temperature: float) -> dict:
+    """The evaluate report of a fusion model on windows, with its top-5 accuracy."""
+    report = calibrated_report(kind, sha256, labels, logits, targets, temperature)
+    report["top5_accuracy"] = top_k_accuracy(logits, targets, 5)
+    return report
 
 
 def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path | None = None,
@@ -416,35 +511,15 @@ def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path 
     voice, face = VoiceModel.load(), FaceModel.load()
     label_set = get_label_set(recipe.label_set)
     data_parts = prepare_combined(data, recipe, on_features, log=log, voice=voice, face=face)
-    sizes = {p: len(w) for p, w in data_parts.parts.items()}
     torch.manual_seed(recipe.train.seed)  # the same initial weights every run
     network = build_network(recipe, voice, face)
-    run_print = _fingerprint(recipe, voice, face, data_parts)
+    run_print = _fingerprint(recipe, [voice.sha256, face.sha256], data_parts)
     run_dir = run_dir or DATA_DIR / "runs" / f"combined-{run_print}"
-    if fresh:
-        for name in ("last.pt", "best.pt"):
-            (run_dir / name).unlink(missing_ok=True)
-    train, validation = data_parts.parts["train"], data_parts.parts["validation"]
-    result = fit(network, train, validation, recipe.train, run_dir, run_print, len(label_set.labels),
-                 progress=on_epoch)
-    log(f"best epoch {result.best_epoch} ({recipe.train.monitor} {result.best_score:.3f}); "
-        f"stopped by {result.stopped}")
-    val_logits, val_targets = predict_logits(network, validation)
-    temperature = fit_temperature(val_logits, val_targets)
-    model = CombinedModel(network, voice, face, label_set, temperature)
-    metrics = {
-        "split": data_parts.split, "windows": sizes, "run_dir": str(run_dir), "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history), "stopped": result.stopped, "temperature": temperature,
-        "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
-        "comparison": {}, "history": result.history,
-    }
-    for part in ("validation", "test"):
-        if part in data_parts.parts:
-            logits, targets = ((val_logits, val_targets) if part == "validation"
-                               else predict_logits(network, data_parts.parts[part]))
-            metrics[part] = calibrated_report(KIND, "", label_set.labels, logits, targets, temperature)
-            metrics["comparison"][part] = compare(logits, targets, data_parts.parts[part], label_set.labels,
-                                                  temperature)
+    metrics, logits = fit_windows(network, data_parts, recipe.train, run_dir, run_print, label_set.labels,
+                                  KIND, fresh, on_epoch, log)
+    model = CombinedModel(network, voice, face, label_set, metrics["temperature"])
+    metrics["comparison"] = {part: compare(*logits[part], data_parts.parts[part], label_set.labels,
+                                           metrics["temperature"]) for part in logits}
     write_model_files(model, out, metrics, recipe, command, "combined model", "windows")
     write_run_reports(run_dir, metrics, "combined model", "windows")
     (out.parent / "MODEL_CARD.md").write_text(model_card(
@@ -483,14 +558,14 @@ def evaluate_combined(data: Path, weights: Path | None = None, part: str = "test
         raise DatasetError(f"The combined model's data has the parts {', '.join(PARTS)}, not {part!r}.")
     model = CombinedModel.load(weights)
     recipe = recipe_from_dict(CombinedRecipe, model.recipe)
-    data_parts = fusion_data(Path(data), recipe, model.voice, model.face, on_features)
+    data_parts = fusion_data(Path(data), recipe, EncodedItems(model.voice, model.face), on_features)
     for line in data_parts.summary:
         log(line)
     if part not in data_parts.parts:
         raise DatasetError(f"No {part} windows in {data} with the split the model was trained with.")
     windows = data_parts.parts[part]
     logits, targets = predict_logits(model.network, windows)
-    report = calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
+    report = windows_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
     report["comparison"] = compare(logits, targets, windows, model.labels, model.temperature)
     log(comparison_table({part: report["comparison"]}))
     return report

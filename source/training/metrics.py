@@ -64,6 +64,12 @@ def calibrated(logits: np.ndarray, temperature: float) -> np.ndarray:
     return softmax(logits / temperature, axis=1)
 
 
+def top_k_accuracy(scores: np.ndarray, targets: np.ndarray, k: int) -> float:
+    """Share of samples whose target is among the ``k`` highest scores (logits or probabilities)."""
+    top = np.argsort(-scores, axis=1)[:, :k]
+    return float((top == np.asarray(targets)[:, None]).any(axis=1).mean())
+
+
 def evaluation_report(model: str, weights_sha256: str, labels, targets: np.ndarray,
                       probabilities: np.ndarray) -> dict:
     """The evaluate JSON for predictions ``probabilities`` (n, classes) against ``targets``."""

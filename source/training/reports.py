@@ -64,9 +64,11 @@ def model_card(title: str, about: list[str], data_summary: str, split: list[str]
     metrics and confusion per evaluated part (``parts``: part name -> heading), and the command."""
     lines = [f"# {title}", "", f"Weights: sha256 `{metrics['weights_sha256']}`.", *about, "",
              "## Data and split", "```", data_summary, "```", *split, "",
-             f"Training: best epoch {metrics['best_epoch']} of {metrics['epochs_run']} run "
-             f"(stopped by {metrics['stopped']}), {metrics['training_minutes']} min of training "
-             "epochs on 2 CPU cores (shared with other work at the time), after feature extraction.",
+             # a model fitted without epochs (a weight search) says how in ``training_note``
+             metrics.get("training_note")
+             or f"Training: best epoch {metrics['best_epoch']} of {metrics['epochs_run']} run "
+                f"(stopped by {metrics['stopped']}), {metrics['training_minutes']} min of training "
+                "epochs on 2 CPU cores (shared with other work at the time), after feature extraction.",
              f"Calibration: temperature {metrics['temperature']:.3f}, fitted on the validation data."]
     for part, heading in parts.items():
         if part not in metrics:

@@ -1,0 +1,59 @@
+"""The research fusion families, as the registry and the command line see them."""
+
+from ...options import WindowOptions
+from .c3d import C3dNet
+from .family import Family
+from .intermediate import IntermediateNet
+from .late import WeightedLateNet
+from .recipes import C3dRecipe, IaRecipe, ItRecipe, LateFusionRecipe, LtRecipe, XAttnRecipe
+from .xattn import XAttnNet
+
+# 3.6 s windows every second, as the reference design slides them over long media
+SLIDING = WindowOptions(window_s=3.6, hop_s=1.0)
+_INTERMEDIATE = ("A 2D CNN reads each of 15 face frames (the face model's 64x64 grayscale crops), 1D "
+                 "temporal convolutions run over the frame features; a 1D CNN reads the MFCC frames (MFCCs "
+                 "and deltas as 39 channels). {how} Modality dropout mode: softhard (a window loses one "
+                 "modality, or gets ordinary dropout), noise or nodropout (`--set network.dropout_mode=`). "
+                 "predict slides a 3.6 s window by 1 s.")
+
+LATE_FUSION = Family(
+    "late_fusion", "Weighted late fusion of the voice and face models",
+    "late fusion: the voice and face models' probabilities, weighted (weights tuned on validation)",
+    "A weighted mean of the voice and face models' calibrated probabilities (the face's: the mean "
+    "over the frames with a face); the face's weight is chosen on the validation windows, then a "
+    "temperature is fitted there. A window with one branch gets that branch's probabilities.",
+    LateFusionRecipe, WeightedLateNet, "encoded",
+    shipped_sha256="e15d9a25be197e1981098f59ccbf57ba0ac9d79bd6350e9725bfbe788be0c48c")
+XATTN_FUSION = Family(
+    "xattn_fusion", "Cross-modal attention fusion: face-frame tokens attend to the voice",
+    "cross-modal attention: face-frame tokens attend to the voice embedding (transformer)",
+    "The face model's embedding of each of the 16 frames becomes a token (with a position), the "
+    "voice model's embedding becomes audio tokens; a class token and the frame tokens attend to "
+    "the audio tokens, then to each other (pre-LN transformer layer); the class token is "
+    "classified. Both encoders are frozen.", XAttnRecipe, XAttnNet, "encoded")
+LT_FUSION = Family(
+    "lt_fusion", "Late transformer fusion of a face-frame CNN and an MFCC CNN",
+    "late transformer fusion: 2D+1D CNN on 15 face frames, 1D CNN on MFCCs, cross-attention after both",
+    _INTERMEDIATE.format(how="After both branches, each modality's sequence attends to the other's "
+                         "(cross-attention), then both are pooled and concatenated."),
+    LtRecipe, IntermediateNet, "raw", SLIDING)
+IT_FUSION = Family(
+    "it_fusion", "Intermediate transformer fusion of a face-frame CNN and an MFCC CNN",
+    "intermediate transformer fusion: cross-attention between the branches' two stages",
+    _INTERMEDIATE.format(how="Between the first and second stage of each branch, each modality's "
+                         "sequence attends to the other's (cross-attention), so the second stages "
+                         "see both."), ItRecipe, IntermediateNet, "raw", SLIDING)
+IA_FUSION = Family(
+    "ia_fusion", "Intermediate attention fusion of a face-frame CNN and an MFCC CNN",
+    "intermediate attention fusion: each modality re-weights the other's time steps",
+    _INTERMEDIATE.format(how="Between the stages, the attention each modality pays to the other's "
+                         "time steps re-weights those steps; features are not mixed across "
+                         "modalities."), IaRecipe, IntermediateNet, "raw", SLIDING)
+C3D_FUSION = Family(
+    "c3d_fusion", "3D CNN fusion: a 3D CNN over face frames and a 2D CNN over the MFCC map",
+    "3D CNN fusion: 20 face frames at 112x112 (3D CNN) and the MFCC map (2D CNN), concatenated",
+    "20 face frames (from the window's 16, evenly spaced) scaled to 112x112 go through four 3D "
+    "convolution blocks, the MFCC map (3 x 126 frames x 13 coefficients) through three 2D blocks; "
+    "the pooled features are concatenated into two dense layers.", C3dRecipe, C3dNet, "raw")
+
+WINDOW_FAMILIES = (LATE_FUSION, XATTN_FUSION, LT_FUSION, IT_FUSION, IA_FUSION, C3D_FUSION)

@@ -1,0 +1,228 @@
+"""A research fusion family: its network, its recipe, what it reads (the frozen models'
+embeddings, or pixels and MFCCs), and the model file that holds a trained one.
+
+Every family trains and is tested on the combined model's paired windows (``fusion_data``: the
+same split, the same test windows), through the one trainer, and writes the same evaluate JSON,
+model card and run reports. A family that ships untrained refuses to predict and names the
+command that trains it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...audio.features import MfccTransform
+from ...audio.model import VoiceModel
+from ...errors import DatasetError, UntrainedModel
+from ...face.model import FaceModel
+from ...face.transform import FaceTransform
+from ...labels import LabelSet, get_label_set, scored
+from ...options import WindowOptions
+from ...paths import DATA_DIR, MODELS_DIR
+from ...training.recipes import recipe_from_dict
+from ...training.reports import model_card, write_model_files, write_run_reports
+from ...training.trainer import EpochReport, predict_logits
+from ...weights import load_weights, save_weights
+from ..model import check_encoders
+from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, _fingerprint, fit_windows, fusion_data,
+                     windows_report)
+from .raw_inputs import RawShapes
+from .raw_items import RawItems
+
+INPUTS = ("encoded", "raw")
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # --model NAME, and the kind of its weights files
+    title: str  # the model card's title
+    description: str  # one line, for model lists
+    about: str  # the card's paragraph on the design
+    recipe: type  # a WindowsRecipe with ``network`` (the network's options) and ``train``
+    network: type  # nn.Module: (n_classes, options), ``config()``, ``from_config(config)``
+    inputs: str  # "encoded": the frozen voice and face models' embeddings; "raw": crops and MFCCs
+    windows: WindowOptions = WindowOptions()  # how ``predict`` cuts long media
+    shipped_sha256: str | None = None  # None: ships untrained
+
+    @property
+    def shipped_weights(self) -> Path:
+        return MODELS_DIR / self.name / f"{self.name}.pt"
+
+    @property
+    def train_command(self) -> str:
+        return f"python run.py train --model {self.name} --data ../shared/data"
+
+    @property
+    def reads(self) -> str:
+        return ("the frozen voice and face models' embeddings (checked by sha256 on load)" if self.inputs == "encoded"
+                else "face crops and MFCCs, through encoders it learns itself")
+
+    def untrained_card(self) -> str:
+        """``models/<name>/MODEL_CARD.md`` of a family that ships untrained."""
+        return "\n".join([
+            f"# {self.title}", "", f"**Ships untrained**: the studio holds no weights for `{self.name}`, and "
+            "`predict` refuses to run it rather than guess. Train it (and pass the file it writes with "
+            "`--weights`):", "", "```", self.train_command, "```", "",
+            f"It reads {self.reads}.", "", self.about, "",
+            "It trains and is tested on the combined model's paired windows (the same split and test windows; "
+            "see models/combined/MODEL_CARD.md); `train` writes this card again with the data, split, "
+            "metrics and confusion matrix of the run.", ""])
+
+    def untrained(self) -> UntrainedModel:
+        return UntrainedModel(
+            f"{self.name} ships untrained: there are no trained weights to predict with. Train it with "
+            f"`{self.train_command}` (writes output_files/models/{self.name}/{self.name}.pt), then pass that "
+            f"file with --weights.")
+
+
+@dataclass
+class Inputs:
+    """What a family's model reads, saved with it: the encoders' sha256 ("encoded") or the
+    transforms that cut the crops and MFCCs ("raw")."""
+
+    voice: VoiceModel | None = None
+    face: FaceModel | None = None
+    face_transform: FaceTransform | None = None
+    voice_transform: MfccTransform | None = None
+
+    def items(self):
+        if self.voice is not None:
+            return EncodedItems(self.voice, self.face)
+        return RawItems(self.face_transform, self.voice_transform)
+
+    def identity(self) -> list:
+        if self.voice is not None:
+            return [self.voice.sha256, self.face.sha256]
+        return [self.face_transform.to_dict(), self.voice_transform.to_dict()]
+
+    def saved(self) -> dict:
+        if self.voice is not None:
+            return {"encoders": {"voice": self.voice.sha256, "face": self.face.sha256}}
+        return {"transforms": {"face": self.face_transform.to_dict(), "voice": self.voice_transform.to_dict()}}
+
+    @classmethod
+    def of(cls, family: Family, voice: VoiceModel, face: FaceModel) -> "Inputs":
+        if family.inputs == "encoded":
+            return cls(voice=voice, face=face)
+        return cls(face_transform=face.transform, voice_transform=voice.transform)
+
+
+class FamilyModel:
+    def __init__(self, family: Family, network: torch.nn.Module, inputs: Inputs, label_set: LabelSet,
+                 temperature: float = 1.0, metrics: dict | None = None, sha256: str = "",
+                 recipe: dict | None = None):
+        self.family, self.network, self.inputs = family, network.eval(), inputs
+        self.label_set, self.temperature = label_set, temperature
+        self.metrics, self.sha256, self.recipe = metrics or {}, sha256, recipe or {}
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.label_set.labels
+
+    def save(self, path: str | Path, **metadata) -> str:
+        return save_weights(path, self.network, kind=self.family.name, label_set=self.label_set.name,
+                            temperature=self.temperature, metrics=self.metrics, **self.inputs.saved(), **metadata)
+
+    @classmethod
+    def load(cls, family: Family, path: str | Path | None = None, voice: VoiceModel | None = None,
+             face: FaceModel | None = None) -> "FamilyModel":
+        """The model in ``path``, or the shipped one; a family that ships untrained raises
+        ``UntrainedModel`` naming its train command."""
+        if path is None and family.shipped_sha256 is None:
+            raise family.untrained()
+        saved = load_weights(path or family.shipped_weights, family.name,
+                             family.shipped_sha256 if path is None else None)
+        if "encoders" in saved:
+            voice, face = voice or VoiceModel.load(), face or FaceModel.load()
+            check_encoders(saved, voice, face, path or family.shipped_weights)
+            inputs = Inputs(voice=voice, face=face)
+        else:
+            inputs = Inputs(face_transform=FaceTransform.from_dict(saved["transforms"]["face"]),
+                            voice_transform=MfccTransform.from_dict(saved["transforms"]["voice"]))
+        network = family.network.from_config(saved["network"])
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved["state_dict"].items()})
+        return cls(family, network, inputs, get_label_set(saved["label_set"]), float(saved["temperature"]),
+                   saved.get("metrics"), saved["sha256"], saved.get("recipe"))
+
+    def predict_inputs(self, *tensors: torch.Tensor) -> np.ndarray:
+        """Calibrated probabilities (B, labels) for a batch of ``WindowBatch`` tensors."""
+        with torch.no_grad():
+            return torch.softmax(self.network(*tensors) / self.temperature, dim=1).numpy()
+
+    def scored(self, probabilities: np.ndarray) -> dict:
+        return scored({label: round(float(p), 4) for label, p in zip(self.labels, probabilities)})
+
+
+def build_network(family: Family, recipe, inputs: Inputs) -> torch.nn.Module:
+    """The family's network for ``recipe``, its input sizes taken from what it reads."""
+    n_classes = len(get_label_set(recipe.label_set).labels)
+    if inputs.voice is not None:
+        options = replace(recipe.network, voice_dim=inputs.voice.network.embedding_size,
+                          face_dim=inputs.face.network.embedding_size)
+    else:
+        options = replace(recipe.network, shapes=RawShapes(inputs.face_transform.size,
+                                                           inputs.voice_transform.output_shape))
+    return family.network(n_classes, options)
+
+
+def prepare_family(family: Family, data: Path, recipe, on_features=None, workers: int | None = None,
+                   log: Callable[[str], None] = print, inputs: Inputs | None = None) -> tuple[FusionData, Inputs]:
+    """Scan, split and cache the items of ``data`` as the family reads them."""
+    inputs = inputs or Inputs.of(family, VoiceModel.load(), FaceModel.load())
+    data_parts = fusion_data(Path(data), recipe, inputs.items(), on_features, workers)
+    for line in data_parts.summary:
+        log(line)
+    log("windows per part: " + ", ".join(f"{p} {len(w)}" for p, w in data_parts.parts.items()))
+    return data_parts, inputs
+
+
+def train_family(family: Family, data: Path, recipe, out: Path, run_dir: Path | None = None, fresh: bool = False,
+                 command: str = "", on_features: Callable[[str, int, int], None] | None = None,
+                 on_epoch: Callable[[EpochReport], None] | None = None, log: Callable[[str], None] = print) -> dict:
+    """Train one family on the paired windows of ``data``; write ``out``, its card and reports."""
+    data_parts, inputs = prepare_family(family, data, recipe, on_features, log=log)
+    label_set = get_label_set(recipe.label_set)
+    torch.manual_seed(recipe.train.seed)  # the same initial weights every run
+    network = build_network(family, recipe, inputs)
+    run_print = _fingerprint(recipe, inputs.identity(), data_parts)
+    run_dir = run_dir or DATA_DIR / "runs" / f"{family.name}-{run_print}"
+    metrics, _ = fit_windows(network, data_parts, recipe.train, run_dir, run_print, label_set.labels,
+                             family.name, fresh, on_epoch, log)
+    metrics["parameters"] = sum(p.numel() for p in network.parameters())
+    model = FamilyModel(family, network, inputs, label_set, metrics["temperature"])
+    write_model_files(model, out, metrics, recipe, command, family.name, "windows")
+    write_run_reports(run_dir, metrics, family.name, "windows")
+    (out.parent / "MODEL_CARD.md").write_text(family_card(family, out, metrics, data_parts, command))
+    return metrics
+
+
+def family_card(family: Family, out: Path, metrics: dict, data_parts: FusionData, command: str) -> str:
+    top5 = ", ".join(f"{part} {metrics[part]['top5_accuracy']:.3f}" for part in ("validation", "test")
+                     if part in metrics)
+    return model_card(
+        family.title,
+        [f"File `{out.name}`, {metrics['parameters']:,} parameters; reads {family.reads}.", "", family.about, "",
+         f"Top-5 accuracy: {top5}.", "", "How the windows are made (as for the combined model, the same "
+         "split and test windows): " + PAIRING_NOTE],
+        "\n".join(data_parts.summary),
+        ["Subjects per part: " + "; ".join(f"{p}: {', '.join(s)}" for p, s in data_parts.split.items())],
+        metrics, {"validation": "the validation windows", "test": "the test windows"}, "windows",
+        command or family.train_command)
+
+
+def evaluate_family(family: Family, data: Path, weights: Path | None = None, part: str = "test",
+                    log: Callable[[str], None] = print, on_features=None) -> dict:
+    """The evaluate JSON (with top-5 accuracy) of the family's model on one part of ``data``,
+    split as in the recipe it was trained with."""
+    if part not in PARTS:
+        raise DatasetError(f"The fusion models' data has the parts {', '.join(PARTS)}, not {part!r}.")
+    model = FamilyModel.load(family, weights)
+    recipe = recipe_from_dict(family.recipe, model.recipe)
+    data_parts, _ = prepare_family(family, data, recipe, on_features, log=log, inputs=model.inputs)
+    if part not in data_parts.parts:
+        raise DatasetError(f"No {part} windows in {data} with the split the model was trained with.")
+    logits, targets = predict_logits(model.network, data_parts.parts[part])
+    return windows_report(family.name, model.sha256, model.labels, logits, targets, model.temperature)
