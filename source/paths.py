@@ -6,7 +6,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 DATA_DIR = PROJECT_ROOT / "data"
-OUTPUT_DIR = PROJECT_ROOT / "output_files"
+# where analyses write by default; ``EMOTION_STUDIO_OUTPUT`` moves it (a server, the browser tests)
+OUTPUT_DIR = Path(os.environ.get("EMOTION_STUDIO_OUTPUT", PROJECT_ROOT / "output_files"))
 INPUT_DIR = PROJECT_ROOT / "input_files"
 
 

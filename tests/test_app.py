@@ -1,52 +1,226 @@
-"""The Streamlit app's logic through streamlit.testing.v1.AppTest."""
+"""The Streamlit app's logic, tab by tab, through streamlit.testing.v1.AppTest (real media, the
+shipped models). The real-browser tests are in test_browser.py."""
 
+import csv
 import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from source.paths import INPUT_DIR
+from source.ui import common
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TABS = ["Video", "Audio", "Image / webcam", "Grad-CAM", "Models"]
 
 
-@pytest.fixture
-def photo_in_input_files(media):
-    target = INPUT_DIR / "apptest astronaut.png"
-    shutil.copy(media["astronaut.png"], target)
-    yield target
-    target.unlink(missing_ok=True)
+def _app(out_dir: Path) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=300).run()
+    app.text_input[0].set_value(str(out_dir)).run()
+    return app
 
 
-def test_app_starts_without_errors():
-    app = AppTest.from_file(APP, default_timeout=60).run()
-    assert not app.exception
+def _upload(widget, path: Path, mime: str):
+    return widget.set_value((path.name, path.read_bytes(), mime))
+
+
+def _ok(app: AppTest) -> None:
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _metric(app: AppTest, label: str) -> str:
+    return next(m.value for m in app.metric if m.label == label)
+
+
+def _table(app: AppTest, *columns: str):
+    """The first table with these columns."""
+    return next(d.value for d in app.dataframe if set(columns) <= set(d.value.columns))
+
+
+def _plotly_charts(app: AppTest) -> list:
+    return app.get("plotly_chart")
+
+
+def test_app_starts_with_every_tab(tmp_path):
+    app = _app(tmp_path)
+    _ok(app)
     assert app.title[0].value == "Emotion Studio"
+    assert [tab.label for tab in app.tabs] == TABS
 
 
-def test_app_analyses_a_picked_file(photo_in_input_files, tmp_path):
-    app = AppTest.from_file(APP, default_timeout=120).run()
-    app.text_input[0].set_value(str(tmp_path)).run()
-    app.selectbox[0].select(photo_in_input_files.name).run()
-    app.button[0].click().run()
-    assert not app.exception and not app.error
-    assert (tmp_path / "apptest astronaut_windows.csv").exists()
-    table = app.dataframe[0].value
-    assert len(table) == 1 and table["face_id"].iloc[0] == 0
-    assert app.metric[0].value == "happy"  # the smiling astronaut, on the shipped face model
+def test_video_tab_analyses_an_upload(media, tmp_path):
+    app = _app(tmp_path)
+    _upload(app.tabs[0].file_uploader[0], media["astronaut_talking.mp4"], "video/mp4").run()
+    app.button(key="video_run").click().run()
+    _ok(app)
+    assert _metric(app, "Windows") == "2"
+    assert _metric(app, "Dominant emotion") in {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
+    rows = _rows(tmp_path / "astronaut_talking_windows.csv")
+    assert [row["start_s"] for row in rows] == ["0.0", "4.0"]
+    table = _table(app, "top emotion", "words")
+    assert list(table["top emotion"]) == [row["top_emotion"] for row in rows]
+    assert table["Face"].str.startswith("happy").all()  # the smiling astronaut
+    sentences = _table(app, "sentence", "polarity")
+    assert list(sentences["sentence"]) == list(media.speech_sentences)
+    assert sentences["polarity"].iloc[0] > 0.3
+    assert len(_plotly_charts(app)) >= 3  # window detail, timeline, share of time
+    downloads = {d.label.split(" · ")[1] for d in app.get("download_button")}
+    assert {"astronaut_talking_windows.csv", "astronaut_talking_analysis.json",
+            "astronaut_talking_transcript.srt", "astronaut_talking_plots.html"} <= downloads
+    # picking the second window (as a click on the timeline does) shows it; the result stays
+    app.select_slider(key="video_window").set_value(1).run()
+    _ok(app)
+    detail = next(m.value for m in app.markdown if m.value.startswith("**Window 1**"))
+    assert "4.0–" in detail and rows[1]["top_emotion"] in detail
+    app.run()  # any rerun (tabs switch in the browser, without one) keeps the result
+    assert _metric(app, "Windows") == "2"
 
 
-def test_app_shows_a_friendly_error_for_a_bad_file(media, tmp_path):
-    target = INPUT_DIR / "apptest corrupt.mp4"
-    shutil.copy(media["corrupt.mp4"], target)
+def test_video_tab_picks_from_input_files(media, tmp_path):
+    target = INPUT_DIR / "apptest two faces.mp4"
+    shutil.copy(media["two_faces.mp4"], target)
     try:
-        app = AppTest.from_file(APP, default_timeout=60).run()
-        app.text_input[0].set_value(str(tmp_path)).run()
-        app.selectbox[0].select(target.name).run()
-        app.button[0].click().run()
+        app = _app(tmp_path)
+        app.selectbox(key="video_pick").select(target.name).run()
+        app.button(key="video_run").click().run()
     finally:
         target.unlink()
+    _ok(app)
+    assert (tmp_path / "apptest two faces_windows.csv").exists()
+
+
+def test_bad_video_gives_a_friendly_error_and_writes_nothing(media, tmp_path):
+    app = _app(tmp_path)
+    _upload(app.tabs[0].file_uploader[0], media["corrupt.mp4"], "video/mp4").run()
+    app.button(key="video_run").click().run()
     assert not app.exception
     assert "could not be read" in app.error[0].value
     assert list(tmp_path.iterdir()) == []
+
+
+def test_upload_over_the_limit_is_refused_with_the_limit_named(media, tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "upload_limit_mb", lambda: 0)
+    app = _app(tmp_path)
+    _upload(app.tabs[0].file_uploader[0], media["astronaut_talking.mp4"], "video/mp4").run()
+    assert not app.exception
+    assert "over the 0 MB upload limit" in app.error[0].value
+    assert not app.button  # nothing to analyse
+
+
+def test_audio_tab_analyses_an_upload_and_shows_the_signal(media, tmp_path):
+    app = _app(tmp_path)
+    _upload(app.tabs[1].file_uploader[0], media["speech.wav"], "audio/wav").run()
+    app.button(key="audio_run").click().run()
+    _ok(app)
+    table = _table(app, "top emotion", "words")
+    assert table["Voice"].str.len().gt(0).all() and table["Face"].eq("").all()
+    assert "happy" in " ".join(table["words"]).lower()
+    charts = {chart.proto.id for chart in _plotly_charts(app)}
+    assert len(charts) >= 5  # detail, timeline, share of time, waveform, MFCCs
+    assert any("What the voice model hears in window 0" in c.value for c in app.caption)
+    assert (tmp_path / "speech_transcript.srt").exists()
+
+
+def test_audio_tab_analyses_a_microphone_recording(media, tmp_path):
+    app = _app(tmp_path)
+    app.radio(key="audio_source").set_value("Record with the microphone").run()
+    _upload(app.audio_input(key="audio_record"), media["speech.wav"], "audio/wav").run()
+    app.button(key="audio_run").click().run()
+    _ok(app)
+    recorded = sorted(tmp_path.glob("recording-*_windows.csv"))
+    assert len(recorded) == 1 and len(_rows(recorded[0])) >= 2
+
+
+def test_image_tab_boxes_the_astronaut_as_happy(media, tmp_path):
+    app = _app(tmp_path)
+    _upload(app.tabs[2].file_uploader[0], media["astronaut.png"], "image/png").run()
+    _ok(app)
+    assert _metric(app, "Face 0") == "happy"
+    assert (tmp_path / "astronaut_faces.png").exists() and (tmp_path / "astronaut_windows.csv").exists()
+    boxed = app.image[0]
+    assert "1 face(s)" in boxed.captions[0]
+    app.toggle(key="photo_landmarks").set_value(True).run()
+    _ok(app)
+    assert _metric(app, "Face 0") == "happy"
+
+
+def test_image_tab_takes_a_webcam_snapshot(media, tmp_path):
+    snapshot = tmp_path / "snapshot.jpg"
+    Image.open(media["astronaut.png"]).convert("RGB").save(snapshot, quality=90)
+    app = _app(tmp_path / "out")
+    app.radio(key="photo_source").set_value("Webcam snapshot").run()
+    _upload(app.camera_input(key="photo_camera"), snapshot, "image/jpeg").run()
+    _ok(app)
+    assert _metric(app, "Face 0") == "happy"
+    assert len(list((tmp_path / "out").glob("snapshot-*_faces.png"))) == 1
+
+
+def test_image_without_a_face_says_so(tmp_path):
+    from skimage import data
+
+    coffee = tmp_path / "coffee.png"
+    Image.fromarray(data.coffee()).save(coffee)
+    app = _app(tmp_path / "out")
+    _upload(app.tabs[2].file_uploader[0], coffee, "image/png").run()
+    assert not app.exception and not app.error
+    assert "No face was found" in app.warning[0].value
+
+
+def test_gradcam_explains_the_photo_and_a_video_frame(media, tmp_path):
+    app = _app(tmp_path)
+    _upload(app.tabs[2].file_uploader[0], media["astronaut.png"], "image/png").run()
+    _ok(app)
+    cam = app.tabs[3]
+    assert cam.radio(key="cam_source").value.startswith("Photo: astronaut.png")
+    overlay, crop = cam.image[0], cam.image[1]
+    assert overlay.captions[0].endswith("gradcam for happy")
+    assert "crop" in crop.captions[0]
+    app.selectbox(key="cam_method").select("eigencam").run()
+    app.selectbox(key="cam_target").select("sad").run()
+    _ok(app)
+    assert app.tabs[3].image[0].captions[0].endswith("eigencam for sad")
+    # a frame of an analysed video, picked by time
+    _upload(app.tabs[0].file_uploader[0], media["astronaut_talking.mp4"], "video/mp4").run()
+    app.button(key="video_run").click().run()
+    app.radio(key="cam_source").set_value("Video frame: astronaut_talking.mp4").run()
+    app.slider(key="cam_time").set_value(2.0).run()
+    _ok(app)
+    assert "astronaut_talking.mp4 at 2.0 s" in app.tabs[3].image[0].captions[0]
+
+
+def test_models_tab_shows_metrics_cards_and_assets(tmp_path):
+    app = _app(tmp_path)
+    _ok(app)
+    results = _table(app, "model", "split", "accuracy")
+    assert results[results.model == "face"]["accuracy"].iloc[0] > 0.6
+    assert list(results[results.model == "combined"]["split"]) == ["validation", "test"]
+    assets = _table(app, "asset", "state")
+    assert "face_landmarker" in set(assets["asset"])
+    for _, row in assets.iterrows():  # what is missing names the command that fetches it
+        assert (row["state"] == "ok") == (row["to do"] == "")
+        if row["state"] != "ok":
+            assert row["to do"] == f"python run.py assets --fetch {row['asset']}"
+    assert any("Model card" in e.label for e in app.expander)
+
+
+def test_image_tab_png_survives_bad_bytes(tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    app = _app(tmp_path / "out")
+    _upload(app.tabs[2].file_uploader[0], broken, "image/png").run()
+    assert not app.exception
+    assert "could not be decoded" in app.error[0].value
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_inputs():
+    yield
+    assert not list(INPUT_DIR.glob("apptest*"))

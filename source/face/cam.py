@@ -101,15 +101,21 @@ def overlay_heat(frame: np.ndarray, heat: np.ndarray, affine: np.ndarray, alpha:
     return np.uint8(np.clip(frame * (1 - weight) + colour * weight, 0, 255))
 
 
-def cam_overlay(model: FaceModel, frame: np.ndarray, faces: list[FaceDetection],
-                options: CamOptions = CamOptions()) -> tuple[np.ndarray, list[str]]:
-    """The RGB frame with every face's heat map over it, its box and the emotion explained."""
-    out = frame.copy()
+def explain_faces(model: FaceModel, frame: np.ndarray, faces: list[FaceDetection],
+                  options: CamOptions = CamOptions()) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """Per face of an RGB frame: (the model's crop, the heat map over it, the emotion explained)."""
     options = replace(options, layer=options.layer or default_layer(model))  # found once, not per face
     crops, extras = model.detection_inputs(frame, faces)
-    explained = []
-    for index, face in enumerate(faces):
-        heat, target = face_cam(model, crops[index], extras[index] if extras else None, options)
+    return [(crop, *face_cam(model, crop, extras[index] if extras else None, options))
+            for index, crop in enumerate(crops)]
+
+
+def draw_explanations(model: FaceModel, frame: np.ndarray, faces: list[FaceDetection],
+                      explanations: list[tuple[np.ndarray, np.ndarray, str]],
+                      options: CamOptions = CamOptions()) -> np.ndarray:
+    """The RGB frame with every face's heat map warped onto it, its box and the emotion explained."""
+    out = frame.copy()
+    for face, (_, heat, target) in zip(faces, explanations):
         affine = crop_affine(face.landmarks, model.transform.size, model.transform.crop_margin)
         out = overlay_heat(out, heat, affine, options.alpha)
         x0, y0, x1, y1 = (int(round(v)) for v in face.box)
@@ -117,5 +123,12 @@ def cam_overlay(model: FaceModel, frame: np.ndarray, faces: list[FaceDetection],
         cv2.rectangle(out, (x0, y0), (x1, y1), (255, 255, 255), thickness)
         cv2.putText(out, f"{options.method}: {target}", (x0, max(12, y0 - 6)), cv2.FONT_HERSHEY_SIMPLEX,
                     0.4 * thickness, (255, 255, 255), thickness, cv2.LINE_AA)
-        explained.append(target)
-    return out, explained
+    return out
+
+
+def cam_overlay(model: FaceModel, frame: np.ndarray, faces: list[FaceDetection],
+                options: CamOptions = CamOptions()) -> tuple[np.ndarray, list[str]]:
+    """The RGB frame with every face's heat map over it, its box and the emotion explained."""
+    explanations = explain_faces(model, frame, faces, options)
+    return (draw_explanations(model, frame, faces, explanations, options),
+            [target for _, _, target in explanations])

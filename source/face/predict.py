@@ -78,6 +78,15 @@ def frame_at(path: str | Path, time_s: float | None = None,
     return chosen
 
 
+def photo_faces(model: FaceModel, frame: Frame,
+                faces: FaceOptions = FaceOptions()) -> tuple[list[FaceDetection], list[dict]]:
+    """Every face of one picture (numbered as ``predict_faces`` numbers them) and its entry."""
+    with FaceLandmarker(faces, video=False) as landmarker:
+        found = landmarker.detect(frame.image)
+    FaceTracker(faces.track_iou, faces.track_max_gap_s).assign(frame.time_s, found)
+    return found, face_entries(model, frame, found)
+
+
 def frame_cam(model: FaceModel, frame: Frame, options: CamOptions = CamOptions(),
               faces: FaceOptions = FaceOptions()):
     """(the frame with each face's activation map, the emotion explained per face)."""

@@ -183,3 +183,38 @@ def read_audio(path, max_seconds: float | None = None) -> np.ndarray:
         raise MediaError(f"{path}: the audio track is empty.")
     audio = np.concatenate(chunks)
     return audio if limit is None else audio[:limit]
+
+
+def audio_between(path, start_s: float, end_s: float) -> np.ndarray:
+    """The audio from ``start_s`` to ``end_s`` as 16 kHz mono float32, decoding no further."""
+    first, last = round(start_s * SAMPLE_RATE), round(end_s * SAMPLE_RATE)
+    kept, position = [], 0
+    for chunk in iter_audio(path, DecodeReport()):
+        if position + chunk.size > first:
+            kept.append(chunk[max(0, first - position):max(0, last - position)])
+        position += chunk.size
+        if position >= last:
+            break
+    return np.concatenate(kept) if kept else np.zeros(0, dtype=np.float32)
+
+
+def audio_envelope(path, duration_s: float, points: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(times, lows, highs): the lowest and highest sample of each of about ``points`` equal spans
+    of the track, streamed so that an hour-long file keeps memory flat."""
+    span = max(1, round(duration_s * SAMPLE_RATE / points))
+    lows, highs, carry = [], [], np.zeros(0, dtype=np.float32)
+    for chunk in iter_audio(path, DecodeReport()):
+        carry = np.concatenate([carry, chunk])
+        whole = carry.size // span * span
+        if whole:
+            blocks = carry[:whole].reshape(-1, span)
+            lows.append(blocks.min(axis=1))
+            highs.append(blocks.max(axis=1))
+            carry = carry[whole:]
+    if carry.size:
+        lows.append(carry.min(keepdims=True))
+        highs.append(carry.max(keepdims=True))
+    if not lows:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    low, high = np.concatenate(lows), np.concatenate(highs)
+    return np.arange(low.size) * span / SAMPLE_RATE, low, high

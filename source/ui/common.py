@@ -1,0 +1,161 @@
+"""What every tab of the app shares: settings, inputs, models loaded once, analysis with a
+progress bar, friendly errors and downloads."""
+
+import logging
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from ..analysis.pipeline import AnalysisResult, analyze, loaded
+from ..audio.model import VoiceModel
+from ..errors import StudioError
+from ..face.model import FaceModel
+from ..options import FUSION_METHODS, AnalysisOptions, WindowOptions
+from ..paths import INPUT_DIR, OUTPUT_DIR
+from ..text.transcribe import MODELS as WHISPER_MODELS
+
+log = logging.getLogger("emotion_studio.app")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The sidebar's choices, shared by every tab."""
+
+    options: AnalysisOptions
+    out_dir: Path
+
+
+def sidebar_settings() -> Settings:
+    with st.sidebar:
+        st.header("Settings")
+        window_s = st.slider("Window length (s)", 2.0, 10.0, 4.0, 0.5,
+                             help="Emotions are reported once per window.")
+        fps = st.slider("Video frames per second", 1.0, 10.0, 4.0, 1.0,
+                        help="Frames sampled for the face branch; fewer is faster.")
+        st.caption("Branches")
+        use_face = st.checkbox("Face", value=True)
+        use_voice = st.checkbox("Voice", value=True)
+        use_words = st.checkbox("Words (Whisper transcript)", value=True)
+        whisper = st.selectbox("Whisper model", list(WHISPER_MODELS), disabled=not use_words,
+                               help="tiny.en: English, fastest. base: multilingual, slower.")
+        smooth = st.select_slider("Smoothing (windows)", [1, 3, 5, 7, 9], value=1,
+                                  help="Centred moving average of the fused probabilities; 1: none.")
+        fusion = st.selectbox("Fusion", FUSION_METHODS,
+                              help="auto: the shipped combined model when it fits the face and voice "
+                                   "models in use, else late fusion (the mean of the branches).")
+        out_dir = Path(st.text_input("Output folder", str(OUTPUT_DIR),
+                                     help="Every analysis writes the same files as the command line."))
+        st.caption(f"Uploads up to {upload_limit_mb()} MB.")
+    options = AnalysisOptions(windows=WindowOptions(window_s=window_s, fps=fps), face=use_face,
+                              audio=use_voice, words=use_words, whisper_model=whisper,
+                              smooth_windows=smooth, fusion=fusion)
+    return Settings(options, out_dir)
+
+
+def upload_limit_mb() -> int:
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def saved_upload(upload, name: str | None = None) -> Path | None:
+    """An uploaded file written once to this session's upload folder (as ``name``, default its
+    own); None (and an error shown) when it is over the upload limit."""
+    if upload is None:
+        return None
+    limit = upload_limit_mb()
+    if upload.size > limit * 2**20:
+        st.error(f"{upload.name} is {upload.size / 2**20:.0f} MB, over the {limit} MB upload limit. "
+                 f"Analyse it with the command line instead: python run.py analyze PATH")
+        return None
+    saved = st.session_state.setdefault("uploads", {})
+    if upload.file_id not in saved:
+        folder = Path(tempfile.mkdtemp(prefix="studio-upload-"))
+        path = folder / Path(name or upload.name).name
+        path.write_bytes(upload.getbuffer())
+        saved[upload.file_id] = path
+    return saved[upload.file_id]
+
+
+def pick_input(label: str, extensions: tuple[str, ...], key: str) -> Path | None:
+    """A dropped file, else one picked from ``input_files/``."""
+    upload = st.file_uploader(label, type=[e.lstrip(".") for e in extensions], key=f"{key}_upload")
+    if upload is not None:
+        return saved_upload(upload)
+    examples = sorted(p.name for p in INPUT_DIR.glob("*") if p.suffix.lower() in extensions)
+    if examples:
+        choice = st.selectbox("…or pick a file from input_files/", ["—", *examples], key=f"{key}_pick")
+        if choice != "—":
+            return INPUT_DIR / choice
+    return None
+
+
+@contextmanager
+def friendly_errors(what: str) -> Iterator[None]:
+    """Show what went wrong in the page, never a traceback: the studio's own errors say what to
+    do; anything else is named and logged in full on the server."""
+    try:
+        yield
+    except StudioError as error:
+        st.error(str(error))
+    except ValueError as error:
+        st.error(f"{what}: {error}")
+    except Exception as error:  # the page must survive whatever a file or model does
+        log.exception("%s failed", what)
+        st.error(f"{what} failed unexpectedly ({type(error).__name__}: {error}). "
+                 f"The full report is in the server's log.")
+
+
+@st.cache_resource(show_spinner="Loading the face model…")
+def face_model(weights: str | None = None) -> FaceModel:
+    return loaded(FaceModel, weights)
+
+
+@st.cache_resource(show_spinner="Loading the voice model…")
+def voice_model(weights: str | None = None) -> VoiceModel:
+    return loaded(VoiceModel, weights)
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def analyse_with_progress(path: Path, options: AnalysisOptions, out_dir: Path) -> AnalysisResult:
+    """``analyze`` with a bar naming the stage, the media time done and the time left."""
+    bar = st.progress(0.0, text=f"Reading {path.name}…")
+    started = time.monotonic()
+    first_window: list[float] = []  # when the windows began: the rate excludes model loading
+
+    def progress(stage: str, done: float, total: float | None) -> None:
+        if stage == "loading models":
+            bar.progress(0.0, text="Loading the models…")
+            return
+        now = time.monotonic()
+        if not first_window:
+            first_window.append(now)
+        fraction = min(1.0, done / total) if total else 0.0
+        text = f"Analysing: {done:.0f} of {total or 0:.0f} s"
+        elapsed = now - first_window[0]
+        if 0 < fraction < 1 and elapsed > 1:
+            text += f" · about {_clock(elapsed / fraction * (1 - fraction))} left"
+        bar.progress(fraction, text=text)
+
+    try:
+        result = analyze(path, options, out_dir, progress)
+    finally:
+        bar.empty()
+    st.toast(f"{path.name} analysed in {_clock(time.monotonic() - started)}.")
+    return result
+
+
+def downloads(outputs: dict[str, Path], key: str) -> None:
+    """One download button per file written, in columns."""
+    files = [Path(file) for file in outputs.values() if Path(file).exists()]
+    for column, file in zip(st.columns(min(4, len(files)) or 1) * len(files), files):
+        with column:
+            st.download_button(f"⬇ {file.suffix[1:].upper()} · {file.name}", file.read_bytes(),
+                               file_name=file.name, key=f"{key}_{file.name}", width="stretch")

@@ -1,0 +1,81 @@
+"""The Models tab: every registered model with its measured results, confusion matrices and card,
+and the external files (assets) with what is cached, what is missing and the command that fetches it."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from ..assets import asset_status, assets_dir, fetch_command, list_assets
+from ..paths import MODELS_DIR, cache_dir
+from ..registry import list_models
+
+SPLITS = ("validation", "test")
+
+
+def _metrics_rows(name: str, metrics: dict) -> list[dict]:
+    return [{"model": name, "split": split, "n": metrics[split]["n"], "accuracy": metrics[split]["accuracy"],
+             "macro-F1": metrics[split]["macro_f1"], "ECE": metrics[split].get("ece")}
+            for split in SPLITS if isinstance(metrics.get(split), dict) and "accuracy" in metrics[split]]
+
+
+def _metrics(entry) -> dict | None:
+    path = MODELS_DIR / entry.name / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _model(entry) -> None:
+    folder = MODELS_DIR / entry.name
+    card = folder / "MODEL_CARD.md"
+    st.markdown(f"#### `{entry.name}` · {entry.branch}")
+    st.caption(entry.description)
+    if _metrics(entry) is None:
+        if "train" in entry.commands:
+            st.warning(f"No trained weights ship for {entry.name}. Train them with: "
+                       f"python run.py train --model {entry.name} --data DIR")
+        else:
+            st.caption("Uses external files only (see the assets below).")
+        return
+    plots = sorted(folder.glob("confusion_*.png"))
+    for column, plot in zip(st.columns(max(2, len(plots))), plots):
+        column.image(str(plot), caption=plot.stem.replace("_", " "), width="stretch")
+    if card.exists():
+        with st.expander("Model card"):  # its confusion images are shown above
+            st.markdown("\n".join(line for line in card.read_text().splitlines() if not line.startswith("![")))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _cached_folders() -> list[dict]:
+    root = cache_dir()
+    rows = []
+    for folder in sorted(p for p in root.glob("*") if p.is_dir()) if root.exists() else []:
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        rows.append({"folder": str(folder), "size (MB)": round(size / 2**20, 1)})
+    return rows
+
+
+def render() -> None:
+    entries = list_models()
+    st.markdown("### Measured results of the shipped models")
+    rows = [row for entry in entries for row in _metrics_rows(entry.name, _metrics(entry) or {})]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        c: st.column_config.NumberColumn(format="%.3f") for c in ("accuracy", "macro-F1", "ECE")})
+    st.caption("validation: the data that chose the epoch and calibration; test: held out from every choice.")
+    for entry in entries:
+        with st.container(border=True):
+            _model(entry)
+    st.markdown("### External files (assets)")
+    st.caption(f"Verified by sha256 and cached in {assets_dir()}.")
+    rows = []
+    for asset in list_assets():
+        status = asset_status(asset.name)
+        rows.append({"asset": asset.name, "what": asset.description, "state": status.state,
+                     "license": asset.license,
+                     "to do": "" if status.state == "ok" else fetch_command(asset.name)})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    missing = [row["asset"] for row in rows if row["state"] != "ok"]
+    if missing:
+        st.warning(f"Missing or damaged: {', '.join(missing)}. Fetch them all with:")
+        st.code("python run.py assets --fetch", language="bash")
+    st.markdown("### Caches")
+    st.dataframe(_cached_folders(), hide_index=True)

@@ -1,0 +1,86 @@
+"""The view of one finished analysis: summary, player, timeline, window detail, tables, downloads.
+
+Clicking a point of the timeline picks its window (the same as the window slider): the player
+starts there and the detail panel shows that window.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from ..analysis.pipeline import AnalysisResult
+from .charts import distribution_figure, probability_figure, sentence_table, timeline_figure, window_table
+from .common import downloads
+
+
+def _window_picked_on_chart(chart_key: str, slider_key: str) -> None:
+    points = st.session_state[chart_key].selection.points
+    if points:
+        st.session_state[slider_key] = int(points[0]["customdata"][0])
+
+
+def show_analysis(result: AnalysisResult, key: str) -> int:
+    """Render ``result``; returns the index of the window picked."""
+    info, windows, summary = result.info, result.windows, result.summary
+    st.subheader(Path(info.path).name)
+    st.caption(info.describe())
+    for warning in result.warnings:
+        st.warning(warning)
+    columns = st.columns(4)
+    columns[0].metric("Dominant emotion", summary["dominant_emotion"] or "—")
+    columns[1].metric("Windows", len(windows))
+    columns[2].metric("Changes of top emotion", len(summary["changes"]))
+    fusion = result.models.get("fusion", {}).get("method", "—")
+    columns[3].metric("Fusion", fusion.split()[0], help=fusion)
+
+    slider_key, chart_key = f"{key}_window", f"{key}_timeline"
+    if st.session_state.get(slider_key, 0) >= len(windows):  # a new, shorter analysis
+        st.session_state[slider_key] = 0
+    index = st.select_slider(
+        "Window", options=list(range(len(windows))), key=slider_key,
+        format_func=lambda i: f"{i}: {windows[i]['start_s']:.1f}–{windows[i]['end_s']:.1f} s",
+        help="Or click a point of the timeline.") if len(windows) > 1 else 0
+    window = windows[index]
+
+    player, detail = st.columns([3, 2])
+    with player:
+        if info.kind == "video":
+            st.video(info.path, start_time=int(window["start_s"]))
+        elif info.kind == "audio":
+            st.audio(info.path, start_time=int(window["start_s"]))
+    with detail:
+        st.markdown(f"**Window {index}** · {window['start_s']:.1f}–{window['end_s']:.1f} s · "
+                    f"**{window.get('top_emotion') or 'no prediction'}**"
+                    + (f" ({window['confidence']:.0%})" if window.get("confidence") else "")
+                    + (f" · from {', '.join(window['sources'])}" if window.get("sources") else ""))
+        fused = window["probabilities"].get("fused")
+        if fused:
+            st.plotly_chart(probability_figure(fused, "Fused probabilities"), key=f"{key}_detail")
+        if window.get("words"):
+            st.caption("Words: " + " ".join(word["text"] for word in window["words"]))
+
+    if summary["dominant_emotion"]:
+        st.plotly_chart(timeline_figure(windows, window["start_s"]), key=chart_key, on_select=lambda:
+                        _window_picked_on_chart(chart_key, slider_key), selection_mode="points")
+        left, right = st.columns([1, 2])
+        with left:
+            st.markdown("**Share of time per emotion**")
+            st.plotly_chart(distribution_figure(summary["emotion_share"]), key=f"{key}_share")
+        with right:
+            st.markdown("**Changes of the top emotion**")
+            if summary["changes"]:
+                st.dataframe([{"time (s)": c["time_s"], "from": c["from"], "to": c["to"]}
+                              for c in summary["changes"]], hide_index=True, height=280)
+            else:
+                st.caption("The top emotion never changes.")
+    st.markdown("**Windows**")
+    st.dataframe(window_table(windows), hide_index=True, column_config={
+        "confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1, format="percent")})
+    if result.sentences:
+        st.markdown("**Transcript**, sentence by sentence")
+        st.dataframe(sentence_table(result.sentences), hide_index=True,
+                     column_config={"polarity": st.column_config.NumberColumn(format="%.2f"),
+                                    "subjectivity": st.column_config.NumberColumn(format="%.2f")})
+    st.markdown(f"**Files** (written to `{Path(result.outputs['windows_csv']).parent}`)")
+    downloads(result.outputs, key)
+    return index

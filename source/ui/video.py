@@ -1,0 +1,23 @@
+"""The Video tab: drop or pick a video, analyse it, explore its timeline."""
+
+import streamlit as st
+
+from ..media.probe import VIDEO_EXTENSIONS
+from .common import Settings, analyse_with_progress, friendly_errors, pick_input
+from .results import show_analysis
+
+RESULT = "video_result"
+
+
+def render(settings: Settings) -> None:
+    path = pick_input("Drop a video (" + ", ".join(e[1:] for e in VIDEO_EXTENSIONS) + ")",
+                      VIDEO_EXTENSIONS, "video")
+    if path is not None and st.button(f"Analyse {path.name}", type="primary", key="video_run"):
+        with friendly_errors(f"Analysing {path.name}"):
+            st.session_state[RESULT] = analyse_with_progress(path, settings.options, settings.out_dir)
+    result = st.session_state.get(RESULT)
+    if result is None:
+        st.info("Drop a video or pick one from input_files/, then press Analyse. Faces, voice and "
+                "words are read window by window and fused into one emotion timeline.")
+        return
+    show_analysis(result, "video")
