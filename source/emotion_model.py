@@ -20,6 +20,7 @@ class EmotionModel:
     TRANSFORM: ClassVar[type]
     SHIPPED_WEIGHTS: ClassVar[Path]
     SHIPPED_SHA256: ClassVar[str]
+    NETWORK: ClassVar[type] = EmotionNet  # its ``from_config`` rebuilds the saved network
 
     def __init__(self, network: EmotionNet, transform, label_set: LabelSet,
                  temperature: float = 1.0, metrics: dict | None = None, sha256: str = ""):
@@ -52,7 +53,7 @@ class EmotionModel:
         shipped = path is None
         saved = load_weights(cls.SHIPPED_WEIGHTS if shipped else path, cls.KIND,
                              cls.SHIPPED_SHA256 if shipped else None)
-        network = EmotionNet.from_config(saved["network"])
+        network = cls.NETWORK.from_config(saved["network"])
         network.load_state_dict(saved["state_dict"])
         return cls(network, cls.TRANSFORM.from_dict(saved["transform"]),
                    get_label_set(saved["label_set"]), float(saved["temperature"]),

@@ -26,7 +26,7 @@ class ModelEntry:
 
 _MODELS: dict[str, ModelEntry] = {}
 _FAMILIES = ("source.audio.register", "source.face.register", "source.text.register",
-             "source.fusion.register")
+             "source.fusion.register", "source.fusion.research.register")
 _loaded = False
 
 

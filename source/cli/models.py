@@ -61,6 +61,8 @@ def _predict_arguments(parser) -> None:
                                             "(default: the deepest with at least a 4x4 map)")
     parser.add_argument("--cam-out", type=Path, help="overlay image to write "
                                                      "(default: output_files/<name>_<method>.png)")
+    parser.add_argument("--every", type=int, default=5, metavar="N",
+                        help="image_vit: classify every Nth video frame (default 5)")
 
 
 def register(subparsers) -> None:

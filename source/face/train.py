@@ -30,7 +30,7 @@ from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
 from ..tuning.search import Tunable
 from ..tuning.space import AUGMENT_STRENGTH
 from .augment import FaceAugment, SeededAugment
-from .model import KIND, FaceModel
+from .model import FaceModel
 from .transform import FaceTransform, landmark_features
 from .video import video_face_samples
 
@@ -38,16 +38,13 @@ LANDMARK_SIDE = 192  # dataset faces are upscaled to this before MediaPipe looks
 
 
 @dataclass(frozen=True)
-class FaceRecipe:
-    backbone: str = "mobilenet_v2"
-    imagenet: bool = True  # start from ImageNet weights (offline, mobilenet_v2 only)
+class FaceDataRecipe:
+    """What every face-image model trains on: the data, its split, crops and augmentation."""
+
     test_time_flip: bool = True  # predictions average the face and its mirror image
-    head: HeadOptions = HeadOptions()
     label_set: str = "7class"
     transform: FaceTransform = FaceTransform()
     augment: FaceAugment | None = FaceAugment()
-    train: TrainOptions = TrainOptions(epochs=30, batch_size=64, lr_patience=2, early_stopping=6,
-                                       class_weights=False, label_smoothing=0.1, time_limit_min=85)
     corpus: str | None = None  # None: every corpus found under the data folder
     # the dataset's own splits (FER2013: train, test = PublicTest, private = PrivateTest)
     train_split: str = "train"
@@ -55,6 +52,15 @@ class FaceRecipe:
     test_split: str = "private"  # reported only, when present
     # a dataset without those splits is split by subject: this share of subjects validates
     validation_fraction: float = 0.2
+
+
+@dataclass(frozen=True)
+class FaceRecipe(FaceDataRecipe):
+    backbone: str = "mobilenet_v2"
+    imagenet: bool = True  # start from ImageNet weights (offline, mobilenet_v2 only)
+    head: HeadOptions = HeadOptions()
+    train: TrainOptions = TrainOptions(epochs=30, batch_size=64, lr_patience=2, early_stopping=6,
+                                       class_weights=False, label_smoothing=0.1, time_limit_min=85)
 
 
 def _source_identity(sample: FaceSample) -> list:
@@ -248,23 +254,33 @@ def prepare_faces(data: Path, recipe: FaceRecipe,
                          faces("test") if parts["test"][0] else None)
 
 
+def _face_card(recipe: FaceRecipe) -> tuple[str, list[str]]:
+    return (f"Face emotion model: {recipe.backbone} on {recipe.transform.size}px face crops",
+            [f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."
+             + (" Predictions average the face and its mirror image." if recipe.test_time_flip else "")])
+
+
 def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None = None,
                fresh: bool = False, command: str = "",
                on_features: Callable[[str, int, int], None] | None = None,
                on_epoch: Callable[[EpochReport], None] | None = None,
-               log: Callable[[str], None] = print) -> dict:
+               log: Callable[[str], None] = print, model_class: type[FaceModel] = FaceModel,
+               build: Callable = build_network, card: Callable = _face_card) -> dict:
     """Train on ``data``, calibrate on validation, test on the test split, write ``out``.
 
     Writes the weights file, ``metrics.json``, ``recipe.json``, confusion-matrix PNGs and the
-    model card beside it, the run reports in the run folder, and returns the metrics.
+    model card beside it, the run reports in the run folder, and returns the metrics. Another
+    face-image model (``model_class``) brings its network (``build(recipe)``) and its card's
+    title and lines (``card(recipe)``).
     """
     prepared = prepare_faces(data, recipe, on_features, log=log)
     split, summary = prepared.split, prepared.summary
     train_data, val_data = prepared.train, prepared.validation
     label_set = get_label_set(recipe.label_set)
-    network = build_network(recipe)
+    network = build(recipe)
+    kind = model_class.KIND
     run_print = fingerprint(recipe, split)
-    run_dir = run_dir or DATA_DIR / "runs" / f"face-{run_print}"
+    run_dir = run_dir or DATA_DIR / "runs" / f"{kind}-{run_print}"
     if fresh:
         for name in ("last.pt", "best.pt"):
             (run_dir / name).unlink(missing_ok=True)
@@ -275,13 +291,13 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
 
     val_logits, val_targets = predict_logits(network, val_data)
     temperature = fit_temperature(val_logits, val_targets)
-    model = FaceModel(network, recipe.transform, label_set, temperature)
+    model = model_class(network, recipe.transform, label_set, temperature)
     metrics = {
         "split": split.how, "sizes": {"train": len(train_data), "validation": len(val_data),
                                       "test": len(prepared.test) if prepared.test else 0},
         "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
         "temperature": temperature,
-        "validation": calibrated_report(KIND, "", model.labels, val_logits, val_targets, temperature),
+        "validation": calibrated_report(kind, "", model.labels, val_logits, val_targets, temperature),
         # summed over every invocation of a resumed run; crop caching not included
         "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
         "history": result.history,
@@ -289,27 +305,27 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
     }
     if prepared.test is not None:
         test_logits, test_targets = predict_logits(network, prepared.test)
-        metrics["test"] = calibrated_report(KIND, "", model.labels, test_logits, test_targets, temperature)
-    write_model_files(model, out, metrics, recipe, command, "face model", "images")
+        metrics["test"] = calibrated_report(kind, "", model.labels, test_logits, test_targets, temperature)
+    write_model_files(model, out, metrics, recipe, command, f"{kind} model", "images")
+    title, about = card(recipe)
     (out.parent / "MODEL_CARD.md").write_text(model_card(
-        f"Face emotion model: {recipe.backbone} on {recipe.transform.size}px face crops",
+        title,
         [f"File `{out.name}`, labels: {', '.join(label_set.labels)} ({recipe.label_set}).",
-         f"Input: the face transform stored in the file: {recipe.transform.to_dict()}.",
-         f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."
-         + (" Predictions average the face and its mirror image." if recipe.test_time_flip else "")],
+         f"Input: the face transform stored in the file: {recipe.transform.to_dict()}.", *about],
         summary, [f"Split: {split.how}."], metrics,
         {"validation": "the validation split", "test": "the test split"}, "images",
-        command or "python run.py train --model face --data DIR"))
-    write_run_reports(run_dir, metrics, "face model", "images")
+        command or f"python run.py train --model {kind} --data DIR"))
+    write_run_reports(run_dir, metrics, f"{kind} model", "images")
     return metrics
 
 
 def evaluate_face(data: Path, weights: Path | None = None, split: str | None = None,
                   log: Callable[[str], None] = print,
-                  on_features: Callable[[str, int, int], None] | None = None) -> dict:
-    """The evaluate JSON for the model in ``weights`` (default: shipped) on ``data``
-    (every image, or those of the dataset's ``split``)."""
-    model = FaceModel.load(weights)
+                  on_features: Callable[[str, int, int], None] | None = None,
+                  model_class: type[FaceModel] = FaceModel) -> dict:
+    """The evaluate JSON for the ``model_class`` model in ``weights`` (default: shipped) on
+    ``data`` (every image, or those of the dataset's ``split``)."""
+    model = model_class.load(weights)
     samples, summary = face_samples(data, model.transform, on_features)
     log(summary)
     if split is not None:
@@ -324,7 +340,7 @@ def evaluate_face(data: Path, weights: Path | None = None, split: str | None = N
     if len(kept) < len(samples):
         log(f"{len(samples) - len(kept)} image(s) have emotions outside the model's labels and are left out.")
     logits, _ = predict_logits(model.network, _faces("evaluate", kept, targets, model.transform, on_features))
-    return calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
+    return calibrated_report(model_class.KIND, model.sha256, model.labels, logits, targets, model.temperature)
 
 
 # what ``run.py tune --model face`` searches (see ``tuning.space`` for the range kinds); only

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from ..analysis.writers import atomic_path
 from ..errors import StudioError
@@ -47,6 +47,10 @@ class TrainOptions:
     # augmentation or mixup, after each epoch: running averages gathered on masked and mixed
     # batches do not match clean inputs ("precise BN")
     precise_bn_batches: int = 0
+    focal_gamma: float = 0.0  # 0: cross-entropy; else focal loss with this gamma
+    weighted_sampler: bool = False  # draw training samples inversely to their class's frequency
+    # a model with a ``backbone`` trains it at this multiple of the learning rate (differential rates)
+    backbone_lr_scale: float = 1.0
 
     def __post_init__(self):
         if self.monitor not in MONITORS:
@@ -126,13 +130,14 @@ def fit(model: nn.Module, train: Dataset, validation: Dataset, options: TrainOpt
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
     torch.use_deterministic_algorithms(True, warn_only=True)
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=options.learning_rate,
+    optimizer = torch.optim.AdamW(_parameter_groups(model, options), lr=options.learning_rate,
                                   weight_decay=options.weight_decay)
     mode = "min" if options.monitor == "loss" else "max"
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer, mode=mode, factor=options.lr_factor, patience=options.lr_patience)
     weights = class_weight_tensor(train.targets, n_classes) if options.class_weights else None
-    criterion = nn.CrossEntropyLoss(weight=weights, label_smoothing=options.label_smoothing)
+    criterion = (FocalLoss(options.focal_gamma, weights) if options.focal_gamma > 0
+                 else nn.CrossEntropyLoss(weight=weights, label_smoothing=options.label_smoothing))
 
     state = {"epoch": 0, "best_score": None, "best_epoch": 0, "bad_epochs": 0, "history": []}
     if last_path.exists():
@@ -195,6 +200,36 @@ def fit(model: nn.Module, train: Dataset, validation: Dataset, options: TrainOpt
     return FitResult(state["best_epoch"], state["best_score"], state["history"], stopped)
 
 
+class FocalLoss(nn.Module):
+    """Cross-entropy scaled by (1 - p_target) ** gamma: easy samples count less."""
+
+    def __init__(self, gamma: float, weight: torch.Tensor | None = None):
+        super().__init__()
+        self.gamma, self.weight = gamma, weight
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        log_p = F.log_softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)
+        weight = self.weight[target] if self.weight is not None else torch.ones_like(log_p)
+        return (weight * (1 - log_p.exp()) ** self.gamma * -log_p).sum() / weight.sum()
+
+
+def _parameter_groups(model: nn.Module, options: TrainOptions) -> list[dict]:
+    """One group, or the backbone's parameters at ``backbone_lr_scale`` times the rate."""
+    backbone = getattr(model, "backbone", None)
+    if options.backbone_lr_scale == 1.0 or not isinstance(backbone, nn.Module):
+        return [{"params": list(model.parameters())}]
+    inner = {id(p) for p in backbone.parameters()}
+    return [{"params": [p for p in model.parameters() if id(p) not in inner]},
+            {"params": list(backbone.parameters()), "lr": options.learning_rate * options.backbone_lr_scale}]
+
+
+def _sampler(data: Dataset, generator: torch.Generator) -> WeightedRandomSampler:
+    """Samples drawn with replacement, each with weight 1 / its class's count."""
+    targets = np.asarray(data.targets)
+    counts = np.bincount(targets)
+    return WeightedRandomSampler(torch.from_numpy(1.0 / counts[targets]), len(targets), generator=generator)
+
+
 def _precise_batch_norm(model: nn.Module, data: Dataset, options: TrainOptions, epoch: int) -> None:
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
@@ -225,7 +260,9 @@ def _train_epoch(model: nn.Module, data: Dataset, options: TrainOptions, epoch: 
     rng = np.random.default_rng(seed)
     if hasattr(data, "set_epoch"):
         data.set_epoch(epoch)
-    loader = DataLoader(data, batch_size=options.batch_size, shuffle=True, generator=generator,
+    order = ({"sampler": _sampler(data, generator)} if options.weighted_sampler
+             else {"shuffle": True, "generator": generator})
+    loader = DataLoader(data, batch_size=options.batch_size, **order,
                         drop_last=len(data) > options.batch_size)  # batch norm needs 2+ samples
     model.train()
     total, count = 0.0, 0

@@ -30,7 +30,8 @@ XATTN_FUSION = Family(
     "The face model's embedding of each of the 16 frames becomes a token (with a position), the "
     "voice model's embedding becomes audio tokens; a class token and the frame tokens attend to "
     "the audio tokens, then to each other (pre-LN transformer layer); the class token is "
-    "classified. Both encoders are frozen.", XAttnRecipe, XAttnNet, "encoded")
+    "classified. Both encoders are frozen.", XAttnRecipe, XAttnNet, "encoded",
+    shipped_sha256="cf23560d0e6912893966a840fbd8c5dc2d90c08729efef1d35aaefde686129e1")
 LT_FUSION = Family(
     "lt_fusion", "Late transformer fusion of a face-frame CNN and an MFCC CNN",
     "late transformer fusion: 2D+1D CNN on 15 face frames, 1D CNN on MFCCs, cross-attention after both",

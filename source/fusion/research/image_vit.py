@@ -1,0 +1,203 @@
+"""The ResNet + ViT hybrid face model (``image_vit``): ResNet-50 feature maps, projected
+2048 -> 512 per grid cell, a learnable class token and positional embeddings over the grid, 4
+pre-LN transformer encoder layers (8 heads, GELU, FFN 2048), then LayerNorm, dropout 0.4,
+512 -> 256, GELU, dropout 0.3, 256 -> classes.
+
+No ImageNet ResNet-50 weights are available offline, so it starts from scratch unless the recipe
+names a weights file (``backbone_weights``, checked against ``backbone_sha256``); with one,
+conv1..layer2 are frozen and layer3-4 train at the backbone's learning rate. The grid follows the
+input size (224 px: 7x7; the 64 px face crops: 2x2).
+"""
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision import models
+
+from ...assets import file_sha256
+from ...errors import StudioError, UntrainedModel
+from ...face.model import FaceModel
+from ...face.train import FaceDataRecipe, evaluate_face, train_face
+from ...labels import get_label_set
+from ...training.recipes import recipe_from_dict
+from ...training.trainer import TrainOptions
+
+KIND = "image_vit"
+TRAIN_COMMAND = "python run.py train --model image_vit --data ../shared/data/fer2013"
+
+
+@dataclass(frozen=True)
+class VitOptions:
+    input_size: int = 64  # the face crops' side (the transform's size)
+    width: int = 512  # 2048 -> width per grid cell
+    layers: int = 4
+    heads: int = 8
+    ffn: int = 2048
+    attention_dropout: float = 0.1
+    head_units: int = 256
+    dropout: float = 0.4  # before the head's first layer
+    head_dropout: float = 0.3  # before the classifier
+    frozen_stem: bool = False  # conv1..layer2 frozen (with pretrained backbone weights)
+
+
+class ImageVitNet(nn.Module):
+    def __init__(self, n_classes: int, options: VitOptions = VitOptions(), flip_average: bool = True):
+        super().__init__()
+        self.options, self.flip_average = options, flip_average
+        self.backbone = models.resnet50(weights=None)
+        self.backbone.fc = nn.Identity()
+        if options.frozen_stem:
+            for module in (self.backbone.conv1, self.backbone.bn1, self.backbone.layer1, self.backbone.layer2):
+                module.requires_grad_(False)
+        grid = math.ceil(options.input_size / 32)
+        self.project = nn.Conv2d(2048, options.width, 1)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, options.width))
+        self.position = nn.Parameter(torch.randn(1, grid * grid + 1, options.width) * 0.02)
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(options.width, options.heads, options.ffn, options.attention_dropout,
+                                       activation="gelu", batch_first=True, norm_first=True),
+            options.layers, enable_nested_tensor=False)
+        self.head = nn.Sequential(nn.LayerNorm(options.width), nn.Dropout(options.dropout),
+                                  nn.Linear(options.width, options.head_units), nn.GELU(),
+                                  nn.Dropout(options.head_dropout))
+        self.embedding_size = options.head_units
+        self.classifier = nn.Linear(options.head_units, n_classes)
+
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.backbone
+        x = r.maxpool(r.relu(r.bn1(r.conv1(x))))
+        return r.layer4(r.layer3(r.layer2(r.layer1(x))))
+
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = self.project(self.feature_map(x)).flatten(2).transpose(1, 2)
+        tokens = torch.cat([self.class_token.expand(len(tokens), -1, -1), tokens], dim=1) + self.position
+        return self.head(self.encoder(tokens)[:, 0])
+
+    def embed(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        if self.flip_average and not self.training:  # a mirrored face keeps its expression
+            return (self._embed(x) + self._embed(x.flip(-1))) / 2
+        return self._embed(x)
+
+    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        return self.classifier(self.embed(x))
+
+    def config(self) -> dict:
+        return {"n_classes": self.classifier.out_features, "options": asdict(self.options),
+                "flip_average": self.flip_average}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "ImageVitNet":
+        return cls(config["n_classes"], recipe_from_dict(VitOptions, config["options"]), config["flip_average"])
+
+
+class ImageVitModel(FaceModel):
+    """A face model (same transform, prediction and CAM paths) with the hybrid network; it ships
+    untrained, so only a file given explicitly loads."""
+
+    KIND = KIND
+    NETWORK = ImageVitNet
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "ImageVitModel":
+        if path is None:
+            raise UntrainedModel(
+                f"image_vit ships untrained: there are no trained weights to predict with. Train it with "
+                f"`{TRAIN_COMMAND}` (writes output_files/models/image_vit/image_vit.pt), then pass that "
+                f"file with --weights.")
+        return super().load(path)
+
+
+@dataclass(frozen=True)
+class ImageVitRecipe(FaceDataRecipe):
+    network: VitOptions = VitOptions()
+    backbone_weights: str | None = None  # a torchvision ResNet-50 state dict (offline file)
+    backbone_sha256: str | None = None  # required with backbone_weights
+    train: TrainOptions = TrainOptions(epochs=30, batch_size=64, learning_rate=3e-4, lr_patience=2,
+                                       early_stopping=6, class_weights=False, mixup_alpha=0.2, focal_gamma=2.0,
+                                       weighted_sampler=True, backbone_lr_scale=0.1, time_limit_min=55)
+
+
+def build_image_vit(recipe: ImageVitRecipe) -> ImageVitNet:
+    torch.manual_seed(recipe.train.seed)
+    options = VitOptions(**{**asdict(recipe.network), "input_size": recipe.transform.size,
+                            "frozen_stem": recipe.backbone_weights is not None})
+    network = ImageVitNet(len(get_label_set(recipe.label_set).labels), options, recipe.test_time_flip)
+    if recipe.backbone_weights is not None:
+        path = Path(recipe.backbone_weights)
+        if not recipe.backbone_sha256 or file_sha256(path) != recipe.backbone_sha256:
+            raise StudioError(f"The ResNet-50 weights {path} do not match backbone_sha256 "
+                              f"({recipe.backbone_sha256 or 'not given'}): give the file's sha256 with "
+                              "--set backbone_sha256=...")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        network.backbone.load_state_dict({k: v for k, v in state.items() if not k.startswith("fc.")}, strict=False)
+    return network
+
+
+def _card(recipe: ImageVitRecipe) -> tuple[str, list[str]]:
+    start = (f"ResNet-50 weights from {recipe.backbone_weights} (conv1..layer2 frozen)" if recipe.backbone_weights
+             else "random initialisation (no offline ImageNet ResNet-50 weights)")
+    return (f"ResNet-50 + ViT hybrid face model on {recipe.transform.size}px face crops",
+            [f"Start: {start}.", "", __doc__.split("\n\n")[0].replace("\n", " ")])
+
+
+def train_image_vit(data: Path, recipe: ImageVitRecipe, out: Path, *args, **kwargs) -> dict:
+    return train_face(data, recipe, out, *args, model_class=ImageVitModel, build=build_image_vit, card=_card,
+                      **kwargs)
+
+
+def evaluate_image_vit(data: Path, weights: Path | None = None, split: str | None = None, **kwargs) -> dict:
+    return evaluate_face(data, weights, split, model_class=ImageVitModel, **kwargs)
+
+
+UNTRAINED_CARD = "\n".join([
+    "# ResNet-50 + ViT hybrid face model", "",
+    "**Ships untrained**: the studio holds no weights for `image_vit`, and `predict` refuses to run it "
+    "rather than guess. Train it (and pass the file it writes with `--weights`):", "", "```", TRAIN_COMMAND, "```",
+    "", __doc__.strip(), "",
+    "Training options (recipe `train`): weighted random sampler, focal loss (gamma 2), mixup (alpha 0.2), "
+    "the backbone at 0.1x the head's learning rate, ReduceLROnPlateau, early stopping; input size "
+    "`--set transform.size=N`. `predict --model image_vit VIDEO --weights FILE --every N` classifies every "
+    "Nth frame (per-frame CSV and the timeline, distribution and heatmap plots).", ""])
+
+
+def predict_video_frames(model: ImageVitModel, path: Path, every: int, out_dir: Path, progress=None) -> dict:
+    """Every ``every``-th frame of a video (a photo: itself): each face's probabilities, written
+    as ``<stem>_image_vit_frames.csv`` with the timeline, distribution and heatmap plots of the
+    largest face per frame."""
+    import csv
+
+    from ...analysis.plots import write_plots
+    from ...analysis.timeline import summarize
+    from ...analysis.writers import atomic_path, write_json
+    from ...face.predict import predict_faces
+    from ...media.probe import probe
+    from ...options import WindowOptions
+
+    fps = (probe(path).fps or 25.0) / every
+    result = predict_faces(model, path, WindowOptions(fps=fps, min_duration_s=min(1.5, 1 / fps)), progress=progress)
+    result.update(model=KIND, every_nth_frame=every)
+    stem = f"{Path(path).stem}_{KIND}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / f"{stem}_frames.csv"
+    entries = []
+    with atomic_path(csv_path) as temporary, open(temporary, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["time_s", "face_id", "top_emotion", "confidence", *model.labels])
+        for row in result["frames"]:
+            for face in row["faces"]:
+                writer.writerow([row["time_s"], face["face_id"], face["top_emotion"], face["confidence"],
+                                 *face["probabilities"].values()])
+            if row["faces"]:  # the plots follow the largest face of each frame
+                face = max(row["faces"], key=lambda f: (f["box"][2] - f["box"][0]) * (f["box"][3] - f["box"][1]))
+                entries.append({"start_s": row["time_s"], "end_s": row["time_s"] + 1 / fps,
+                                "top_emotion": face["top_emotion"],
+                                "probabilities": {"fused": face["probabilities"], "face": face["probabilities"]}})
+    result["files"] = {"csv": str(csv_path)}
+    if entries:
+        plots = write_plots(entries, summarize(entries), out_dir, stem, f"{KIND} on {Path(path).name}")
+        result["files"].update({k: str(v) for k, v in plots.items()})
+    result["files"]["json"] = str(write_json(out_dir / f"{stem}_frames.json", result))
+    return result

@@ -1,0 +1,114 @@
+"""The research fusion families: each trains end to end from the command line on a tiny copy of
+the paired data (one epoch), writes the evaluate JSON and a card, refuses to predict while it
+ships untrained, and predicts a video with the weights it trained."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import EVALUATE_KEYS, run_py
+from source.errors import UntrainedModel
+from source.fusion.research.families import C3D_FUSION, IA_FUSION, IT_FUSION, LATE_FUSION, LT_FUSION, XATTN_FUSION
+from source.fusion.research.family import FamilyModel
+from source.fusion.research.late import WeightedLateNet
+from source.paths import MODELS_DIR
+from test_combined import paired_data
+
+
+@pytest.fixture(scope="module")
+def tiny(shared_data, tmp_path_factory):
+    """The tiny paired data and one feature cache for every family of this module."""
+    root = tmp_path_factory.mktemp("research")
+    return paired_data(shared_data, root / "data"), root / "cache"
+
+
+def train_and_evaluate(family, tiny, tmp_path, *settings):
+    data, cache = tiny
+    out = tmp_path / "model" / f"{family.name}.pt"
+    result = run_py("train", "--model", family.name, "--data", data, "--out", out, "--run-dir", tmp_path / "run",
+                    *[arg for s in settings for arg in ("--set", s)], cache=cache)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out.parent / "metrics.json").read_text())
+    # the combined model's split: the same test subjects for every family
+    assert set(metrics["split"]["test"]) == {"ravdess:19", "mead:M030"}
+    assert 0 <= metrics["test"]["accuracy"] <= metrics["test"]["top5_accuracy"] <= 1
+    report_path = tmp_path / "eval.json"
+    result = run_py("evaluate", "--model", family.name, "--data", data, "--weights", out, "--json", report_path,
+                    cache=cache)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert EVALUATE_KEYS | {"top5_accuracy"} <= set(report) and report["model"] == family.name
+    assert report["n"] == metrics["test"]["n"] and report["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    return out, metrics
+
+
+@pytest.mark.parametrize("family, settings", [
+    (XATTN_FUSION, ["train.epochs=1", "partners=2"]),
+    (LT_FUSION, ["train.epochs=1"]),
+    (IT_FUSION, ["train.epochs=1", "network.dropout_mode=noise"]),
+    (IA_FUSION, ["train.epochs=1", "network.dropout_mode=nodropout", "network.heads=1"]),
+    (C3D_FUSION, ["train.epochs=1"]),
+], ids=lambda value: getattr(value, "name", ""))
+def test_family_trains_from_the_command_line(family, settings, tiny, tmp_path, media):
+    out, metrics = train_and_evaluate(family, tiny, tmp_path, *settings)
+    assert "## Metrics on the test windows" in (out.parent / "MODEL_CARD.md").read_text()
+    model = FamilyModel.load(family, out)
+    assert sum(p.numel() for p in model.network.parameters()) == metrics["parameters"]
+    shipped_card = (MODELS_DIR / family.name / "MODEL_CARD.md").read_text()
+    if family.shipped_sha256 is not None:
+        assert FamilyModel.load(family).sha256 == family.shipped_sha256
+        assert family.shipped_sha256 in shipped_card
+        return
+    # untrained in the studio: its card says so, and predict names the train command instead of guessing
+    assert shipped_card == family.untrained_card()
+    assert f"python run.py train --model {family.name} --data" in shipped_card
+    result = run_py("predict", "--model", family.name, media["astronaut_talking.mp4"], cache=tiny[1])
+    assert result.returncode != 0 and f"train --model {family.name}" in result.stdout + result.stderr
+    with pytest.raises(UntrainedModel, match="ships untrained"):
+        FamilyModel.load(family)
+
+
+def test_predict_slides_windows_over_a_video(tiny, tmp_path, media):
+    out, _ = train_and_evaluate(LT_FUSION, tiny, tmp_path, "train.epochs=1")
+    report = tmp_path / "predict.json"
+    result = run_py("predict", "--model", "lt_fusion", media["astronaut_talking.mp4"], "--weights", out,
+                    "--json", report, cache=tiny[1])
+    assert result.returncode == 0, result.stderr
+    windows = json.loads(report.read_text())["windows"]
+    assert [w["start_s"] for w in windows][:3] == [0.0, 1.0, 2.0]  # 3.6 s windows every second
+    assert all(w["end_s"] - w["start_s"] <= 3.6 + 1e-6 for w in windows)
+    assert any(w["face_frames"] for w in windows)
+    for window in windows:
+        assert sum(window["probabilities"]["fused"].values()) == pytest.approx(1, abs=1e-3)
+
+
+def test_late_fusion_tunes_the_face_weight_on_validation(tiny, tmp_path):
+    out, metrics = train_and_evaluate(LATE_FUSION, tiny, tmp_path)
+    chosen = max(metrics["grid"], key=lambda g: g["macro_f1"])
+    assert metrics["face_weight"] in [g["face_weight"] for g in metrics["grid"] if g["macro_f1"] == chosen["macro_f1"]]
+    assert len(metrics["grid"]) == 21
+    assert "face's weight chosen" in (out.parent / "MODEL_CARD.md").read_text()
+
+
+def test_weighted_late_net_is_the_weighted_mean_of_the_branches():
+    torch.manual_seed(0)
+    net = WeightedLateNet(8, 6, 7).eval()
+    net.temperatures.copy_(torch.tensor([1.5, 0.8]))
+    voice, faces = torch.randn(3, 8), torch.randn(3, 4, 6)
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True], [False] * 4])
+    voice_present = torch.tensor([True, False, True])
+    with torch.no_grad():
+        voice_p = torch.softmax(net.voice_head(voice) / 1.5, dim=1)
+        face_p = torch.stack([torch.softmax(net.face_head(faces[i][mask[i]]) / 0.8, dim=1).mean(0) if mask[i].any()
+                              else torch.zeros(7) for i in range(3)])
+    for weight in (0.5, 0.8, 1.0):
+        net.face_weight.fill_(weight)
+        with torch.no_grad():
+            fused = net(voice, voice_present, faces, mask, torch.zeros(3, 9), torch.zeros(3, dtype=torch.bool)).exp()
+        # both branches: the weighted mean; one branch: that branch, whatever its weight
+        expected = (1 - weight) * voice_p[0] + weight * face_p[0] if weight < 1 else face_p[0]
+        assert np.allclose(fused[0], expected, atol=1e-5)
+        assert np.allclose(fused[1], face_p[1], atol=1e-5)
+        assert np.allclose(fused[2], voice_p[2], atol=1e-5)
