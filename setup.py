@@ -50,6 +50,7 @@ setup(
         "ray[tune]>=2.30",
     ],
     extras_require={
-        "test": ["pytest>=8", "scikit-image>=0.22", "httpx>=0.27"],  # httpx: FastAPI's TestClient
+        # httpx: FastAPI's TestClient; playwright drives Debian's chromium in the browser tests
+        "test": ["pytest>=8", "scikit-image>=0.22", "httpx>=0.27", "playwright>=1.40"],
     },
 )

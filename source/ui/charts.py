@@ -12,8 +12,8 @@ BRANCH_TITLES = {"fused": "Fused", "face": "Face", "voice": "Voice", "text": "Wo
 
 
 def timeline_figure(windows: list[dict], marker_s: float | None = None) -> go.Figure:
-    """One row per branch (fused first), a line per emotion over the windows' start times; each
-    point's ``customdata`` is its window index, so a click can seek the player there."""
+    """One row per branch (fused first), a line per emotion over the windows' start times: point
+    ``i`` of every trace is window ``i``, so a click can seek the player there."""
     branches = [b for b in BRANCHES if any(w["probabilities"].get(b) for w in windows)]
     figure = make_subplots(rows=len(branches), cols=1, shared_xaxes=True, vertical_spacing=0.04,
                            subplot_titles=[BRANCH_TITLES[b] for b in branches])

@@ -158,4 +158,4 @@ def downloads(outputs: dict[str, Path], key: str) -> None:
     for column, file in zip(st.columns(min(4, len(files)) or 1) * len(files), files):
         with column:
             st.download_button(f"⬇ {file.suffix[1:].upper()} · {file.name}", file.read_bytes(),
-                               file_name=file.name, key=f"{key}_{file.name}", width="stretch")
+                               file_name=file.name, key=f"{key}_{file.name}", width="stretch", on_click="ignore")

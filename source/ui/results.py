@@ -4,6 +4,7 @@ Clicking a point of the timeline picks its window (the same as the window slider
 starts there and the detail panel shows that window.
 """
 
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -13,10 +14,12 @@ from .charts import distribution_figure, probability_figure, sentence_table, tim
 from .common import downloads
 
 
-def _window_picked_on_chart(chart_key: str, slider_key: str) -> None:
+def _window_picked_on_chart(chart_key: str, slider_key: str, n_windows: int) -> None:
     points = st.session_state[chart_key].selection.points
-    if points:
-        st.session_state[slider_key] = int(points[0]["customdata"][0])
+    # every trace has one point per window, in order: a point's index is its window's
+    index = points[0].get("point_index") if points else None
+    if isinstance(index, int) and 0 <= index < n_windows:
+        st.session_state[slider_key] = index
 
 
 def show_analysis(result: AnalysisResult, key: str) -> int:
@@ -60,8 +63,9 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
             st.caption("Words: " + " ".join(word["text"] for word in window["words"]))
 
     if summary["dominant_emotion"]:
-        st.plotly_chart(timeline_figure(windows, window["start_s"]), key=chart_key, on_select=lambda:
-                        _window_picked_on_chart(chart_key, slider_key), selection_mode="points")
+        st.plotly_chart(timeline_figure(windows, window["start_s"]), key=chart_key,
+                        on_select=partial(_window_picked_on_chart, chart_key, slider_key, len(windows)),
+                        selection_mode="points")
         left, right = st.columns([1, 2])
         with left:
             st.markdown("**Share of time per emotion**")
@@ -75,11 +79,15 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
                 st.caption("The top emotion never changes.")
     st.markdown("**Windows**")
     st.dataframe(window_table(windows), hide_index=True, column_config={
+        "start (s)": st.column_config.NumberColumn(format="%.1f"),
+        "end (s)": st.column_config.NumberColumn(format="%.1f"),
         "confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1, format="percent")})
     if result.sentences:
         st.markdown("**Transcript**, sentence by sentence")
         st.dataframe(sentence_table(result.sentences), hide_index=True,
-                     column_config={"polarity": st.column_config.NumberColumn(format="%.2f"),
+                     column_config={"start (s)": st.column_config.NumberColumn(format="%.1f"),
+                                    "end (s)": st.column_config.NumberColumn(format="%.1f"),
+                                    "polarity": st.column_config.NumberColumn(format="%.2f"),
                                     "subjectivity": st.column_config.NumberColumn(format="%.2f")})
     st.markdown(f"**Files** (written to `{Path(result.outputs['windows_csv']).parent}`)")
     downloads(result.outputs, key)
