@@ -224,3 +224,13 @@ def test_image_tab_png_survives_bad_bytes(tmp_path):
 def _no_stray_inputs():
     yield
     assert not list(INPUT_DIR.glob("apptest*"))
+
+
+def test_models_tab_names_the_command_for_missing_assets(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path / "empty cache"))
+    app = _app(tmp_path)
+    _ok(app)
+    assets = _table(app, "asset", "state")
+    assert set(assets["state"]) == {"missing"}
+    assert list(assets["to do"]) == [f"python run.py assets --fetch {name}" for name in assets["asset"]]
+    assert any("python run.py assets --fetch" in c.value for c in app.code)

@@ -74,7 +74,7 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
             st.markdown("**Changes of the top emotion**")
             if summary["changes"]:
                 st.dataframe([{"time (s)": c["time_s"], "from": c["from"], "to": c["to"]}
-                              for c in summary["changes"]], hide_index=True, height=280)
+                              for c in summary["changes"]], hide_index=True)
             else:
                 st.caption("The top emotion never changes.")
     st.markdown("**Windows**")
