@@ -9,7 +9,12 @@ import pytest
 import torch
 
 from helpers import EVALUATE_KEYS, run_py
+from source.audio.model import VoiceModel
 from source.errors import UntrainedModel
+from source.face.model import FaceModel
+from source.fusion.research.raw_items import RawItems
+from source.fusion.research.recipes import LtRecipe, XAttnRecipe
+from source.fusion.train import EncodedItems, fusion_data
 from source.fusion.research.families import C3D_FUSION, IA_FUSION, IT_FUSION, LATE_FUSION, LT_FUSION, XATTN_FUSION
 from source.fusion.research.family import FamilyModel
 from source.fusion.research.late import WeightedLateNet
@@ -68,6 +73,23 @@ def test_family_trains_from_the_command_line(family, settings, tiny, tmp_path, m
     assert result.returncode != 0 and f"train --model {family.name}" in result.stdout + result.stderr
     with pytest.raises(UntrainedModel, match="ships untrained"):
         FamilyModel.load(family)
+
+
+def test_raw_and_encoded_families_see_the_same_validation_and_test_windows(tiny, monkeypatch):
+    data, cache = tiny
+    monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(cache))
+    voice, face = VoiceModel.load(), FaceModel.load()
+    encoded = fusion_data(data, XAttnRecipe(), EncodedItems(voice, face))
+    raw = fusion_data(data, LtRecipe(), RawItems(face.transform, voice.transform))
+    for part in ("validation", "test"):
+        assert np.array_equal(encoded.parts[part].pairs, raw.parts[part].pairs)
+        assert np.array_equal(encoded.parts[part].targets, raw.parts[part].targets)
+    # raw items are the crops themselves: a window's 16 frames of 64x64 pixels
+    inputs, _ = raw.parts["test"][0]
+    assert inputs[2].shape == (16, 64 * 64) and inputs[2].max() > 1
+    # in training, the raw families pair each clip with one face sequence per epoch, not four
+    clips = (raw.parts["train"].pairs[:, 0] >= 0).sum()
+    assert clips == len(set(raw.parts["train"].pairs[:, 0][raw.parts["train"].pairs[:, 0] >= 0]))
 
 
 def test_predict_slides_windows_over_a_video(tiny, tmp_path, media):

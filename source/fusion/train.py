@@ -74,7 +74,8 @@ class WindowsRecipe:
     videos: str = "av_samples"
     still_faces_per_class: int = 1200  # training stills per emotion (every one of a rarer emotion)
     motion: StillMotion = StillMotion()
-    partners: int = 4  # face sequences paired with each voice clip per epoch
+    partners: int = 4  # face sequences paired with each voice clip (validation and test: drawn once)
+    train_partners: int | None = None  # in training, per epoch (None: ``partners``)
     frame_dropout: float = 0.15  # training: share of frames marked as having no face
     data_seed: int = 0  # which stills, motion paths and partners (train.seed: weights and batches)
     # Stacking: the fusion learns how far to trust each branch from data neither branch model
@@ -341,6 +342,7 @@ def fusion_data(data: Path, recipe: WindowsRecipe, items: EncodedItems, progress
         summary.append(f"{len(clips)} labelled videos, {sum(c.audio is not None for c in clips)} with speech: "
                        + ", ".join(f"{e} {n}" for e, n in sorted(Counter(c.video.emotion for c in clips).items())))
     result = FusionData(summary)
+    partners = recipe.partners if recipe.train_partners is None else recipe.train_partners
     clip_part = (lambda subject: _part(subject, recipe))
     if not paired and not {c.video.subject for c in clips} & _named(recipe):
         # a corpus the recipe names nobody of: its subjects are drawn 60/20/20 into the parts
@@ -374,7 +376,8 @@ def fusion_data(data: Path, recipe: WindowsRecipe, items: EncodedItems, progress
                                           + [c.audio if c.audio is not None else None for c in part_clips])
         windows = FusionWindows(_concat(voice_items, clip_voice), _concat(face_items, clip_faces), text,
                                 text_present, label_set, np.array(pairs, dtype=np.int64).reshape(-1, 2),
-                                partners=recipe.partners if n_voice else 0, train=part == "train",
+                                partners=(partners if part == "train" else recipe.partners) if n_voice else 0,
+                                train=part == "train",
                                 frame_dropout=recipe.frame_dropout if part == "train" else 0.0,
                                 seed=recipe.data_seed)
         if len(windows):
@@ -387,7 +390,7 @@ def fusion_data(data: Path, recipe: WindowsRecipe, items: EncodedItems, progress
     return result
 
 
-def _fingerprint(recipe: WindowsRecipe, inputs: list, data: FusionData) -> str:
+def run_fingerprint(recipe: WindowsRecipe, inputs: list, data: FusionData) -> str:
     """What a run trains: the recipe (less its training budget), its inputs (encoders' sha256 or
     transforms) and the windows."""
     import hashlib
@@ -513,7 +516,7 @@ def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path 
     data_parts = prepare_combined(data, recipe, on_features, log=log, voice=voice, face=face)
     torch.manual_seed(recipe.train.seed)  # the same initial weights every run
     network = build_network(recipe, voice, face)
-    run_print = _fingerprint(recipe, [voice.sha256, face.sha256], data_parts)
+    run_print = run_fingerprint(recipe, [voice.sha256, face.sha256], data_parts)
     run_dir = run_dir or DATA_DIR / "runs" / f"combined-{run_print}"
     metrics, logits = fit_windows(network, data_parts, recipe.train, run_dir, run_print, label_set.labels,
                                   KIND, fresh, on_epoch, log)

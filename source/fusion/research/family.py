@@ -27,7 +27,7 @@ from ...training.reports import model_card, write_model_files, write_run_reports
 from ...training.trainer import EpochReport, predict_logits
 from ...weights import load_weights, save_weights
 from ..model import check_encoders
-from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, _fingerprint, fit_windows, fusion_data,
+from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, run_fingerprint, fit_windows, fusion_data,
                      windows_report)
 from .raw_inputs import RawShapes
 from .raw_items import RawItems
@@ -187,7 +187,7 @@ def train_family(family: Family, data: Path, recipe, out: Path, run_dir: Path | 
     label_set = get_label_set(recipe.label_set)
     torch.manual_seed(recipe.train.seed)  # the same initial weights every run
     network = build_network(family, recipe, inputs)
-    run_print = _fingerprint(recipe, inputs.identity(), data_parts)
+    run_print = run_fingerprint(recipe, inputs.identity(), data_parts)
     run_dir = run_dir or DATA_DIR / "runs" / f"{family.name}-{run_print}"
     metrics, _ = fit_windows(network, data_parts, recipe.train, run_dir, run_print, label_set.labels,
                              family.name, fresh, on_epoch, log)

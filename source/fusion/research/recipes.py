@@ -36,7 +36,7 @@ class LtRecipe(WindowsRecipe):
     # from scratch: every speaker and subject not held out trains (no encoder to keep apart
     # from), with one partner face sequence per clip and epoch to fit the CPU budget
     train_speakers: tuple[str, ...] = ()
-    partners: int = 1
+    train_partners: int | None = 1
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class C3dRecipe(WindowsRecipe):
     # from scratch: every speaker and subject not held out trains (no encoder to keep apart
     # from), with one partner face sequence per clip and epoch to fit the CPU budget
     train_speakers: tuple[str, ...] = ()
-    partners: int = 1
+    train_partners: int | None = 1
 
 
 SEARCH_SPACES = {
