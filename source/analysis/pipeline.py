@@ -310,9 +310,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
     entries: list[dict] = []
     segments: list[Segment] = []
-    if progress:
-        progress("loading models", 0.0, total)
     try:
+        if progress:
+            progress("loading models", 0.0, total)
         if info.kind == "image":
             frames = iter([read_image(path, options.windows.max_frame_side)])
         elif use_faces:
