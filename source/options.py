@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
-FUSION_METHODS = ("auto", "combined", "late")
+FUSION_METHODS = ("auto", "late")  # besides these, any fusion model of the registry by name
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,15 @@ class AnalysisOptions:
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
     # "auto": the shipped combined model when there is one and it was trained on the face and
-    # voice models in use, else late fusion; "combined": that model (or combined_weights); "late"
+    # voice models in use, else late fusion; "late": the mean of the branches present; any other
+    # name: that fusion model of the registry ("combined", "xattn_fusion", ...), with fusion_weights
     fusion: str = "auto"
-    combined_weights: str | None = None  # combined model file; None: the shipped model
+    fusion_weights: str | None = None  # the fusion model's file; None: the shipped one
     smooth_windows: int = 1  # centred moving average of the fused probabilities; 1: none
     plots: bool = True  # timeline, distribution and heatmap (PNG and HTML) beside the CSV
 
     def __post_init__(self):
-        if self.fusion not in FUSION_METHODS:
-            raise ValueError(f"fusion must be one of {', '.join(FUSION_METHODS)}, not {self.fusion!r}")
+        if not self.fusion:
+            raise ValueError("fusion needs a method: auto, late or a fusion model's name")
         if self.smooth_windows < 1:
             raise ValueError(f"smoothing needs at least 1 window, not {self.smooth_windows}")

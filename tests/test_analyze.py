@@ -7,7 +7,7 @@ import pytest
 
 from source.analysis.pipeline import WINDOW_COLUMNS, analyze
 from source.text.features import TEXT_COLUMNS
-from source.errors import MediaError
+from source.errors import MediaError, StudioError
 from source.options import AnalysisOptions, WindowOptions
 from media_fixtures import SPEECH_SENTENCES
 
@@ -227,3 +227,22 @@ def test_shared_video_only_clip(shared_data, tmp_path):
     result = analyze(clip, out_dir=tmp_path)
     assert any("no audio track" in w for w in result.warnings)
     assert result.windows[0]["faces"][0]["face_found_ratio"] == 1.0
+
+
+@pytest.mark.parametrize("family", ["xattn_fusion", "late_fusion"])
+def test_a_research_fusion_model_fuses_the_timeline(media, tmp_path, family):
+    options = AnalysisOptions(fusion=family, words=False, plots=False)
+    result = analyze(media["astronaut_talking.mp4"], options, tmp_path)
+    assert result.models["fusion"]["method"] == f"{family} model"
+    for window in result.windows:
+        fused = window["probabilities"]["fused"]
+        assert sum(fused.values()) == pytest.approx(1, abs=1e-3)
+        assert window["top_emotion"] == max(fused, key=fused.get)
+
+
+def test_untrained_or_wrong_fusion_models_are_refused_by_name(media, tmp_path):
+    with pytest.raises(StudioError, match=r"lt_fusion ships untrained.*python run.py train --model lt_fusion"):
+        analyze(media["astronaut_talking.mp4"], AnalysisOptions(fusion="lt_fusion"), tmp_path)
+    with pytest.raises(StudioError, match="face is a face model, not a fusion method; choose one of auto, late"):
+        analyze(media["astronaut_talking.mp4"], AnalysisOptions(fusion="face"), tmp_path)
+    assert list(tmp_path.iterdir()) == []

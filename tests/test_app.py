@@ -84,6 +84,22 @@ def test_video_tab_analyses_an_upload(media, tmp_path):
     assert _metric(app, "Windows") == "2"
 
 
+def test_sidebar_picks_a_research_fusion_model(media, tmp_path):
+    app = _app(tmp_path)
+    picker = app.sidebar.selectbox(key="fusion")
+    assert {"auto", "late", "combined", "xattn_fusion"} <= set(picker.options)
+    assert "lt_fusion (untrained)" in picker.options
+    picker.select("xattn_fusion").run()
+    _upload(app.tabs[0].file_uploader[0], media["astronaut_talking.mp4"], "video/mp4").run()
+    app.button(key="video_run").click().run()
+    _ok(app)
+    assert _metric(app, "Fusion") == "xattn_fusion"
+    app.sidebar.selectbox(key="fusion").select("lt_fusion").run()
+    app.button(key="video_run").click().run()
+    assert not app.exception
+    assert "lt_fusion ships untrained" in app.error[0].value and "python run.py train --model lt_fusion" in app.error[0].value
+
+
 def test_video_tab_picks_from_input_files(media, tmp_path):
     target = INPUT_DIR / "apptest two faces.mp4"
     shutil.copy(media["two_faces.mp4"], target)

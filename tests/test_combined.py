@@ -142,7 +142,7 @@ def test_a_combined_model_over_other_encoders_is_refused(trained, tmp_path):
 
 def test_analyze_fuses_with_the_combined_model(trained, media, tmp_path):
     _, out, _ = trained
-    options = AnalysisOptions(fusion="combined", combined_weights=str(out), words=False, plots=False)
+    options = AnalysisOptions(fusion="combined", fusion_weights=str(out), words=False, plots=False)
     result = analyze(media["astronaut_talking.mp4"], options, tmp_path)
     assert result.models["fusion"]["method"] == "combined model"
     fused = [w for w in result.windows if w["probabilities"]["fused"]]

@@ -19,11 +19,14 @@ import numpy as np
 from .. import __version__
 from ..audio.activity import speech_activity
 from ..audio.model import VoiceModel
-from ..errors import MediaError
+from ..errors import MediaError, StudioError
 from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
 from ..fusion.model import SHIPPED_WEIGHTS as COMBINED_WEIGHTS, CombinedModel
+from ..fusion.research.family import FamilyModel
+from ..fusion.research.predict import face_crops, window_tensors
+from ..registry import get_model, list_models
 from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
@@ -229,33 +232,37 @@ def _fused_columns(fused: dict | None, sources: list[str]) -> dict:
 
 
 @lru_cache(maxsize=16)
-def _load_once(kind: type, path: str | None, file_state: tuple | None, *encoders):
-    return kind.load(path, *encoders)
+def _load_once(load: Callable, path: str | None, file_state: tuple | None, *encoders):
+    return load(path, *encoders)
 
 
-def loaded(kind: type, path: str | None, *encoders):
-    """``kind.load(path, *encoders)``, once per process: the service and batch workers analyse
-    many files with the same models. A file changed on disk since is loaded again."""
+def loaded(load: Callable, path: str | None, *encoders):
+    """``load(path, *encoders)`` (a model's ``load``), once per process: the service and batch
+    workers analyse many files with the same models. A file changed on disk since is loaded again."""
     try:
         stat = None if path is None else os.stat(path)
     except OSError:
-        return kind.load(path, *encoders)  # missing or unreadable: load's own clear error
+        return load(path, *encoders)  # missing or unreadable: load's own clear error
     state = None if stat is None else (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
-    return _load_once(kind, path, state, *encoders)
+    return _load_once(load, path, state, *encoders)
 
 
 def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
-                face: FaceModel | None) -> tuple[CombinedModel | None, str | None]:
-    """The combined model the options ask for (None: late fusion), and a warning when "auto"
+                face: FaceModel | None) -> tuple[CombinedModel | FamilyModel | None, str | None]:
+    """The fusion model the options ask for (None: late fusion), and a warning when "auto"
     falls back to late fusion for a reason the user should know."""
     if options.fusion == "late":
         return None, None
-    if options.fusion == "auto" and options.combined_weights is None and not COMBINED_WEIGHTS.exists():
+    if options.fusion == "auto" and options.fusion_weights is None and not COMBINED_WEIGHTS.exists():
         return None, None  # no combined model is shipped: late fusion is the default
+    entry = get_model("combined" if options.fusion == "auto" else options.fusion)
+    if entry.branch != "fusion":
+        fusers = ", ".join(["auto", "late", *(e.name for e in list_models() if e.branch == "fusion")])
+        raise StudioError(f"{entry.name} is a {entry.branch} model, not a fusion method; choose one of {fusers}.")
     try:
-        return loaded(CombinedModel, options.combined_weights, voice, face), None
+        return loaded(entry.load, options.fusion_weights, voice, face), None
     except WeightsError as error:
-        if options.fusion == "combined":
+        if options.fusion != "auto":
             raise
         return None, f"Late fusion is used instead of the combined model: {error}"
 
@@ -275,6 +282,28 @@ def combined_for_window(combined: CombinedModel, window: Window, voice_embedding
     return fused
 
 
+def family_for_window(model: FamilyModel, window: Window) -> Callable[[int | None], dict | None]:
+    """face id (None: no face) -> a research fusion family's probabilities for this window, from
+    that face's crops in the window's frames and the window's speech; None with neither."""
+
+    def fused(face_id: int | None) -> dict | None:
+        picked = [(frame, next((f for f in frame.faces if f.track_id == face_id), None)) for frame in window.frames]
+        crops, found = face_crops(picked, model)
+        tensors = window_tensors(model, crops, found, window.audio)
+        if not found.any() and not tensors[1][0]:
+            return None
+        return model.scored(model.predict_inputs(*tensors)[0])["probabilities"]
+
+    return fused
+
+
+def fusion_for_window(fusion: CombinedModel | FamilyModel, window: Window, voice_embedding: np.ndarray | None,
+                      text: dict | None) -> Callable[[int | None], dict | None]:
+    if isinstance(fusion, CombinedModel):
+        return combined_for_window(fusion, window, voice_embedding, text)
+    return family_for_window(fusion, window)
+
+
 def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             out_dir: str | Path | None = None, progress: Progress | None = None) -> AnalysisResult:
     """Analyse one video, audio file or photo and write its CSV and JSON files to ``out_dir``."""
@@ -290,9 +319,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
 
     times = StageTimes()
     with times("load models"):
-        face_model = loaded(FaceModel, options.face_weights) if use_faces else None
-        voice = loaded(VoiceModel, options.voice_weights) if use_audio else None
-        combined, fusion_warning = load_fusion(options, voice, face_model)
+        face_model = loaded(FaceModel.load, options.face_weights) if use_faces else None
+        voice = loaded(VoiceModel.load, options.voice_weights) if use_audio else None
+        fusion, fusion_warning = load_fusion(options, voice, face_model)
     if fusion_warning:
         warnings.append(fusion_warning)
     face_columns = [f"face_{label}" for label in face_model.labels] if face_model else []
@@ -322,7 +351,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             frames = None
         if frames is not None and landmarker is not None:
             frames = face_stage(frames, landmarker, tracker, frame_csv, face_model, times,
-                                keep_embeddings=combined is not None)
+                                keep_embeddings=isinstance(fusion, CombinedModel))
         audio = times.timed(iter_audio(path, report), "decode") if use_audio else None
         words = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
@@ -352,7 +381,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                         "faces": window_faces(window) if window.frames else [],
                         "speech": speech, "voice": voice_scores, "text": text,
                         "words": [asdict(word) for word in window.words],
-                    }, combined and combined_for_window(combined, window, voice_embedding, text))
+                    }, fusion and fusion_for_window(fusion, window, voice_embedding, text))
                 yield entry
 
         for entry in smoothed(window_entries(), options.smooth_windows):
@@ -387,9 +416,10 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
               for name, model in (("face", face_model), ("voice", voice)) if model is not None}
     if use_words:
         models["words"] = {"whisper": options.whisper_model, "lexicon": LEXICON_LICENSE}
-    models["fusion"] = ({"method": "combined model", "weights_sha256": combined.sha256,
-                         "labels": list(combined.labels), "temperature": combined.temperature}
-                        if combined else {"method": "late (mean of the branches present)"})
+    models["fusion"] = ({"method": "combined model" if isinstance(fusion, CombinedModel) else f"{fusion.family.name} model",
+                         "weights_sha256": fusion.sha256, "labels": list(fusion.labels),
+                         "temperature": fusion.temperature}
+                        if fusion else {"method": "late (mean of the branches present)"})
     models["fusion"]["smoothing_windows"] = options.smooth_windows
     summary = summarize(entries)
     result = AnalysisResult(info, options, entries, faces, warnings, models, summary)

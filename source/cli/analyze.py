@@ -5,7 +5,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..analysis.pipeline import analyze
-from ..options import FUSION_METHODS, AnalysisOptions, FaceOptions, WindowOptions
+from ..options import AnalysisOptions, FaceOptions, WindowOptions
 from ..paths import OUTPUT_DIR
 
 _DEFAULT_WINDOW = WindowOptions()
@@ -49,11 +49,12 @@ def add_analysis_arguments(parser) -> None:
                         help="skip the timeline, distribution and heatmap plots")
     parser.add_argument("--face-weights", help="face model file (default: the shipped model)")
     parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
-    parser.add_argument("--fusion", choices=FUSION_METHODS, default="auto",
-                        help="how branches are fused: the combined model, late fusion (mean of the "
-                             "branches present), or auto: the shipped combined model when it matches "
-                             "the face and voice models, else late (default: auto)")
-    parser.add_argument("--combined-weights", help="combined model file (default: the shipped model)")
+    parser.add_argument("--fusion", default="auto", metavar="METHOD",
+                        help="how branches are fused: auto (the shipped combined model when it matches "
+                             "the face and voice models, else late), late (the mean of the branches "
+                             "present), or a fusion model by name: combined, xattn_fusion, late_fusion, "
+                             "... (`python run.py card --model NAME`) (default: auto)")
+    parser.add_argument("--fusion-weights", help="the fusion model's file (default: the shipped model)")
 
 
 def options_from_args(args) -> AnalysisOptions:
@@ -70,7 +71,7 @@ def options_from_args(args) -> AnalysisOptions:
             face_weights=args.face_weights,
             voice_weights=args.voice_weights,
             fusion=args.fusion,
-            combined_weights=args.combined_weights,
+            fusion_weights=args.fusion_weights,
         )
     except ValueError as error:
         raise SystemExit(f"error: {error}") from error

@@ -10,11 +10,10 @@ import streamlit as st
 from ..media.decode import audio_between, audio_envelope
 from ..media.probe import AUDIO_EXTENSIONS
 from .charts import mfcc_figure, waveform_figure
-from .common import Settings, analyse_with_progress, friendly_errors, pick_input, saved_upload, voice_model
+from .common import Settings, analyse_with_progress, dropped_or_captured, friendly_errors, saved_upload, voice_model
 from .results import show_analysis
 
 RESULT = "audio_result"
-SOURCES = ("Drop a recording", "Record with the microphone")
 
 
 @st.cache_data(show_spinner="Drawing the waveform…", max_entries=8)
@@ -29,12 +28,7 @@ def _recording() -> Path | None:
 
 
 def render(settings: Settings) -> None:
-    source = st.radio("Source", SOURCES, horizontal=True, key="audio_source", label_visibility="collapsed")
-    if source == SOURCES[0]:
-        path = pick_input("Drop a recording (" + ", ".join(e[1:] for e in AUDIO_EXTENSIONS) + ")",
-                          AUDIO_EXTENSIONS, "audio")
-    else:
-        path = _recording()
+    path = dropped_or_captured("a recording", AUDIO_EXTENSIONS, "audio", "Record with the microphone", _recording)
     if path is not None and st.button(f"Analyse {path.name}", type="primary", key="audio_run"):
         with friendly_errors(f"Analysing {path.name}"):
             options = replace(settings.options, face=False)

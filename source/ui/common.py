@@ -4,7 +4,7 @@ progress bar, friendly errors and downloads."""
 import logging
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,8 @@ from ..audio.model import VoiceModel
 from ..errors import StudioError
 from ..face.model import FaceModel
 from ..options import FUSION_METHODS, AnalysisOptions, WindowOptions
-from ..paths import INPUT_DIR, OUTPUT_DIR
+from ..paths import INPUT_DIR, MODELS_DIR, OUTPUT_DIR
+from ..registry import list_models
 from ..text.transcribe import MODELS as WHISPER_MODELS
 
 log = logging.getLogger("emotion_studio.app")
@@ -45,9 +46,12 @@ def sidebar_settings() -> Settings:
                                help="tiny.en: English, fastest. base: multilingual, slower.")
         smooth = st.select_slider("Smoothing (windows)", [1, 3, 5, 7, 9], value=1,
                                   help="Centred moving average of the fused probabilities; 1: none.")
-        fusion = st.selectbox("Fusion", FUSION_METHODS,
+        fusers = fusion_models()
+        fusion = st.selectbox("Fusion", [*FUSION_METHODS, *fusers], key="fusion",
+                              format_func=lambda name: fusers.get(name, name),
                               help="auto: the shipped combined model when it fits the face and voice "
-                                   "models in use, else late fusion (the mean of the branches).")
+                                   "models in use, else late: the mean of the branches. Or one fusion "
+                                   "model (the Models tab compares them).")
         out_dir = Path(st.text_input("Output folder", str(OUTPUT_DIR),
                                      help="Every analysis writes the same files as the command line."))
         st.caption(f"Uploads up to {upload_limit_mb()} MB.")
@@ -55,6 +59,14 @@ def sidebar_settings() -> Settings:
                               audio=use_voice, words=use_words, whisper_model=whisper,
                               smooth_windows=smooth, fusion=fusion)
     return Settings(options, out_dir)
+
+
+@st.cache_resource
+def fusion_models() -> dict[str, str]:
+    """name -> how the picker shows it: the registry's fusion models, untrained ones marked (they
+    refuse to run and name their train command)."""
+    return {entry.name: entry.name + ("" if (MODELS_DIR / entry.name / "metrics.json").exists() else " (untrained)")
+            for entry in list_models() if entry.branch == "fusion"}
 
 
 def upload_limit_mb() -> int:
@@ -80,9 +92,10 @@ def saved_upload(upload, name: str | None = None) -> Path | None:
     return saved[upload.file_id]
 
 
-def pick_input(label: str, extensions: tuple[str, ...], key: str) -> Path | None:
-    """A dropped file, else one picked from ``input_files/``."""
-    upload = st.file_uploader(label, type=[e.lstrip(".") for e in extensions], key=f"{key}_upload")
+def pick_input(what: str, extensions: tuple[str, ...], key: str) -> Path | None:
+    """A dropped ``what`` (a video, a photo...), else a file picked from ``input_files/``."""
+    upload = st.file_uploader(f"Drop {what} (" + ", ".join(e.lstrip(".") for e in extensions) + ")",
+                              type=[e.lstrip(".") for e in extensions], key=f"{key}_upload")
     if upload is not None:
         return saved_upload(upload)
     examples = sorted(p.name for p in INPUT_DIR.glob("*") if p.suffix.lower() in extensions)
@@ -91,6 +104,14 @@ def pick_input(label: str, extensions: tuple[str, ...], key: str) -> Path | None
         if choice != "—":
             return INPUT_DIR / choice
     return None
+
+
+def dropped_or_captured(what: str, extensions: tuple[str, ...], key: str, capture_label: str,
+                        capture: Callable[[], Path | None]) -> Path | None:
+    """A choice between dropping ``what`` (or picking it from ``input_files/``) and ``capture``."""
+    sources = (f"Drop {what}", capture_label)
+    source = st.radio("Source", sources, horizontal=True, key=f"{key}_source", label_visibility="collapsed")
+    return pick_input(what, extensions, key) if source == sources[0] else capture()
 
 
 @contextmanager
@@ -111,12 +132,12 @@ def friendly_errors(what: str) -> Iterator[None]:
 
 @st.cache_resource(show_spinner="Loading the face model…")
 def face_model(weights: str | None = None) -> FaceModel:
-    return loaded(FaceModel, weights)
+    return loaded(FaceModel.load, weights)
 
 
 @st.cache_resource(show_spinner="Loading the voice model…")
 def voice_model(weights: str | None = None) -> VoiceModel:
-    return loaded(VoiceModel, weights)
+    return loaded(VoiceModel.load, weights)
 
 
 def _clock(seconds: float) -> str:

@@ -41,7 +41,7 @@ def _source_frame(settings: Settings):
     if source.startswith("Video"):
         time_s = st.slider("Time (s)", 0.0, float(video.info.duration_s), 0.0, 0.1, key="cam_time")
         return _video_frame(video.info.path, time_s, max_side), f"{Path(video.info.path).name} at {time_s:.1f} s"
-    path = pick_input("Drop a photo", IMAGE_EXTENSIONS, "cam")
+    path = pick_input("a photo", IMAGE_EXTENSIONS, "cam")
     return (read_image(path, max_side), path.name) if path else None
 
 

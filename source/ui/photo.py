@@ -16,10 +16,9 @@ from ..face.predict import photo_faces
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
 from .charts import probability_figure
-from .common import Settings, downloads, face_model, friendly_errors, pick_input, saved_upload
+from .common import Settings, downloads, dropped_or_captured, face_model, friendly_errors, saved_upload
 
 PHOTO = "photo_path"  # the last photo or snapshot, which the Grad-CAM tab also offers
-SOURCES = ("Drop a photo", "Webcam snapshot")
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -68,12 +67,7 @@ def _write_outputs(path: Path, settings: Settings, annotated: np.ndarray) -> dic
 
 
 def render(settings: Settings) -> None:
-    source = st.radio("Source", SOURCES, horizontal=True, key="photo_source", label_visibility="collapsed")
-    if source == SOURCES[0]:
-        path = pick_input("Drop a photo (" + ", ".join(e[1:] for e in IMAGE_EXTENSIONS) + ")",
-                          IMAGE_EXTENSIONS, "photo")
-    else:
-        path = _snapshot()
+    path = dropped_or_captured("a photo", IMAGE_EXTENSIONS, "photo", "Webcam snapshot", _snapshot)
     if path is None:
         st.info("Drop a photo or take a webcam snapshot: every face is found, boxed and scored.")
         return

@@ -10,8 +10,7 @@ RESULT = "video_result"
 
 
 def render(settings: Settings) -> None:
-    path = pick_input("Drop a video (" + ", ".join(e[1:] for e in VIDEO_EXTENSIONS) + ")",
-                      VIDEO_EXTENSIONS, "video")
+    path = pick_input("a video", VIDEO_EXTENSIONS, "video")
     if path is not None and st.button(f"Analyse {path.name}", type="primary", key="video_run"):
         with friendly_errors(f"Analysing {path.name}"):
             st.session_state[RESULT] = analyse_with_progress(path, settings.options, settings.out_dir)

@@ -75,7 +75,7 @@ class Family:
         return UntrainedModel(
             f"{self.name} ships untrained: there are no trained weights to predict with. Train it with "
             f"`{self.train_command}` (writes output_files/models/{self.name}/{self.name}.pt), then pass that "
-            f"file with --weights.")
+            f"file with --weights (analyze: --fusion-weights).")
 
 
 @dataclass

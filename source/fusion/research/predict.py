@@ -15,29 +15,37 @@ from ...analysis.writers import atomic_path, write_json
 from ...audio.activity import speech_activity
 from ...audio.model import MIN_SPEECH_RATIO
 from ...errors import MediaError
-from ...face.landmarker import FaceLandmarker
-from ...media.decode import DecodeReport, iter_audio, iter_frames
+from ...face.landmarker import FaceDetection, FaceLandmarker
+from ...media.decode import DecodeReport, Frame, iter_audio, iter_frames
 from ...media.probe import probe
 from ...media.windows import Window, iter_windows
 from ..data import FRAMES
 from .family import FamilyModel
 
 
-def window_crops(window: Window, model: FamilyModel, landmarker: FaceLandmarker) -> tuple[np.ndarray, np.ndarray]:
-    """(FRAMES, size, size) uint8 crops of the largest face of the window's frames, evenly
-    resampled to ``FRAMES``, and which hold a face."""
+def face_crops(picked: list[tuple[Frame, FaceDetection | None]], model: FamilyModel) -> tuple[np.ndarray, np.ndarray]:
+    """(FRAMES, size, size) uint8 crops of one face in a window's frames (None: not in that frame),
+    evenly resampled to ``FRAMES``, and which hold a face."""
     transform = model.inputs.face_transform or model.inputs.face.transform
-    crops = np.zeros((len(window.frames), transform.size, transform.size), dtype=np.uint8)
-    found = np.zeros(len(window.frames), dtype=bool)
-    for i, frame in enumerate(window.frames):
-        faces = landmarker.detect(frame.image, frame.time_s)
-        if faces:
-            crops[i] = transform.crop(frame.image, max(faces, key=lambda f: f.area).landmarks)
-            found[i] = True
-    if not len(crops):
+    if not picked:
         return np.zeros((FRAMES, transform.size, transform.size), np.uint8), np.zeros(FRAMES, bool)
+    crops = np.zeros((len(picked), transform.size, transform.size), dtype=np.uint8)
+    found = np.zeros(len(picked), dtype=bool)
+    for i, (frame, face) in enumerate(picked):
+        if face is not None:
+            crops[i] = transform.crop(frame.image, face.landmarks)
+            found[i] = True
     chosen = np.linspace(0, len(crops) - 1, FRAMES).round().astype(int)
     return crops[chosen], found[chosen]
+
+
+def largest_faces(window: Window, landmarker: FaceLandmarker) -> list[tuple[Frame, FaceDetection | None]]:
+    """Each frame of the window with its largest face (None: no face)."""
+    picked = []
+    for frame in window.frames:
+        faces = landmarker.detect(frame.image, frame.time_s)
+        picked.append((frame, max(faces, key=lambda f: f.area) if faces else None))
+    return picked
 
 
 def window_tensors(model: FamilyModel, crops: np.ndarray, found: np.ndarray,
@@ -71,7 +79,7 @@ def predict_media(model: FamilyModel, path: str | Path, out_dir: Path,
     rows = []
     with FaceLandmarker(video=False) as landmarker:
         for window in iter_windows(frames, audio, windows, info.duration_s):
-            crops, found = window_crops(window, model, landmarker)
+            crops, found = face_crops(largest_faces(window, landmarker), model)
             tensors = window_tensors(model, crops, found, window.audio)
             scores = model.scored(model.predict_inputs(*tensors)[0])
             rows.append({"window": window.index, "start_s": window.start_s, "end_s": window.end_s,
