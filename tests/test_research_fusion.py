@@ -16,7 +16,7 @@ from source.fusion.research.raw_items import RawItems
 from source.fusion.research.recipes import LtRecipe, XAttnRecipe
 from source.fusion.train import EncodedItems, fusion_data
 from source.fusion.research.families import C3D_FUSION, IA_FUSION, IT_FUSION, LATE_FUSION, LT_FUSION, XATTN_FUSION
-from source.fusion.research.family import FamilyModel
+from source.fusion.research.family import FamilyModel, evaluate_family
 from source.fusion.research.late import WeightedLateNet
 from source.paths import MODELS_DIR
 from test_combined import paired_data
@@ -29,7 +29,9 @@ def tiny(shared_data, tmp_path_factory):
     return paired_data(shared_data, root / "data"), root / "cache"
 
 
-def train_and_evaluate(family, tiny, tmp_path, *settings):
+def train_and_evaluate(family, tiny, tmp_path, *settings, evaluate_cli: bool = False):
+    """Train from the command line; evaluate in process (``evaluate_cli``: from the command line
+    too, which one family checks: each run.py costs seconds of imports)."""
     data, cache = tiny
     out = tmp_path / "model" / f"{family.name}.pt"
     result = run_py("train", "--model", family.name, "--data", data, "--out", out, "--run-dir", tmp_path / "run",
@@ -39,25 +41,23 @@ def train_and_evaluate(family, tiny, tmp_path, *settings):
     # the combined model's split: the same test subjects for every family
     assert set(metrics["split"]["test"]) == {"ravdess:19", "mead:M030"}
     assert 0 <= metrics["test"]["accuracy"] <= metrics["test"]["top5_accuracy"] <= 1
-    report_path = tmp_path / "eval.json"
-    result = run_py("evaluate", "--model", family.name, "--data", data, "--weights", out, "--json", report_path,
-                    cache=cache)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(report_path.read_text())
+    if evaluate_cli:
+        report_path = tmp_path / "eval.json"
+        result = run_py("evaluate", "--model", family.name, "--data", data, "--weights", out, "--json", report_path,
+                        cache=cache)
+        assert result.returncode == 0, result.stderr
+        report = json.loads(report_path.read_text())
+    else:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("EMOTION_STUDIO_CACHE", str(cache))
+            report = evaluate_family(family, data, out, log=lambda _: None)
     assert EVALUATE_KEYS | {"top5_accuracy"} <= set(report) and report["model"] == family.name
     assert report["n"] == metrics["test"]["n"] and report["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
     return out, metrics
 
 
-@pytest.mark.parametrize("family, settings", [
-    (XATTN_FUSION, ["train.epochs=1", "partners=2"]),
-    (LT_FUSION, ["train.epochs=1"]),
-    (IT_FUSION, ["train.epochs=1", "network.dropout_mode=noise"]),
-    (IA_FUSION, ["train.epochs=1", "network.dropout_mode=nodropout", "network.heads=1"]),
-    (C3D_FUSION, ["train.epochs=1"]),
-], ids=lambda value: getattr(value, "name", ""))
-def test_family_trains_from_the_command_line(family, settings, tiny, tmp_path, media):
-    out, metrics = train_and_evaluate(family, tiny, tmp_path, *settings)
+def check_trained_and_card(family, out, metrics):
+    """The trained file loads with its parameter count; the shipped card matches what ships."""
     assert "## Metrics on the test windows" in (out.parent / "MODEL_CARD.md").read_text()
     model = FamilyModel.load(family, out)
     assert sum(p.numel() for p in model.network.parameters()) == metrics["parameters"]
@@ -66,13 +66,39 @@ def test_family_trains_from_the_command_line(family, settings, tiny, tmp_path, m
         assert FamilyModel.load(family).sha256 == family.shipped_sha256
         assert family.shipped_sha256 in shipped_card
         return
-    # untrained in the studio: its card says so, and predict names the train command instead of guessing
+    # untrained in the studio: its card says so, and loading it names the train command instead of guessing
     assert shipped_card == family.untrained_card()
     assert f"python run.py train --model {family.name} --data" in shipped_card
-    result = run_py("predict", "--model", family.name, media["astronaut_talking.mp4"], cache=tiny[1])
-    assert result.returncode != 0 and f"train --model {family.name}" in result.stdout + result.stderr
-    with pytest.raises(UntrainedModel, match="ships untrained"):
+    with pytest.raises(UntrainedModel, match=f"ships untrained.*train --model {family.name}"):
         FamilyModel.load(family)
+
+
+@pytest.mark.parametrize("family, settings", [
+    (XATTN_FUSION, ["train.epochs=1", "partners=2"]),
+    (IT_FUSION, ["train.epochs=1", "network.dropout_mode=noise"]),
+    (IA_FUSION, ["train.epochs=1", "network.dropout_mode=nodropout", "network.heads=1"]),
+    (C3D_FUSION, ["train.epochs=1"]),
+], ids=lambda value: getattr(value, "name", ""))
+def test_family_trains_from_the_command_line(family, settings, tiny, tmp_path):
+    out, metrics = train_and_evaluate(family, tiny, tmp_path, *settings, evaluate_cli=family is XATTN_FUSION)
+    check_trained_and_card(family, out, metrics)
+
+
+def test_lt_fusion_trains_refuses_untrained_and_slides_windows_over_a_video(tiny, tmp_path, media):
+    out, metrics = train_and_evaluate(LT_FUSION, tiny, tmp_path, "train.epochs=1")
+    check_trained_and_card(LT_FUSION, out, metrics)
+    result = run_py("predict", "--model", "lt_fusion", media["astronaut_talking.mp4"], cache=tiny[1])
+    assert result.returncode != 0 and "train --model lt_fusion" in result.stdout + result.stderr
+    report = tmp_path / "predict.json"
+    result = run_py("predict", "--model", "lt_fusion", media["astronaut_talking.mp4"], "--weights", out,
+                    "--json", report, cache=tiny[1])
+    assert result.returncode == 0, result.stderr
+    windows = json.loads(report.read_text())["windows"]
+    assert [w["start_s"] for w in windows][:3] == [0.0, 1.0, 2.0]  # 3.6 s windows every second
+    assert all(w["end_s"] - w["start_s"] <= 3.6 + 1e-6 for w in windows)
+    assert any(w["face_frames"] for w in windows)
+    for window in windows:
+        assert sum(window["probabilities"]["fused"].values()) == pytest.approx(1, abs=1e-3)
 
 
 def test_raw_and_encoded_families_see_the_same_validation_and_test_windows(tiny, monkeypatch):
@@ -90,20 +116,6 @@ def test_raw_and_encoded_families_see_the_same_validation_and_test_windows(tiny,
     # in training, the raw families pair each clip with one face sequence per epoch, not four
     clips = (raw.parts["train"].pairs[:, 0] >= 0).sum()
     assert clips == len(set(raw.parts["train"].pairs[:, 0][raw.parts["train"].pairs[:, 0] >= 0]))
-
-
-def test_predict_slides_windows_over_a_video(tiny, tmp_path, media):
-    out, _ = train_and_evaluate(LT_FUSION, tiny, tmp_path, "train.epochs=1")
-    report = tmp_path / "predict.json"
-    result = run_py("predict", "--model", "lt_fusion", media["astronaut_talking.mp4"], "--weights", out,
-                    "--json", report, cache=tiny[1])
-    assert result.returncode == 0, result.stderr
-    windows = json.loads(report.read_text())["windows"]
-    assert [w["start_s"] for w in windows][:3] == [0.0, 1.0, 2.0]  # 3.6 s windows every second
-    assert all(w["end_s"] - w["start_s"] <= 3.6 + 1e-6 for w in windows)
-    assert any(w["face_frames"] for w in windows)
-    for window in windows:
-        assert sum(window["probabilities"]["fused"].values()) == pytest.approx(1, abs=1e-3)
 
 
 def test_late_fusion_tunes_the_face_weight_on_validation(tiny, tmp_path):
