@@ -8,6 +8,7 @@ for the whole input except the small per-window summaries for the JSON file.
 import os
 import platform
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -24,8 +25,6 @@ from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
 from ..fusion.model import SHIPPED_WEIGHTS as COMBINED_WEIGHTS, CombinedModel
-from ..fusion.research.family import FamilyModel
-from ..fusion.research.predict import face_crops, window_tensors
 from ..registry import get_model, list_models
 from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
@@ -41,6 +40,9 @@ from .plots import write_plots
 from .timing import StageTimes
 from .timeline import fuse_window, smoothed, summarize
 from .writers import CsvStream, write_json
+
+if TYPE_CHECKING:  # the research families load only when one is asked for: analyze starts faster
+    from ..fusion.research.family import FamilyModel
 
 # progress(stage, done, total): done/total in seconds of media (total None when unknown)
 Progress = Callable[[str, float, float | None], None]
@@ -248,19 +250,23 @@ def loaded(load: Callable, path: str | None, *encoders):
 
 
 def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
-                face: FaceModel | None) -> tuple[CombinedModel | FamilyModel | None, str | None]:
+                face: FaceModel | None) -> "tuple[CombinedModel | FamilyModel | None, str | None]":
     """The fusion model the options ask for (None: late fusion), and a warning when "auto"
     falls back to late fusion for a reason the user should know."""
     if options.fusion == "late":
         return None, None
     if options.fusion == "auto" and options.fusion_weights is None and not COMBINED_WEIGHTS.exists():
         return None, None  # no combined model is shipped: late fusion is the default
-    entry = get_model("combined" if options.fusion == "auto" else options.fusion)
-    if entry.branch != "fusion":
-        fusers = ", ".join(["auto", "late", *(e.name for e in list_models() if e.branch == "fusion")])
-        raise StudioError(f"{entry.name} is a {entry.branch} model, not a fusion method; choose one of {fusers}.")
+    if options.fusion in ("auto", "combined"):
+        load = CombinedModel.load  # without the registry, which imports every family
+    else:
+        entry = get_model(options.fusion)
+        if entry.branch != "fusion":
+            fusers = ", ".join(["auto", "late", *(e.name for e in list_models() if e.branch == "fusion")])
+            raise StudioError(f"{entry.name} is a {entry.branch} model, not a fusion method; choose one of {fusers}.")
+        load = entry.load
     try:
-        return loaded(entry.load, options.fusion_weights, voice, face), None
+        return loaded(load, options.fusion_weights, voice, face), None
     except WeightsError as error:
         if options.fusion != "auto":
             raise
@@ -282,9 +288,10 @@ def combined_for_window(combined: CombinedModel, window: Window, voice_embedding
     return fused
 
 
-def family_for_window(model: FamilyModel, window: Window) -> Callable[[int | None], dict | None]:
+def family_for_window(model: "FamilyModel", window: Window) -> Callable[[int | None], dict | None]:
     """face id (None: no face) -> a research fusion family's probabilities for this window, from
     that face's crops in the window's frames and the window's speech; None with neither."""
+    from ..fusion.research.predict import face_crops, window_tensors
 
     def fused(face_id: int | None) -> dict | None:
         picked = [(frame, next((f for f in frame.faces if f.track_id == face_id), None)) for frame in window.frames]
@@ -297,7 +304,7 @@ def family_for_window(model: FamilyModel, window: Window) -> Callable[[int | Non
     return fused
 
 
-def fusion_for_window(fusion: CombinedModel | FamilyModel, window: Window, voice_embedding: np.ndarray | None,
+def fusion_for_window(fusion: "CombinedModel | FamilyModel", window: Window, voice_embedding: np.ndarray | None,
                       text: dict | None) -> Callable[[int | None], dict | None]:
     if isinstance(fusion, CombinedModel):
         return combined_for_window(fusion, window, voice_embedding, text)
