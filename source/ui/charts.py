@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..analysis.plots import BRANCHES, EMOTION_COLORS
-from ..labels import EMOTIONS
+from ..labels import EMOTIONS, top_emotion
 
 BRANCH_TITLES = {"fused": "Fused", "face": "Face", "voice": "Voice", "text": "Words"}
 
@@ -85,10 +85,8 @@ def mfcc_figure(mfcc: np.ndarray, seconds_per_frame: float, start_s: float) -> g
 
 
 def _top(probabilities: dict | None) -> str:
-    if not probabilities:
-        return ""
-    label = max(probabilities, key=probabilities.get)
-    return f"{label} {probabilities[label]:.0%}"
+    label, probability = top_emotion(probabilities)
+    return f"{label} {probability:.0%}" if label else ""
 
 
 def window_table(windows: list[dict]) -> pd.DataFrame:
