@@ -82,6 +82,8 @@ def check_trained_and_card(family, out, metrics):
 def test_family_trains_from_the_command_line(family, settings, tiny, tmp_path):
     out, metrics = train_and_evaluate(family, tiny, tmp_path, *settings, evaluate_cli=family is XATTN_FUSION)
     check_trained_and_card(family, out, metrics)
+    if family is C3D_FUSION:  # the reference design's MFCC map: 40 coefficients x 44 frames
+        assert FamilyModel.load(family, out).inputs.voice_transform.output_shape == (3, 44, 40)
 
 
 def test_lt_fusion_trains_refuses_untrained_and_slides_windows_over_a_video(tiny, tmp_path, media):

@@ -15,7 +15,7 @@ from source.training.metrics import (
     fit_temperature,
 )
 from source.training.recipes import load_recipe
-from source.training.trainer import TrainOptions, class_weight_tensor, fit
+from source.training.trainer import TrainOptions, class_weight_tensor, cpu_bf16_supported, fit
 from source.audio.train import VoiceRecipe
 
 
@@ -157,3 +157,20 @@ def test_precise_batch_norm_measures_clean_inputs(tmp_path, precise):
         tmp_path, "shifted", 3, batch_transform=lambda x, generator: x + 50)
     shift = net[0].running_mean.abs().max().item()
     assert (shift < 3) if precise else (shift > 20)
+
+
+@pytest.mark.skipif(not cpu_bf16_supported(), reason="this CPU has no native bfloat16 (AVX512-BF16 or AMX)")
+def test_mixed_precision_trains_in_bfloat16_and_keeps_float32_weights(tmp_path):
+    train, val = Blobs(300, 0), Blobs(150, 1)
+    seen = []
+    net = small_net()
+    net[0].register_forward_hook(lambda module, inputs, output: seen.append(output.dtype) if module.training else None)
+    options = TrainOptions(epochs=4, batch_size=32, learning_rate=0.01, mixed_precision=True)
+    result = fit(net, train, val, options, tmp_path / "mixed", "blobs", 3)
+    assert set(seen) == {torch.bfloat16}  # training steps ran in bf16 autocast
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    assert result.best_score > 0.85
+    plain = small_net()
+    fit(plain, train, val, TrainOptions(epochs=4, batch_size=32, learning_rate=0.01), tmp_path / "plain",
+        "blobs", 3)
+    assert not state_equal(net, plain)  # bf16 steps round differently: the option does something

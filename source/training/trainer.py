@@ -51,6 +51,10 @@ class TrainOptions:
     weighted_sampler: bool = False  # draw training samples inversely to their class's frequency
     # a model with a ``backbone`` trains it at this multiple of the learning rate (differential rates)
     backbone_lr_scale: float = 1.0
+    # training steps in bfloat16 autocast, on CPUs with native bf16 (AVX512-BF16 or AMX): about
+    # 2x faster for convolutions and attention there; elsewhere emulated bf16 is slower, so the
+    # steps stay float32. Validation and prediction are always float32.
+    mixed_precision: bool = False
 
     def __post_init__(self):
         if self.monitor not in MONITORS:
@@ -76,6 +80,10 @@ class FitResult:
     best_score: float
     history: list[dict] = field(default_factory=list)
     stopped: str = ""  # why training ended: "epochs", "early stopping", "time limit"
+
+
+def cpu_bf16_supported() -> bool:
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def _batch_inputs(inputs) -> tuple[torch.Tensor, ...]:
@@ -266,18 +274,20 @@ def _train_epoch(model: nn.Module, data: Dataset, options: TrainOptions, epoch: 
                         drop_last=len(data) > options.batch_size)  # batch norm needs 2+ samples
     model.train()
     total, count = 0.0, 0
+    mixed = options.mixed_precision and cpu_bf16_supported()
     for inputs, target in loader:
         inputs = list(_batch_inputs(inputs))
         if batch_transform is not None:
             inputs[0] = batch_transform(inputs[0], generator)
-        if options.mixup_alpha > 0:
-            mix = float(rng.beta(options.mixup_alpha, options.mixup_alpha))
-            order = torch.randperm(target.shape[0], generator=generator)
-            inputs = [mix * x + (1 - mix) * x[order] for x in inputs]
-            output = model(*inputs)
-            loss = mix * criterion(output, target) + (1 - mix) * criterion(output, target[order])
-        else:
-            loss = criterion(model(*inputs), target)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
+            if options.mixup_alpha > 0:
+                mix = float(rng.beta(options.mixup_alpha, options.mixup_alpha))
+                order = torch.randperm(target.shape[0], generator=generator)
+                inputs = [mix * x + (1 - mix) * x[order] for x in inputs]
+                output = model(*inputs).float()
+                loss = mix * criterion(output, target) + (1 - mix) * criterion(output, target[order])
+            else:
+                loss = criterion(model(*inputs).float(), target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

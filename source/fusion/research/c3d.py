@@ -2,8 +2,8 @@
 MFCC map through a 2D CNN, their pooled features concatenated into dense layers.
 
 The face crops are the face model's 64x64 grayscale squares, scaled to ``size``; the window's 16
-frames give 20 evenly spaced ones (some repeated). The MFCC map is the voice model's (MFCCs and
-their deltas as 3 channels, 126 frames x 13 coefficients), not the reference design's 40x44.
+frames give 20 evenly spaced ones (some repeated). The MFCC map is the reference design's 40
+coefficients x 44 frames (the recipe's ``voice_transform``), with their deltas as 3 channels.
 """
 
 from dataclasses import asdict, dataclass

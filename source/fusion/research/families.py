@@ -52,9 +52,10 @@ IA_FUSION = Family(
                          "modalities."), IaRecipe, IntermediateNet, "raw", SLIDING)
 C3D_FUSION = Family(
     "c3d_fusion", "3D CNN fusion: a 3D CNN over face frames and a 2D CNN over the MFCC map",
-    "3D CNN fusion: 20 face frames at 112x112 (3D CNN) and the MFCC map (2D CNN), concatenated",
+    "3D CNN fusion: 20 face frames at 112x112 (3D CNN) and a 40x44 MFCC map (2D CNN), concatenated",
     "20 face frames (from the window's 16, evenly spaced) scaled to 112x112 go through four 3D "
-    "convolution blocks, the MFCC map (3 x 126 frames x 13 coefficients) through three 2D blocks; "
+    "convolution blocks, the MFCC map (40 coefficients x 44 frames over the 4 s window, with deltas "
+    "as 3 channels) through three 2D blocks; "
     "the pooled features are concatenated into two dense layers.", C3dRecipe, C3dNet, "raw")
 
 WINDOW_FAMILIES = (LATE_FUSION, XATTN_FUSION, LT_FUSION, IT_FUSION, IA_FUSION, C3D_FUSION)

@@ -104,10 +104,10 @@ class Inputs:
         return {"transforms": {"face": self.face_transform.to_dict(), "voice": self.voice_transform.to_dict()}}
 
     @classmethod
-    def of(cls, family: Family, voice: VoiceModel, face: FaceModel) -> "Inputs":
+    def of(cls, family: Family, recipe, voice: VoiceModel, face: FaceModel) -> "Inputs":
         if family.inputs == "encoded":
             return cls(voice=voice, face=face)
-        return cls(face_transform=face.transform, voice_transform=voice.transform)
+        return cls(face_transform=face.transform, voice_transform=recipe.voice_transform or voice.transform)
 
 
 class FamilyModel:
@@ -171,7 +171,7 @@ def build_network(family: Family, recipe, inputs: Inputs) -> torch.nn.Module:
 def prepare_family(family: Family, data: Path, recipe, on_features=None, workers: int | None = None,
                    log: Callable[[str], None] = print, inputs: Inputs | None = None) -> tuple[FusionData, Inputs]:
     """Scan, split and cache the items of ``data`` as the family reads them."""
-    inputs = inputs or Inputs.of(family, VoiceModel.load(), FaceModel.load())
+    inputs = inputs or Inputs.of(family, recipe, VoiceModel.load(), FaceModel.load())
     data_parts = fusion_data(Path(data), recipe, inputs.items(), on_features, workers)
     for line in data_parts.summary:
         log(line)

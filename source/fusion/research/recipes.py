@@ -8,6 +8,7 @@ learn their own encoders from pixels and MFCCs train on every speaker and subjec
 
 from dataclasses import dataclass
 
+from ...audio.features import MfccTransform
 from ...training.trainer import TrainOptions
 from ..train import WindowsRecipe
 from .c3d import C3dOptions
@@ -32,11 +33,13 @@ class XAttnRecipe(WindowsRecipe):
 class LtRecipe(WindowsRecipe):
     network: IntermediateOptions = IntermediateOptions(fusion="late_transformer")
     train: TrainOptions = TrainOptions(epochs=25, batch_size=32, learning_rate=1e-3, lr_patience=2,
-                                       early_stopping=6, monitor="macro_f1", time_limit_min=40)
+                                       early_stopping=6, monitor="macro_f1", time_limit_min=40,
+                                       mixed_precision=True)
     # from scratch: every speaker and subject not held out trains (no encoder to keep apart
     # from), with one partner face sequence per clip and epoch to fit the CPU budget
     train_speakers: tuple[str, ...] = ()
     train_partners: int | None = 1
+    voice_transform: MfccTransform | None = None  # None: the voice model's MFCC map
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,15 @@ class IaRecipe(LtRecipe):
 class C3dRecipe(WindowsRecipe):
     network: C3dOptions = C3dOptions()
     train: TrainOptions = TrainOptions(epochs=20, batch_size=16, learning_rate=1e-3, lr_patience=2,
-                                       early_stopping=5, monitor="macro_f1", time_limit_min=50)
+                                       early_stopping=5, monitor="macro_f1", time_limit_min=50,
+                                       mixed_precision=True)
     # from scratch: every speaker and subject not held out trains (no encoder to keep apart
     # from), with one partner face sequence per clip and epoch to fit the CPU budget
     train_speakers: tuple[str, ...] = ()
     train_partners: int | None = 1
+    # the reference design's 40 MFCCs x 44 frames: 4 s at a hop of 1456 samples (with deltas as
+    # channels, as the voice model's map)
+    voice_transform: MfccTransform | None = MfccTransform(n_mfcc=40, hop_length=1456)
 
 
 SEARCH_SPACES = {
