@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
 FUSION_METHODS = ("auto", "late")  # besides these, any fusion model of the registry by name
+# the face branch's models: the shipped CNN, or the ResNet-50 + ViT hybrid (with a trained file)
+FACE_MODELS = ("face", "image_vit")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class AnalysisOptions:
     faces: FaceOptions = field(default_factory=FaceOptions)
     face: bool = True
     audio: bool = True
+    face_model: str = "face"  # one of FACE_MODELS
     face_weights: str | None = None  # face model file; None: the shipped model
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
@@ -67,6 +70,8 @@ class AnalysisOptions:
     plots: bool = True  # timeline, distribution and heatmap (PNG and HTML) beside the CSV
 
     def __post_init__(self):
+        if self.face_model not in FACE_MODELS:
+            raise ValueError(f"face_model must be one of {', '.join(FACE_MODELS)}, not {self.face_model!r}")
         if not self.fusion:
             raise ValueError("fusion needs a method: auto, late or a fusion model's name")
         if self.smooth_windows < 1:

@@ -18,7 +18,7 @@ TABS = ["Video", "Audio", "Image / webcam", "Grad-CAM", "Models"]
 
 def _app(out_dir: Path) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=300).run()
-    app.text_input[0].set_value(str(out_dir)).run()
+    app.text_input(key="out_dir").set_value(str(out_dir)).run()
     return app
 
 
@@ -84,7 +84,7 @@ def test_video_tab_analyses_an_upload(media, tmp_path):
     assert _metric(app, "Windows") == "2"
 
 
-def test_sidebar_picks_a_research_fusion_model(media, tmp_path):
+def test_sidebar_picks_research_fusion_and_face_models(media, tmp_path):
     app = _app(tmp_path)
     picker = app.sidebar.selectbox(key="fusion")
     assert {"auto", "late", "combined", "xattn_fusion"} <= set(picker.options)
@@ -98,6 +98,13 @@ def test_sidebar_picks_a_research_fusion_model(media, tmp_path):
     app.button(key="video_run").click().run()
     assert not app.exception
     assert "lt_fusion ships untrained" in app.error[0].value and "python run.py train --model lt_fusion" in app.error[0].value
+    # the face branch's hybrid model: listed, and untrained it says how to train it
+    face_picker = app.sidebar.selectbox(key="face_model")
+    assert face_picker.options == ["face", "image_vit (untrained: give its file)"]
+    face_picker.select("image_vit").run()
+    app.button(key="video_run").click().run()
+    assert not app.exception
+    assert "image_vit ships untrained" in app.error[0].value and "train --model image_vit" in app.error[0].value
 
 
 def test_video_tab_picks_from_input_files(media, tmp_path):

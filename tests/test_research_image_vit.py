@@ -11,8 +11,10 @@ import torch
 import torch.nn.functional as F
 
 from helpers import EVALUATE_KEYS, run_py
+from source.analysis.pipeline import analyze
 from source.errors import UntrainedModel
 from source.fusion.research.image_vit import UNTRAINED_CARD, ImageVitModel, ImageVitNet, VitOptions
+from source.options import AnalysisOptions
 from source.paths import MODELS_DIR
 from source.training.trainer import FocalLoss, TrainOptions, _parameter_groups, _sampler
 
@@ -79,4 +81,13 @@ def test_image_vit_trains_evaluates_and_predicts_video_frames(shared_data, tmp_p
     assert "timeline_png" in frames["files"]
     with pytest.raises(UntrainedModel, match="train --model image_vit"):  # what predict reports, shipped weights absent
         ImageVitModel.load()
+    # the face branch of analyze: untrained it refuses; with the trained file it reads every face,
+    # and "auto" fusion falls back to late fusion (the combined model was trained on the shipped face model)
+    with pytest.raises(UntrainedModel, match="train --model image_vit"):
+        analyze(media["astronaut.jpg"], AnalysisOptions(face_model="image_vit"), tmp_path / "refused")
+    result = analyze(media["astronaut_talking.mp4"], AnalysisOptions(face_model="image_vit", face_weights=str(out),
+                                                                        words=False), tmp_path / "analysis")
+    assert result.models["face"]["model"] == "image_vit" and result.models["voice"]["model"] == "audio"
+    assert any("Late fusion is used instead of the combined model" in w for w in result.warnings)
+    assert any("face" in entry["probabilities"] for entry in result.windows)
     assert (MODELS_DIR / "image_vit" / "MODEL_CARD.md").read_text() == UNTRAINED_CARD

@@ -249,6 +249,16 @@ def loaded(load: Callable, path: str | None, *encoders):
     return _load_once(load, path, state, *encoders)
 
 
+def face_model_class(name: str) -> type[FaceModel]:
+    """The face model class named by ``AnalysisOptions.face_model``; the hybrid's module (torchvision
+    ResNet-50, transformer) is imported only when it is chosen."""
+    if name == "image_vit":
+        from ..fusion.research.image_vit import ImageVitModel
+
+        return ImageVitModel
+    return FaceModel
+
+
 def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
                 face: FaceModel | None) -> "tuple[CombinedModel | FamilyModel | None, str | None]":
     """The fusion model the options ask for (None: late fusion), and a warning when "auto"
@@ -326,7 +336,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
 
     times = StageTimes()
     with times("load models"):
-        face_model = loaded(FaceModel.load, options.face_weights) if use_faces else None
+        face_model = loaded(face_model_class(options.face_model).load, options.face_weights) if use_faces else None
         voice = loaded(VoiceModel.load, options.voice_weights) if use_audio else None
         fusion, fusion_warning = load_fusion(options, voice, face_model)
     if fusion_warning:
@@ -418,7 +428,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         "tracks": [{"face_id": t.track_id, "first_s": t.first_seen_s, "last_s": t.last_seen_s,
                     "frames": t.frames} for t in tracker.tracks.values()],
     }
-    models = {name: {"weights_sha256": model.sha256, "labels": list(model.labels),
+    models = {name: {"model": model.KIND, "weights_sha256": model.sha256, "labels": list(model.labels),
                      "temperature": model.temperature}
               for name, model in (("face", face_model), ("voice", voice)) if model is not None}
     if use_words:

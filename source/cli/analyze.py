@@ -5,7 +5,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..analysis.pipeline import analyze
-from ..options import AnalysisOptions, FaceOptions, WindowOptions
+from ..options import FACE_MODELS, AnalysisOptions, FaceOptions, WindowOptions
 from ..paths import OUTPUT_DIR
 
 _DEFAULT_WINDOW = WindowOptions()
@@ -47,6 +47,10 @@ def add_analysis_arguments(parser) -> None:
                              "(default: 1, no smoothing)")
     parser.add_argument("--no-plots", action="store_true",
                         help="skip the timeline, distribution and heatmap plots")
+    parser.add_argument("--face-model", choices=FACE_MODELS, default="face",
+                        help="the face branch's model: face (the shipped CNN) or image_vit (the ResNet-50 + "
+                             "ViT hybrid, ships untrained: give its trained file with --face-weights) "
+                             "(default: %(default)s)")
     parser.add_argument("--face-weights", help="face model file (default: the shipped model)")
     parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
     parser.add_argument("--fusion", default="auto", metavar="METHOD",
@@ -68,6 +72,7 @@ def options_from_args(args) -> AnalysisOptions:
             whisper_model=args.whisper_model,
             smooth_windows=args.smooth,
             plots=not args.no_plots,
+            face_model=args.face_model,
             face_weights=args.face_weights,
             voice_weights=args.voice_weights,
             fusion=args.fusion,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..analysis.pipeline import AnalysisResult, analyze, loaded
+from ..analysis.pipeline import AnalysisResult, analyze, face_model_class, loaded
 from ..audio.model import VoiceModel
 from ..errors import StudioError
 from ..face.model import FaceModel
-from ..options import FUSION_METHODS, AnalysisOptions, WindowOptions
+from ..options import FACE_MODELS, FUSION_METHODS, AnalysisOptions, WindowOptions
 from ..paths import INPUT_DIR, MODELS_DIR, OUTPUT_DIR
 from ..registry import list_models
 from ..text.transcribe import MODELS as WHISPER_MODELS
@@ -40,6 +40,14 @@ def sidebar_settings() -> Settings:
                         help="Frames sampled for the face branch; fewer is faster.")
         st.caption("Branches")
         use_face = st.checkbox("Face", value=True)
+        face_name = st.selectbox("Face model", FACE_MODELS, key="face_model", disabled=not use_face,
+                                 format_func=lambda name: name + ("" if (MODELS_DIR / name / "metrics.json").exists()
+                                                                  else " (untrained: give its file)"),
+                                 help="face: the shipped CNN. image_vit: the ResNet-50 + ViT hybrid, which "
+                                      "ships untrained; train it and give the file it writes below.")
+        face_file = st.text_input("Face model file (optional)", key="face_weights", disabled=not use_face,
+                                  help="A weights file written by `python run.py train --model face` or "
+                                       "`--model image_vit`; empty: the shipped model.").strip()
         use_voice = st.checkbox("Voice", value=True)
         use_words = st.checkbox("Words (Whisper transcript)", value=True)
         whisper = st.selectbox("Whisper model", list(WHISPER_MODELS), disabled=not use_words,
@@ -52,11 +60,11 @@ def sidebar_settings() -> Settings:
                               help="auto: the shipped combined model when it fits the face and voice "
                                    "models in use, else late: the mean of the branches. Or one fusion "
                                    "model (the Models tab compares them).")
-        out_dir = Path(st.text_input("Output folder", str(OUTPUT_DIR),
+        out_dir = Path(st.text_input("Output folder", str(OUTPUT_DIR), key="out_dir",
                                      help="Every analysis writes the same files as the command line."))
         st.caption(f"Uploads up to {upload_limit_mb()} MB.")
     options = AnalysisOptions(windows=WindowOptions(window_s=window_s, fps=fps), face=use_face,
-                              audio=use_voice, words=use_words, whisper_model=whisper,
+                              face_model=face_name, face_weights=face_file or None, audio=use_voice, words=use_words, whisper_model=whisper,
                               smooth_windows=smooth, fusion=fusion)
     return Settings(options, out_dir)
 
@@ -131,8 +139,9 @@ def friendly_errors(what: str) -> Iterator[None]:
 
 
 @st.cache_resource(show_spinner="Loading the face model…")
-def face_model(weights: str | None = None) -> FaceModel:
-    return loaded(FaceModel.load, weights)
+def face_model(name: str, weights: str | None) -> FaceModel:
+    """The face model ``AnalysisOptions.face_model`` and ``face_weights`` name."""
+    return loaded(face_model_class(name).load, weights)
 
 
 @st.cache_resource(show_spinner="Loading the voice model…")

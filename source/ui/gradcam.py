@@ -52,7 +52,7 @@ def render(settings: Settings) -> None:
             st.info("Drop a photo here, or analyse a photo, snapshot or video in the other tabs first.")
             return
         frame, name = chosen
-        model = face_model(settings.options.face_weights)
+        model = face_model(settings.options.face_model, settings.options.face_weights)
         faces, entries = photo_faces(model, frame, settings.options.faces)
         if not faces:
             st.warning(f"No face was found in {name}: there is nothing to explain. Pick another picture or time.")

@@ -73,7 +73,7 @@ def render(settings: Settings) -> None:
         return
     st.session_state[PHOTO] = path
     with friendly_errors(f"Reading {path.name}"):
-        model = face_model(settings.options.face_weights)
+        model = face_model(settings.options.face_model, settings.options.face_weights)
         frame = read_image(path, settings.options.windows.max_frame_side)
         faces, entries = photo_faces(model, frame, settings.options.faces)
         show_landmarks = st.toggle("Show landmarks", key="photo_landmarks")

@@ -106,7 +106,8 @@ class ImageVitModel(FaceModel):
             raise UntrainedModel(
                 f"image_vit ships untrained: there are no trained weights to predict with. Train it with "
                 f"`{TRAIN_COMMAND}` (writes output_files/models/image_vit/image_vit.pt), then pass that "
-                f"file with --weights.")
+                f"file with --weights (analyze: --face-model image_vit --face-weights FILE; the app: the "
+                f"Face model file setting).")
         return super().load(path)
 
 
@@ -162,7 +163,9 @@ UNTRAINED_CARD = "\n".join([
     "the backbone at 0.1x the head's learning rate, bfloat16 mixed precision on CPUs with native bf16 "
     "(`train.mixed_precision`), ReduceLROnPlateau, early stopping; input size "
     "`--set transform.size=N`. `predict --model image_vit VIDEO --weights FILE --every N` classifies every "
-    "Nth frame (per-frame CSV and the timeline, distribution and heatmap plots).", ""])
+    "Nth frame (per-frame CSV and the timeline, distribution and heatmap plots). As the face branch of the "
+    "timeline: `analyze --face-model image_vit --face-weights FILE`, or the app's Face model setting "
+    "(fusion then falls back to late fusion: the combined model was trained on the shipped face model).", ""])
 
 
 def predict_video_frames(model: ImageVitModel, path: Path, every: int, out_dir: Path, progress=None) -> dict:
