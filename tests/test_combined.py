@@ -3,6 +3,7 @@ evaluation against each branch and late fusion, and analyze with the trained mod
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,13 @@ import torch
 
 from helpers import EVALUATE_KEYS, run_py
 from source.analysis.pipeline import analyze
+from source.audio.model import VoiceModel
+from source.face.model import FaceModel
 from source.datasets.faces import scan_av_clips
 from source.datasets.speech import spoken_sentence
 from source.fusion.data import FRAMES, StillMotion
 from source.fusion.model import CombinedModel
+from source.fusion.train import CombinedRecipe, train_combined
 from source.options import AnalysisOptions
 from source.weights import WeightsError
 
@@ -173,3 +177,32 @@ def test_preprocess_reuses_and_tune_searches_the_fusion_settings(trained, tmp_pa
     assert result.returncode == 0, result.stderr
     tuned = json.loads(best.read_text())
     assert tuned["trials"] == 2 and "fusion.lstm_units" in tuned["parameters"]
+
+
+def test_fine_tuned_encoders_train_save_beside_the_model_and_serve_analyze(trained, media, tmp_path, monkeypatch):
+    data, out, _ = trained
+    monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(out.parent.parent / "cache"))
+    recipe = CombinedRecipe(partners=2, encoders="finetune",
+                            train=replace(CombinedRecipe().train, epochs=1, backbone_lr_scale=0.1))
+    tuned_out = tmp_path / "tuned" / "combined.pt"
+    metrics = train_combined(data, recipe, tuned_out, tmp_path / "run", log=lambda _: None)
+    assert 0 <= metrics["test"]["accuracy"] <= 1 and "comparison" not in metrics
+    assert (tmp_path / "tuned" / "combined.voice.pt").is_file() and (tmp_path / "tuned" / "combined.face.pt").is_file()
+    model = CombinedModel.load(tuned_out)
+    shipped_voice, shipped_face = VoiceModel.load(), FaceModel.load()
+    assert model.tuned_encoders and model.voice.sha256 != shipped_voice.sha256
+    # the encoders learned (a backbone weight moved) and their batch-norm statistics did not
+    face_weights, shipped_weights = model.face.network.state_dict(), shipped_face.network.state_dict()
+    moved = [k for k in face_weights if k.endswith("weight") and not torch.allclose(face_weights[k], shipped_weights[k])]
+    assert moved
+    assert all(torch.allclose(face_weights[k], shipped_weights[k], atol=1e-3)  # float16 on disk
+               for k in face_weights if k.endswith("running_mean"))
+    assert "fine-tuned with it" in (tmp_path / "tuned" / "MODEL_CARD.md").read_text()
+    with pytest.raises(ValueError, match="encoders must be one of"):
+        CombinedRecipe(encoders="thawed")
+    # analyze with it: the tuned encoders give the branch columns too
+    options = AnalysisOptions(fusion="combined", fusion_weights=str(tuned_out), words=False, plots=False)
+    result = analyze(media["astronaut_talking.mp4"], options, tmp_path / "analysis")
+    assert result.models["face"]["weights_sha256"] == model.face.sha256
+    assert result.models["voice"]["weights_sha256"] == model.voice.sha256
+    assert any(w["probabilities"]["fused"] for w in result.windows)

@@ -339,6 +339,8 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         face_model = loaded(face_model_class(options.face_model).load, options.face_weights) if use_faces else None
         voice = loaded(VoiceModel.load, options.voice_weights) if use_audio else None
         fusion, fusion_warning = load_fusion(options, voice, face_model)
+        if isinstance(fusion, CombinedModel) and fusion.tuned_encoders:  # its own encoders serve the branches
+            face_model, voice = (fusion.face if use_faces else None), (fusion.voice if use_audio else None)
     if fusion_warning:
         warnings.append(fusion_warning)
     face_columns = [f"face_{label}" for label in face_model.labels] if face_model else []

@@ -2,8 +2,9 @@
 
 A combined weights file holds the fusion network, its labels and temperature, and the sha256 of
 the voice and face models whose embeddings it reads. ``CombinedModel.load()`` loads those
-encoders too (the shipped ones, or files named beside it) and refuses a file whose encoders do
-not match, so embeddings are never fed to a network trained on other ones.
+encoders too (the ones in use, or, for a model trained with fine-tuned encoders, the files
+saved beside it) and refuses a file whose encoders do not match, so embeddings are never fed to
+a network trained on other ones.
 """
 
 from pathlib import Path
@@ -34,13 +35,20 @@ def check_encoders(saved: dict, voice: VoiceModel, face: FaceModel, path: Path) 
                 f"use the {name} model it was trained on, or train it again on this one.")
 
 
+def encoder_paths(path: Path) -> dict[str, Path]:
+    """Where a combined model with fine-tuned encoders keeps them: beside its own file."""
+    return {name: path.with_name(f"{path.stem}.{name}.pt") for name in ("voice", "face")}
+
+
 class CombinedModel:
     def __init__(self, network: CombinedNet, voice: VoiceModel, face: FaceModel, label_set: LabelSet,
                  temperature: float = 1.0, metrics: dict | None = None, sha256: str = "",
-                 recipe: dict | None = None):
+                 recipe: dict | None = None, tuned_encoders: bool = False):
         self.network = network.eval()
         self.recipe = recipe or {}  # the training recipe, as saved: its split and data folders
         self.voice, self.face = voice, face
+        # fine-tuned with the fusion: saved with it, and the timeline's branches use them too
+        self.tuned_encoders = tuned_encoders
         self.label_set = label_set
         self.temperature = temperature
         self.metrics = metrics or {}
@@ -51,6 +59,11 @@ class CombinedModel:
         return self.label_set.labels
 
     def save(self, path: str | Path, **metadata) -> str:
+        if self.tuned_encoders:
+            for name, encoder_path in encoder_paths(Path(path)).items():
+                encoder = getattr(self, name)
+                encoder.sha256 = encoder.save(encoder_path, tuned_with=Path(path).name)
+            metadata["encoder_files"] = {name: p.name for name, p in encoder_paths(Path(path)).items()}
         return save_weights(path, self.network, kind=KIND, label_set=self.label_set.name,
                             temperature=self.temperature, metrics=self.metrics,
                             encoders={"voice": self.voice.sha256, "face": self.face.sha256}, **metadata)
@@ -58,9 +71,15 @@ class CombinedModel:
     @classmethod
     def load(cls, path: str | Path | None = None, voice: VoiceModel | None = None,
              face: FaceModel | None = None) -> "CombinedModel":
-        """The model in ``path`` (default: shipped) over ``voice`` and ``face`` (default: shipped)."""
+        """The model in ``path`` (default: shipped) over ``voice`` and ``face`` (default: shipped);
+        a model trained with fine-tuned encoders brings its own, from beside its file."""
         shipped = path is None
         saved = load_weights(SHIPPED_WEIGHTS if shipped else path, KIND, SHIPPED_SHA256 if shipped else None)
+        tuned = "encoder_files" in saved
+        if tuned:
+            beside = Path(path or SHIPPED_WEIGHTS).parent
+            voice = VoiceModel.load(beside / saved["encoder_files"]["voice"])
+            face = FaceModel.load(beside / saved["encoder_files"]["face"])
         voice = voice or VoiceModel.load()
         face = face or FaceModel.load()
         check_encoders(saved, voice, face, path or SHIPPED_WEIGHTS)
@@ -68,7 +87,7 @@ class CombinedModel:
         network.load_state_dict({k: v.float() if v.is_floating_point() else v
                                  for k, v in saved["state_dict"].items()})
         return cls(network, voice, face, get_label_set(saved["label_set"]), float(saved["temperature"]),
-                   saved.get("metrics"), saved["sha256"], saved.get("recipe"))
+                   saved.get("metrics"), saved["sha256"], saved.get("recipe"), tuned)
 
     def predict_window(self, voice: np.ndarray | None, faces: np.ndarray | None,
                        text: np.ndarray | None) -> dict | None:

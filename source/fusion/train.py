@@ -46,6 +46,7 @@ from .combined import CombinedNet, FusionOptions
 from .data import FRAMES, Encodings, FusionWindows, StillMotion, encode
 from .late import emotion_distribution, late_fusion
 from .model import KIND, CombinedModel
+from .tuned import ENCODER_MODES, TunedCombinedNet, tuned_encoders
 
 PARTS = ("train", "validation", "test")
 PAIRING_NOTE = (
@@ -99,6 +100,14 @@ class CombinedRecipe(WindowsRecipe):
     # seed 2: the best validation macro-F1 of seeds 0-5 (their test accuracy: 0.713-0.756)
     train: TrainOptions = TrainOptions(epochs=60, batch_size=64, learning_rate=1e-3, lr_patience=3,
                                        early_stopping=10, monitor="macro_f1", time_limit_min=30, seed=2)
+    # "frozen": the fusion reads the voice and face models' cached embeddings; "finetune": the
+    # encoders train with it from MFCCs and face crops, at train.backbone_lr_scale of the rate
+    # (see fusion/tuned.py; about a minute per epoch here instead of a second)
+    encoders: str = "frozen"
+
+    def __post_init__(self):
+        if self.encoders not in ENCODER_MODES:
+            raise ValueError(f"encoders must be one of {', '.join(ENCODER_MODES)}, not {self.encoders!r}")
 
 
 def _named(recipe: WindowsRecipe) -> set[str]:
@@ -462,7 +471,13 @@ def prepare_combined(data: Path, recipe: CombinedRecipe,
         if model.labels != get_label_set(recipe.label_set).labels:
             raise DatasetError(f"The {name} model predicts {', '.join(model.labels)}; the combined model's "
                                f"label set {recipe.label_set} needs the same labels in the same order.")
-    data_parts = fusion_data(Path(data), recipe, EncodedItems(voice, face), on_features, workers)
+    if recipe.encoders == "finetune":
+        from .research.raw_items import RawItems  # it builds on this module's item helpers
+
+        items = RawItems(face.transform, voice.transform)
+    else:
+        items = EncodedItems(voice, face)
+    data_parts = fusion_data(Path(data), recipe, items, on_features, workers)
     for line in data_parts.summary:
         log(line)
     log("windows per part: " + ", ".join(f"{p} {len(w)}" for p, w in data_parts.parts.items()))
@@ -509,34 +524,50 @@ def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path 
                    on_features: Callable[[str, int, int], None] | None = None,
                    on_epoch: Callable[[EpochReport], None] | None = None,
                    log: Callable[[str], None] = print) -> dict:
-    """Train the fusion network over the shipped voice and face models, frozen; write ``out``
-    and its card."""
+    """Train the fusion network over the shipped voice and face models (frozen, or fine-tuned
+    with it); write ``out`` (and the tuned encoders beside it) and its card."""
     voice, face = VoiceModel.load(), FaceModel.load()
     label_set = get_label_set(recipe.label_set)
     data_parts = prepare_combined(data, recipe, on_features, log=log, voice=voice, face=face)
     torch.manual_seed(recipe.train.seed)  # the same initial weights every run
     network = build_network(recipe, voice, face)
+    tuning = recipe.encoders == "finetune"
+    trained = TunedCombinedNet(network, voice, face) if tuning else network
     run_print = run_fingerprint(recipe, [voice.sha256, face.sha256], data_parts)
     run_dir = run_dir or DATA_DIR / "runs" / f"combined-{run_print}"
-    metrics, logits = fit_windows(network, data_parts, recipe.train, run_dir, run_print, label_set.labels,
+    metrics, logits = fit_windows(trained, data_parts, recipe.train, run_dir, run_print, label_set.labels,
                                   KIND, fresh, on_epoch, log)
-    model = CombinedModel(network, voice, face, label_set, metrics["temperature"])
-    metrics["comparison"] = {part: compare(*logits[part], data_parts.parts[part], label_set.labels,
-                                           metrics["temperature"]) for part in logits}
+    if tuning:
+        voice, face = tuned_encoders(trained, voice, face, data_parts.parts["train"], data_parts.parts["validation"],
+                                     recipe.train.seed)
+        log(f"tuned encoders: classifiers refitted, temperatures voice {voice.temperature:.2f}, "
+            f"face {face.temperature:.2f}")
+    model = CombinedModel(network, voice, face, label_set, metrics["temperature"], tuned_encoders=tuning)
+    if not tuning:  # the branch baselines come from the frozen encoders' cached probabilities
+        metrics["comparison"] = {part: compare(*logits[part], data_parts.parts[part], label_set.labels,
+                                               metrics["temperature"]) for part in logits}
     write_model_files(model, out, metrics, recipe, command, "combined model", "windows")
     write_run_reports(run_dir, metrics, "combined model", "windows")
     (out.parent / "MODEL_CARD.md").write_text(model_card(
         "Combined model: voice and face embeddings and the words, fused per 4-second window",
         [f"File `{out.name}`, labels: {', '.join(label_set.labels)} ({recipe.label_set}).",
-         f"Encoders (frozen, loaded with it and checked by sha256): voice {voice.sha256[:12]}…, "
-         f"face {face.sha256[:12]}….",
+         f"Encoders ({'fine-tuned with it, saved beside it' if tuning else 'frozen'}, loaded with it and "
+         f"checked by sha256): voice {voice.sha256[:12]}…, face {face.sha256[:12]}….",
          "", "How the windows are made: " + PAIRING_NOTE if (data / recipe.speech).is_dir() else "",
-         "", comparison_table(metrics["comparison"])],
+         "", comparison_table(metrics["comparison"]) if not tuning else TUNED_NOTE],
         "\n".join(data_parts.summary), ["Subjects per part: "
                                         + "; ".join(f"{p}: {', '.join(s)}" for p, s in data_parts.split.items())],
         metrics, {"validation": "the validation windows", "test": "the test windows"}, "windows",
         command or "python run.py train --model combined --data DIR"))
     return metrics
+
+
+TUNED_NOTE = ("The encoders were fine-tuned with the fusion (`encoders=finetune`), so the frozen branches' "
+              "cached probabilities are not theirs: training makes no branch comparison (`python run.py "
+              "evaluate --model combined --weights FILE` makes one with the tuned branches). Each tuned encoder's "
+              "classifier was refitted on its tuned embeddings of the training windows (temperature on "
+              "the validation windows); `analyze --fusion combined --fusion-weights FILE` uses them for "
+              "the branch columns too.")
 
 
 def comparison_table(comparison: dict) -> str:
