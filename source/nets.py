@@ -96,11 +96,14 @@ class EmotionNet(nn.Module):
         self.head_options = head
 
     def embed(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
-        if self.flip_average and not self.training:
-            return (self._embed(x, extra) + self._embed(x.flip(-1), extra)) / 2
-        return self._embed(x, extra)
+        if self.flip_average and not self.training:  # the faces and their mirror images in one pass
+            both = self.embed_as_is(torch.cat([x, x.flip(-1)]), None if extra is None else torch.cat([extra, extra]))
+            return (both[:len(x)] + both[len(x):]) / 2
+        return self.embed_as_is(x, extra)
 
-    def _embed(self, x: torch.Tensor, extra: torch.Tensor | None) -> torch.Tensor:
+    def embed_as_is(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        """The embedding of ``x`` alone, without the mirror-image average (Grad-CAM maps must
+        line up with the picture)."""
         height, width = x.shape[-2:]
         if min(height, width) < self.min_side:
             scale = self.min_side / min(height, width)

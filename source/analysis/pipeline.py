@@ -130,27 +130,43 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
 
 def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
                frame_rows: CsvStream, face_model: FaceModel | None = None,
-               times: StageTimes | None = None, keep_embeddings: bool = False) -> Iterator[Frame]:
+               times: StageTimes | None = None, keep_embeddings: bool = False,
+               batch_frames: int = 16) -> Iterator[Frame]:
     """Find, track and score the faces of each frame, and write its rows to the frames CSV.
 
-    The face model cuts its own crops (its transform's framing and size); ``keep_embeddings``
-    keeps each face's embedding for the combined model."""
+    The face model cuts its own crops (its transform's framing and size) from each frame, and
+    scores the crops of ``batch_frames`` frames in one pass (one pass per frame cost 20x more
+    here); ``keep_embeddings`` keeps each face's embedding for the combined model."""
     times = times or StageTimes()
+    pending: list[tuple[Frame, tuple]] = []
+
+    def scored() -> Iterator[Frame]:
+        if face_model is not None:
+            with times("face"):
+                results = face_model.encode_frames([inputs for _, inputs in pending])
+            for (frame, _), (embeddings, probabilities) in zip(pending, results):
+                for face, embedding, scores in zip(frame.faces, embeddings, probabilities):
+                    face.emotions = dict(zip(face_model.labels, scores.tolist()))
+                    face.embedding = embedding if keep_embeddings else None
+        for frame, _ in pending:
+            base = {"frame": frame.index, "time_s": frame.time_s,
+                    "source_time_s": frame.source_time_s, "n_faces": len(frame.faces)}
+            for face in frame.faces or [None]:
+                frame_rows.write({**base, **_face_columns(face, frame.scale)})
+            yield frame
+        pending.clear()
+
     for frame in frames:
         with times("face"):
             faces = landmarker.detect(frame.image, frame.time_s)
             tracker.assign(frame.time_s, faces)
-            if face_model is not None:
-                embeddings, probabilities = face_model.encode_detections(frame.image, faces)
-                for face, embedding, scores in zip(faces, embeddings, probabilities):
-                    face.emotions = dict(zip(face_model.labels, scores.tolist()))
-                    face.embedding = embedding if keep_embeddings else None
-        frame.faces = sorted(faces, key=lambda f: f.track_id)
-        base = {"frame": frame.index, "time_s": frame.time_s,
-                "source_time_s": frame.source_time_s, "n_faces": len(faces)}
-        for face in frame.faces or [None]:
-            frame_rows.write({**base, **_face_columns(face, frame.scale)})
-        yield frame
+            frame.faces = sorted(faces, key=lambda f: f.track_id)
+            # crops are cut now, while the frame is at hand
+            inputs = face_model.detection_inputs(frame.image, frame.faces) if face_model is not None else None
+        pending.append((frame, inputs))
+        if len(pending) >= batch_frames:
+            yield from scored()
+    yield from scored()
 
 
 def _face_columns(face, scale: float) -> dict:

@@ -57,7 +57,8 @@ def default_layer(model: FaceModel) -> str:
 
 
 class _WithExtras(nn.Module):
-    """The network with its landmark features fixed, so CAM libraries see one input."""
+    """The network with its landmark features fixed, so CAM libraries see one input, and without
+    the mirror-image average, so the map lines up with the face as it is."""
 
     def __init__(self, network: nn.Module, extra: torch.Tensor | None):
         super().__init__()
@@ -65,7 +66,7 @@ class _WithExtras(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         extra = None if self.extra is None else self.extra.expand(images.shape[0], -1)
-        return self.network(images, extra)
+        return self.network.classifier(self.network.embed_as_is(images, extra))
 
 
 def face_cam(model: FaceModel, face: np.ndarray, extra: np.ndarray | None = None,

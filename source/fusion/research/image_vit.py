@@ -71,15 +71,17 @@ class ImageVitNet(nn.Module):
         x = r.maxpool(r.relu(r.bn1(r.conv1(x))))
         return r.layer4(r.layer3(r.layer2(r.layer1(x))))
 
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+    def embed_as_is(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        """The embedding of ``x`` alone, without the mirror-image average."""
         tokens = self.project(self.feature_map(x)).flatten(2).transpose(1, 2)
         tokens = torch.cat([self.class_token.expand(len(tokens), -1, -1), tokens], dim=1) + self.position
         return self.head(self.encoder(tokens)[:, 0])
 
     def embed(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
         if self.flip_average and not self.training:  # a mirrored face keeps its expression
-            return (self._embed(x) + self._embed(x.flip(-1))) / 2
-        return self._embed(x)
+            both = self.embed_as_is(torch.cat([x, x.flip(-1)]))  # one pass
+            return (both[:len(x)] + both[len(x):]) / 2
+        return self.embed_as_is(x)
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
         return self.classifier(self.embed(x))
