@@ -10,22 +10,18 @@ from typing import ClassVar
 
 import torch
 
-from .labels import LabelSet, get_label_set
+from .labels import LabelSet, get_label_set, scored
 from .nets import EmotionNet
 from .weights import load_weights, save_weights
 
 
-class EmotionModel:
-    KIND: ClassVar[str]
-    TRANSFORM: ClassVar[type]
-    SHIPPED_WEIGHTS: ClassVar[Path]
-    SHIPPED_SHA256: ClassVar[str]
-    NETWORK: ClassVar[type] = EmotionNet  # its ``from_config`` rebuilds the saved network
+class TrainedModel:
+    """What every trained model file holds besides its network's inputs: the network (kept in
+    eval mode), its label set, calibration temperature, measured metrics and the file's sha256."""
 
-    def __init__(self, network: EmotionNet, transform, label_set: LabelSet,
-                 temperature: float = 1.0, metrics: dict | None = None, sha256: str = ""):
+    def __init__(self, network: torch.nn.Module, label_set: LabelSet, temperature: float = 1.0,
+                 metrics: dict | None = None, sha256: str = ""):
         self.network = network.eval()
-        self.transform = transform
         self.label_set = label_set
         self.temperature = temperature
         self.metrics = metrics or {}
@@ -34,6 +30,23 @@ class EmotionModel:
     @property
     def labels(self) -> tuple[str, ...]:
         return self.label_set.labels
+
+    def scored(self, probabilities) -> dict:
+        """One row of probabilities as ``{"probabilities": {label: p}, "top_emotion", "confidence"}``."""
+        return scored({label: round(float(p), 4) for label, p in zip(self.labels, probabilities)})
+
+
+class EmotionModel(TrainedModel):
+    KIND: ClassVar[str]
+    TRANSFORM: ClassVar[type]
+    SHIPPED_WEIGHTS: ClassVar[Path]
+    SHIPPED_SHA256: ClassVar[str]
+    NETWORK: ClassVar[type] = EmotionNet  # its ``from_config`` rebuilds the saved network
+
+    def __init__(self, network: EmotionNet, transform, label_set: LabelSet,
+                 temperature: float = 1.0, metrics: dict | None = None, sha256: str = ""):
+        super().__init__(network, label_set, temperature, metrics, sha256)
+        self.transform = transform
 
     def encode(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(embeddings, calibrated probabilities) of network inputs, in one pass: the combined

@@ -12,7 +12,7 @@ import torch
 
 from ..emotion_model import EmotionModel
 from ..errors import NoAudioTrack
-from ..labels import mean_probabilities, scored, top_emotion
+from ..labels import mean_probabilities, top_emotion
 from ..media.decode import DecodeReport, iter_audio
 from ..media.probe import probe
 from ..media.windows import iter_windows
@@ -50,8 +50,7 @@ class VoiceModel(EmotionModel):
         if audio is None or speech_activity(audio)["speech_ratio"] < MIN_SPEECH_RATIO:
             return None, None
         embedded, probabilities = self.encode(self.features([audio]).float())
-        return embedded[0].numpy(), scored({label: round(float(p), 4)
-                                            for label, p in zip(self.labels, probabilities[0])})
+        return embedded[0].numpy(), self.scored(probabilities[0])
 
     def predict_window(self, audio: np.ndarray | None) -> dict | None:
         """One window's probabilities by label, top emotion and confidence; None without speech."""

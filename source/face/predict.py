@@ -24,7 +24,7 @@ def face_entries(model: FaceModel, frame: Frame, faces: list[FaceDetection]) -> 
     for face, probabilities in zip(faces, model.predict_detections(frame.image, faces)):
         entries.append({"face_id": face.track_id,
                         "box": [round(v / frame.scale, 1) for v in face.box],
-                        **scored({label: round(float(p), 4) for label, p in zip(model.labels, probabilities)})})
+                        **model.scored(probabilities)})
     return entries
 
 

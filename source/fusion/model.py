@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from ..audio.model import VoiceModel
+from ..emotion_model import TrainedModel
 from ..face.model import FaceModel
-from ..labels import LabelSet, get_label_set, scored
+from ..labels import LabelSet, get_label_set
 from ..paths import MODELS_DIR
 from ..weights import WeightsError, load_weights, save_weights
 from .combined import CombinedNet
@@ -40,23 +41,15 @@ def encoder_paths(path: Path) -> dict[str, Path]:
     return {name: path.with_name(f"{path.stem}.{name}.pt") for name in ("voice", "face")}
 
 
-class CombinedModel:
+class CombinedModel(TrainedModel):
     def __init__(self, network: CombinedNet, voice: VoiceModel, face: FaceModel, label_set: LabelSet,
                  temperature: float = 1.0, metrics: dict | None = None, sha256: str = "",
                  recipe: dict | None = None, tuned_encoders: bool = False):
-        self.network = network.eval()
+        super().__init__(network, label_set, temperature, metrics, sha256)
         self.recipe = recipe or {}  # the training recipe, as saved: its split and data folders
         self.voice, self.face = voice, face
         # fine-tuned with the fusion: saved with it, and the timeline's branches use them too
         self.tuned_encoders = tuned_encoders
-        self.label_set = label_set
-        self.temperature = temperature
-        self.metrics = metrics or {}
-        self.sha256 = sha256
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.label_set.labels
 
     def save(self, path: str | Path, **metadata) -> str:
         if self.tuned_encoders:
@@ -116,4 +109,4 @@ class CombinedModel:
         )
         with torch.no_grad():
             probabilities = torch.softmax(self.network(*inputs) / self.temperature, dim=1)[0]
-        return scored({label: round(float(p), 4) for label, p in zip(self.labels, probabilities)})
+        return self.scored(probabilities)

@@ -16,10 +16,11 @@ import torch
 
 from ...audio.features import MfccTransform
 from ...audio.model import VoiceModel
+from ...emotion_model import TrainedModel
 from ...errors import DatasetError, UntrainedModel
 from ...face.model import FaceModel
 from ...face.transform import FaceTransform
-from ...labels import LabelSet, get_label_set, scored
+from ...labels import LabelSet, get_label_set
 from ...options import WindowOptions
 from ...paths import DATA_DIR, MODELS_DIR
 from ...training.recipes import recipe_from_dict
@@ -110,17 +111,12 @@ class Inputs:
         return cls(face_transform=face.transform, voice_transform=recipe.voice_transform or voice.transform)
 
 
-class FamilyModel:
+class FamilyModel(TrainedModel):
     def __init__(self, family: Family, network: torch.nn.Module, inputs: Inputs, label_set: LabelSet,
                  temperature: float = 1.0, metrics: dict | None = None, sha256: str = "",
                  recipe: dict | None = None):
-        self.family, self.network, self.inputs = family, network.eval(), inputs
-        self.label_set, self.temperature = label_set, temperature
-        self.metrics, self.sha256, self.recipe = metrics or {}, sha256, recipe or {}
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.label_set.labels
+        super().__init__(network, label_set, temperature, metrics, sha256)
+        self.family, self.inputs, self.recipe = family, inputs, recipe or {}
 
     def save(self, path: str | Path, **metadata) -> str:
         return save_weights(path, self.network, kind=self.family.name, label_set=self.label_set.name,
@@ -151,9 +147,6 @@ class FamilyModel:
         """Calibrated probabilities (B, labels) for a batch of ``WindowBatch`` tensors."""
         with torch.no_grad():
             return torch.softmax(self.network(*tensors) / self.temperature, dim=1).numpy()
-
-    def scored(self, probabilities: np.ndarray) -> dict:
-        return scored({label: round(float(p), 4) for label, p in zip(self.labels, probabilities)})
 
 
 def build_network(family: Family, recipe, inputs: Inputs) -> torch.nn.Module:
