@@ -47,6 +47,7 @@ class Family:
     inputs: str  # "encoded": the frozen voice and face models' embeddings; "raw": crops and MFCCs
     windows: WindowOptions = WindowOptions()  # how ``predict`` cuts long media
     shipped_sha256: str | None = None  # None: ships untrained
+    tried: str = ""  # for one that ships untrained: what training it here measured, and why it is not shipped
 
     @property
     def shipped_weights(self) -> Path:
@@ -67,7 +68,7 @@ class Family:
             f"# {self.title}", "", f"**Ships untrained**: the studio holds no weights for `{self.name}`, and "
             "`predict` refuses to run it rather than guess. Train it (and pass the file it writes with "
             "`--weights`):", "", "```", self.train_command, "```", "",
-            f"It reads {self.reads}.", "", self.about, "",
+            f"It reads {self.reads}.", "", self.about, "", *([self.tried, ""] if self.tried else []),
             "It trains and is tested on the combined model's paired windows (the same split and test windows; "
             "see models/combined/MODEL_CARD.md); `train` writes this card again with the data, split, "
             "metrics and confusion matrix of the run.", ""])
