@@ -74,3 +74,21 @@ def test_modality_dropout_hides_sources_but_never_all():
     net.train()
     loss = net.__class__(7, OPTIONS).train()(*batch(8).tensors()).logsumexp(1).mean()
     loss.backward()  # trains with a batch where some sources were hidden
+
+
+def test_speech_clips_keep_their_augmented_versions_beside_video_speech():
+    import numpy as np
+
+    from source.fusion.data import Encodings
+    from source.fusion.train import _concat
+
+    def encodings(items: int, versions: int, start: float) -> Encodings:
+        values = start + np.arange(items * versions, dtype=np.float32).reshape(items, versions, 1)
+        return Encodings(values.astype(np.float16), np.repeat(values, 7, axis=2),
+                         np.ones((items, versions), dtype=bool), np.zeros(items, dtype=np.int64))
+
+    clips, video = encodings(2, 5, 0.0), encodings(1, 1, 100.0)
+    joined = _concat(clips, video)
+    assert joined.embeddings.shape == (3, 5, 1) and joined.probabilities.shape == (3, 5, 7)
+    np.testing.assert_array_equal(joined.embeddings[:2], clips.embeddings)  # every version kept
+    assert (joined.embeddings[2] == 100).all() and joined.present.all()  # the video's own speech

@@ -87,6 +87,23 @@ def test_a_run_folder_of_another_run_is_refused(tmp_path):
     with pytest.raises(StudioError, match="different training run"):
         fit(small_net(), train, val, TrainOptions(epochs=1), tmp_path, "second", 3)
 
+    with pytest.raises(StudioError, match="different training run"):
+        fit(small_net(), train, val, TrainOptions(epochs=2, learning_rate=0.01), tmp_path, "first", 3)
+
+
+def test_a_run_continues_with_more_epochs_in_bf16_and_from_older_checkpoints(tmp_path):
+    train, val = Blobs(64, 0), Blobs(32, 1)
+    fit(small_net(), train, val, TrainOptions(epochs=1), tmp_path, "run", 3)
+    last = torch.load(tmp_path / "last.pt", weights_only=True)
+    # a checkpoint written before these settings existed ran with their defaults
+    for newer in ("focal_gamma", "weighted_sampler", "backbone_lr_scale"):
+        del last["options"][newer]
+    torch.save(last, tmp_path / "last.pt")
+    result = fit(small_net(), train, val, TrainOptions(epochs=2, mixed_precision=True), tmp_path, "run", 3)
+    assert [h["epoch"] for h in result.history] == [1, 2]
+    with pytest.raises(StudioError, match="different training run"):
+        fit(small_net(), train, val, TrainOptions(epochs=3, focal_gamma=2.0), tmp_path, "run", 3)
+
 
 def test_early_stopping_when_nothing_improves(tmp_path):
     train, val = Blobs(64, 0), Blobs(32, 1)

@@ -19,7 +19,7 @@ from ..datasets.speech import SpeechSample, scan_speech_dataset, speaker_split
 from ..errors import DatasetError
 from ..labels import get_label_set
 from ..media.decode import read_audio
-from ..nets import EmotionNet, HeadOptions
+from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
 from ..paths import DATA_DIR
 from ..training.cache import cached_rows, default_workers, file_identity
 from ..training.metrics import calibrated_report, fit_temperature
@@ -38,6 +38,9 @@ MAX_CLIP_S = 30.0  # dataset clips are a few seconds; longer files are read only
 @dataclass(frozen=True)
 class VoiceRecipe:
     backbone: str = "resnet18"
+    # start from ImageNet weights (offline, mobilenet_v2 only): pretrained edge and texture
+    # filters also help on MFCC maps, which are small images
+    imagenet: bool = False
     head: HeadOptions = HeadOptions()
     label_set: str = "7class"
     transform: MfccTransform = MfccTransform()
@@ -185,6 +188,8 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
     label_set = get_label_set(recipe.label_set)
     torch.manual_seed(recipe.train.seed)
     network = EmotionNet(recipe.backbone, len(label_set.labels), recipe.head)
+    if recipe.imagenet:
+        load_imagenet_weights(network.backbone, recipe.backbone)
     run_print = fingerprint(recipe, split)
     run_dir = run_dir or default_run_dir(run_print)
     if fresh:
@@ -225,7 +230,8 @@ def voice_model_card(weights: Path, metrics: dict, recipe: VoiceRecipe, data_sum
         f"Voice emotion model: {recipe.backbone} on MFCCs",
         [f"File `{weights.name}`, labels: {', '.join(get_label_set(recipe.label_set).labels)} "
          f"({recipe.label_set}).",
-         f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}."],
+         f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}.",
+         f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."],
         data_summary,
         ["Split by speaker, never by clip.",
          f"- train speakers: {', '.join(split['train'])}",
@@ -259,9 +265,13 @@ def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str,
     return _report(model, logits, targets)
 
 
-# what ``run.py tune --model audio`` searches (see ``tuning.space`` for the range kinds)
+# what ``run.py tune --model audio`` searches (see ``tuning.space`` for the range kinds); only
+# mobilenet_v2 has offline ImageNet weights, so the others start from scratch
 SEARCH_SPACE = {
-    "backbone": ("choice", ["resnet18", "mobilenet_v2", "shufflenet_v2_x1_0", "squeezenet1_1"]),
+    "backbone": ("choice", [{"backbone": "resnet18", "imagenet": False},
+                            {"backbone": "mobilenet_v2", "imagenet": True},
+                            {"backbone": "shufflenet_v2_x1_0", "imagenet": False},
+                            {"backbone": "squeezenet1_1", "imagenet": False}]),
     "head.units": ("choice", [64, 128, 256, 512]),
     "head.layers": ("choice", [1, 2]),
     "head.dropout": ("uniform", 0.1, 0.5),

@@ -298,13 +298,25 @@ def text_vectors(paths: list[Path | None]) -> tuple[np.ndarray, np.ndarray]:
     return vectors, np.array([s is not None for s in sentences])
 
 
+def _with_steps(encodings: Encodings, steps: int) -> Encodings:
+    """``encodings`` with ``steps`` rows per item, its last ones repeating its first (voice:
+    training clips carry augmented versions, video clips only their own speech, version 0)."""
+    missing = steps - encodings.embeddings.shape[1]
+    if not missing:
+        return encodings
+
+    def padded(rows: np.ndarray) -> np.ndarray:
+        return np.concatenate([rows, np.repeat(rows[:, :1], missing, axis=1)], axis=1)
+
+    return Encodings(padded(encodings.embeddings), padded(encodings.probabilities),
+                     padded(encodings.present), encodings.emotions)
+
+
 def _concat(a: Encodings | None, b: Encodings | None) -> Encodings | None:
     if a is None or b is None:
         return a or b
-    if a.embeddings.shape[1] != b.embeddings.shape[1]:  # voice: training clips carry augmented versions
-        steps = min(a.embeddings.shape[1], b.embeddings.shape[1])
-        a, b = (Encodings(e.embeddings[:, :steps], e.probabilities[:, :steps], e.present[:, :steps],
-                          e.emotions) for e in (a, b))
+    steps = max(a.embeddings.shape[1], b.embeddings.shape[1])
+    a, b = _with_steps(a, steps), _with_steps(b, steps)
     return Encodings(*(np.concatenate([getattr(a, f), getattr(b, f)])
                        for f in ("embeddings", "probabilities", "present", "emotions")))
 

@@ -108,14 +108,17 @@ def class_weight_tensor(targets, n_classes: int) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-# how long to go on is not part of a run's identity: a finished or stopped run can be continued
-# with more epochs or another time limit
-_BUDGET = ("epochs", "time_limit_min")
+# how long to go on, and in which precision the steps run, are not part of a run's identity: a
+# finished or stopped run can be continued with more epochs, another time limit, or in bf16
+_NOT_IDENTITY = ("epochs", "time_limit_min", "mixed_precision")
+_DEFAULTS = asdict(TrainOptions())
 
 
-def _identity(options: TrainOptions) -> dict:
-    """The settings a resumed run must share with the run it continues."""
-    return {k: v for k, v in asdict(options).items() if k not in _BUDGET}
+def _identity(options: TrainOptions | dict) -> dict:
+    """The settings a resumed run must share with the run it continues. A checkpoint written
+    before a setting existed lacks it: it ran with that setting's default."""
+    values = {**_DEFAULTS, **(asdict(options) if isinstance(options, TrainOptions) else options)}
+    return {k: v for k, v in values.items() if k not in _NOT_IDENTITY}
 
 
 def _save(payload: dict, path: Path) -> None:
@@ -150,7 +153,7 @@ def fit(model: nn.Module, train: Dataset, validation: Dataset, options: TrainOpt
     state = {"epoch": 0, "best_score": None, "best_epoch": 0, "bad_epochs": 0, "history": []}
     if last_path.exists():
         saved = torch.load(last_path, map_location="cpu", weights_only=True)
-        if saved["fingerprint"] != fingerprint or saved["options"] != _identity(options):
+        if saved["fingerprint"] != fingerprint or _identity(saved["options"]) != _identity(options):
             raise StudioError(
                 f"The run folder {run_dir} holds a different training run (other data, model or "
                 f"settings). Choose another run folder, or start over with --fresh.")
