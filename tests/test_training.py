@@ -191,3 +191,27 @@ def test_mixed_precision_trains_in_bfloat16_and_keeps_float32_weights(tmp_path):
     fit(plain, train, val, TrainOptions(epochs=4, batch_size=32, learning_rate=0.01), tmp_path / "plain",
         "blobs", 3)
     assert not state_equal(net, plain)  # bf16 steps round differently: the option does something
+
+
+def test_weight_averaging_keeps_the_average_and_resumes_to_it(tmp_path):
+    train, val = Blobs(200, 0), Blobs(100, 1)
+    options = TrainOptions(epochs=3, batch_size=16, learning_rate=0.05, weight_average=0.9)
+    averaged = small_net()
+    result = fit(averaged, train, val, options, tmp_path / "straight", "blobs", 3)
+    assert result.best_score > 0.85
+    plain = small_net()
+    fit(plain, train, val, TrainOptions(**{**options.__dict__, "weight_average": 0.0}), tmp_path / "plain", "blobs", 3)
+    assert not state_equal(averaged, plain)
+    # the run's last step is not what it keeps: the average lags behind it
+    last = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    assert set(last["averaged"]) - {"n_averaged"} == {f"module.{key}" for key in last["model"]}
+    assert not torch.equal(last["model"]["0.weight"], last["averaged"]["module.0.weight"])
+
+    first = fit(small_net(), train, val, TrainOptions(**{**options.__dict__, "time_limit_min": 0.0}),
+                tmp_path / "resumed", "blobs", 3)
+    assert len(first.history) == 1
+    resumed = small_net(seed=3)
+    fit(resumed, train, val, options, tmp_path / "resumed", "blobs", 3)
+    assert state_equal(averaged, resumed)
+    with pytest.raises(ValueError, match="weight_average"):
+        TrainOptions(weight_average=1.0)
