@@ -6,6 +6,8 @@ SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
 FUSION_METHODS = ("auto", "late")  # besides these, any fusion model of the registry by name
 # the face branch's models: the shipped CNN, or the ResNet-50 + ViT hybrid (with a trained file)
 FACE_MODELS = ("face", "image_vit")
+# class activation map methods of pytorch-grad-cam (face/cam.py maps each name to its class)
+CAM_METHODS = ("gradcam", "gradcam++", "scorecam", "eigencam", "xgradcam", "layercam")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,20 @@ class FaceOptions:
     min_detection_confidence: float = 0.5
     track_iou: float = 0.3  # a face continues a track when its box overlaps this much
     track_max_gap_s: float = 2.0  # a track survives this long without a match
+
+
+@dataclass(frozen=True)
+class CamOptions:
+    """A class activation map of the face model over the photo."""
+
+    method: str = "gradcam"
+    target: str | None = None  # the emotion to explain; None: each face's top emotion
+    layer: str | None = None  # a module name such as "backbone.features.13"; None: the face model's default
+    alpha: float = 0.45  # opacity of the heat map over the face
+
+    def __post_init__(self):
+        if self.method not in CAM_METHODS:
+            raise ValueError(f"unknown CAM method {self.method!r}; choose from {', '.join(CAM_METHODS)}")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from PIL import Image
 from skimage import data as skdata
 
 from source.errors import NoFaceFound, NoVideoTrack
-from source.face.cam import CAM_METHODS, CamOptions, cam_overlay, default_layer, face_cam
+from source.face.cam import cam_overlay, default_layer, face_cam
+from source.options import CAM_METHODS, CamOptions
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.predict import frame_at, frame_cam, predict_faces

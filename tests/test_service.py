@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from helpers import ROOT
 from source.analysis.pipeline import WINDOW_COLUMNS
 from source.labels import EMOTIONS
-from source.service import ServiceSettings, create_app
+from source.service.app import create_app
+from source.service.settings import ServiceSettings
 from source.service import jobs as jobs_module
 
 API_KEY = "test-key"

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..analysis.pipeline import analyze
 from ..options import FACE_MODELS, AnalysisOptions, FaceOptions, WindowOptions
 from ..paths import OUTPUT_DIR
 
@@ -83,6 +82,8 @@ def options_from_args(args) -> AnalysisOptions:
 
 
 def run(args) -> int:
+    from ..analysis.pipeline import analyze  # every branch's libraries: only when analysing
+
     options = options_from_args(args)
     bar = None  # made at the first progress report, after the input has been checked
 

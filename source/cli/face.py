@@ -2,7 +2,7 @@
 
 from PIL import Image
 
-from ..face.cam import CamOptions
+from ..options import CamOptions
 from ..face.model import FaceModel
 from ..face.predict import frame_at, frame_cam, predict_faces
 from ..face.train import TUNABLE, FaceRecipe, evaluate_face, prepare_faces, train_face

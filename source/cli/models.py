@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ..errors import StudioError
-from ..face.cam import CAM_METHODS
+from ..options import CAM_METHODS
 from ..paths import MODELS_DIR
 from ..registry import get_model, list_models
 from ..training.cache import default_workers

@@ -4,7 +4,7 @@ The map is computed on the model's own face crop, for any of its classes and on 
 then warped back through the crop's alignment onto the original picture.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -13,25 +13,13 @@ from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, Score
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
+from ..options import CAM_METHODS, CamOptions
 from .align import crop_affine
 from .landmarker import FaceDetection
 from .model import FaceModel
 
-CAM_METHODS = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus, "scorecam": ScoreCAM,
-               "eigencam": EigenCAM, "xgradcam": XGradCAM, "layercam": LayerCAM}
+CAM_CLASSES = dict(zip(CAM_METHODS, (GradCAM, GradCAMPlusPlus, ScoreCAM, EigenCAM, XGradCAM, LayerCAM)))
 MIN_MAP_SIDE = 4  # the default layer is the deepest whose map is at least this many cells a side
-
-
-@dataclass(frozen=True)
-class CamOptions:
-    method: str = "gradcam"
-    target: str | None = None  # the emotion to explain; None: each face's top emotion
-    layer: str | None = None  # a module name such as "backbone.features.13"; None: see default_layer
-    alpha: float = 0.45  # opacity of the heat map over the face
-
-    def __post_init__(self):
-        if self.method not in CAM_METHODS:
-            raise ValueError(f"unknown CAM method {self.method!r}; choose from {', '.join(CAM_METHODS)}")
 
 
 def default_layer(model: FaceModel) -> str:
@@ -85,7 +73,7 @@ def face_cam(model: FaceModel, face: np.ndarray, extra: np.ndarray | None = None
     except AttributeError:
         raise ValueError(f"the model has no layer {layer_name!r}; e.g. {default_layer(model)}") from None
     wrapped = _WithExtras(model.network, inputs[1] if len(inputs) > 1 else None).eval()
-    with CAM_METHODS[options.method](model=wrapped, target_layers=[layer]) as cam:
+    with CAM_CLASSES[options.method](model=wrapped, target_layers=[layer]) as cam:
         heat = cam(input_tensor=inputs[0], targets=[ClassifierOutputTarget(model.labels.index(target))])[0]
     return np.nan_to_num(heat).astype(np.float32), target
 

@@ -11,8 +11,8 @@ from ..errors import MediaError, NoFaceFound, NoVideoTrack
 from ..labels import mean_probabilities, scored
 from ..media.decode import DecodeReport, Frame, iter_frames, read_image
 from ..media.probe import probe
-from ..options import FaceOptions, WindowOptions
-from .cam import CamOptions, cam_overlay
+from ..options import CamOptions, FaceOptions, WindowOptions
+from .cam import cam_overlay
 from .landmarker import FaceDetection, FaceLandmarker
 from .model import KIND, FaceModel
 from .tracker import FaceTracker

@@ -1,6 +1,1 @@
-"""The studio over HTTP: ``create_app(ServiceSettings(...))`` (FastAPI), run by ``run.py serve``."""
-
-from .app import create_app
-from .settings import ServiceSettings
-
-__all__ = ["ServiceSettings", "create_app"]
+"""The studio over HTTP: ``service.app.create_app(ServiceSettings(...))`` (FastAPI), run by ``run.py serve``."""

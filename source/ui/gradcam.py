@@ -7,10 +7,11 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from ..face.cam import CAM_METHODS, CamOptions, default_layer, draw_explanations, explain_faces, overlay_heat
+from ..face.cam import default_layer, draw_explanations, explain_faces, overlay_heat
 from ..face.predict import frame_at, photo_faces
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
+from ..options import CAM_METHODS, CamOptions
 from .common import Settings, face_model, friendly_errors, pick_input
 from .photo import PHOTO
 from .video import RESULT as VIDEO_RESULT
