@@ -11,13 +11,13 @@ from skimage import data as skdata
 
 from source.errors import NoFaceFound, NoVideoTrack
 from source.face.cam import cam_overlay, default_layer, face_cam
-from source.options import CAM_METHODS, CamOptions
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.predict import frame_at, frame_cam, predict_faces
 from source.face.transform import N_BLENDSHAPES, N_LANDMARKS, FaceTransform, landmark_features
 from source.labels import EMOTIONS, get_label_set
 from source.nets import EmotionNet
+from source.options import CAM_METHODS, CamOptions
 from source.registry import get_model
 
 from helpers import EVALUATE_KEYS, run_py
@@ -197,6 +197,18 @@ def test_smoke_train_resume_and_evaluate(tmp_path):
     assert EVALUATE_KEYS <= set(report)
     assert report["n"] == 14 and sum(map(sum, report["confusion"])) == 14
     assert report["weights_sha256"] == metrics["weights_sha256"]
+
+
+def test_training_can_start_from_a_trained_face_model_at_another_crop_size(shipped):
+    from source.errors import StudioError
+    from source.face.train import FaceRecipe, build_network, _face_card
+
+    recipe = FaceRecipe(start_weights=str(FaceModel.SHIPPED_WEIGHTS), transform=FaceTransform(size=96))
+    network, start = build_network(recipe), FaceModel.load()
+    assert all(torch.equal(a, b) for a, b in zip(network.state_dict().values(), start.network.state_dict().values()))
+    assert start.sha256 in _face_card(recipe)[1][0]
+    with pytest.raises(StudioError, match="start_weights must match"):
+        build_network(FaceRecipe(backbone="resnet18", imagenet=False, start_weights=str(FaceModel.SHIPPED_WEIGHTS)))
 
 
 def test_shipped_model_on_fer2013_public_test(shipped, shared_data):

@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..datasets.faces import FaceSample, scan_face_dataset, scan_face_videos
-from ..errors import DatasetError
+from ..errors import DatasetError, StudioError
 from ..labels import get_label_set
 from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
 from ..paths import DATA_DIR
@@ -58,6 +58,9 @@ class FaceDataRecipe:
 class FaceRecipe(FaceDataRecipe):
     backbone: str = "mobilenet_v2"
     imagenet: bool = True  # start from ImageNet weights (offline, mobilenet_v2 only)
+    # or start from a trained face model file of the same network, e.g. to fine-tune a model
+    # trained on small crops at a larger crop size (its sha256 joins the run's identity)
+    start_weights: str | None = None
     head: HeadOptions = HeadOptions()
     train: TrainOptions = TrainOptions(epochs=30, batch_size=64, lr_patience=2, early_stopping=6,
                                        class_weights=False, label_smoothing=0.1, time_limit_min=85)
@@ -199,6 +202,8 @@ def fingerprint(recipe: FaceRecipe, split: FaceSplit) -> str:
     parts = {"recipe": {k: v for k, v in recipe_to_dict(recipe).items()
                         if k not in ("train", "test_time_flip")},
              "data": [[s.source, s.emotion] for s in split.train + split.validation]}
+    if getattr(recipe, "start_weights", None):  # (image_vit's recipe has none)
+        parts["start"] = FaceModel.load(recipe.start_weights).sha256
     return str(zlib.crc32(json.dumps(parts, sort_keys=True, default=str).encode()))
 
 
@@ -206,9 +211,19 @@ def build_network(recipe: FaceRecipe) -> EmotionNet:
     torch.manual_seed(recipe.train.seed)
     network = EmotionNet(recipe.backbone, len(get_label_set(recipe.label_set).labels), recipe.head,
                          recipe.transform.extra_features, recipe.test_time_flip)
-    if recipe.imagenet:
+    if recipe.start_weights:
+        start = FaceModel.load(recipe.start_weights).network
+        if _shape(start.config()) != _shape(network.config()):
+            raise StudioError(f"{recipe.start_weights} holds another network ({start.config()}), not this "
+                              f"recipe's ({network.config()}): start_weights must match backbone, head and labels.")
+        network.load_state_dict(start.state_dict())
+    elif recipe.imagenet:
         load_imagenet_weights(network.backbone, recipe.backbone)
     return network
+
+
+def _shape(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k != "flip_average"}
 
 
 def _faces(part: str, samples: list[FaceSample], targets: np.ndarray, transform: FaceTransform,
@@ -255,8 +270,11 @@ def prepare_faces(data: Path, recipe: FaceRecipe,
 
 
 def _face_card(recipe: FaceRecipe) -> tuple[str, list[str]]:
+    start = (f"the face model `{Path(recipe.start_weights).name}` (sha256 "
+             f"{FaceModel.load(recipe.start_weights).sha256})" if recipe.start_weights
+             else "ImageNet weights" if recipe.imagenet else "random initialisation")
     return (f"Face emotion model: {recipe.backbone} on {recipe.transform.size}px face crops",
-            [f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."
+            [f"Start: {start}."
              + (" Predictions average the face and its mirror image." if recipe.test_time_flip else "")])
 
 
