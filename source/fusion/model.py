@@ -23,7 +23,7 @@ from .data import FRAMES
 
 KIND = "combined"
 SHIPPED_WEIGHTS = MODELS_DIR / "combined" / "combined.pt"
-SHIPPED_SHA256 = "9a25cd57857fdc67444954ac1c4462d15fde8f393f4a90ef9a301b62687a03b2"
+SHIPPED_SHA256 = "da2b7ab8e28c0f01fc4679a1d727cbdd72d2d4c8ebdcf848ea5f27f7dcfae0e0"
 
 
 def check_encoders(saved: dict, voice: VoiceModel, face: FaceModel, path: Path) -> None:

@@ -42,7 +42,7 @@ XATTN_FUSION = Family(
     "voice model's embedding becomes audio tokens; a class token and the frame tokens attend to "
     "the audio tokens, then to each other (pre-LN transformer layer); the class token is "
     "classified. Both encoders are frozen.", XAttnRecipe, XAttnNet, "encoded",
-    shipped_sha256="cf23560d0e6912893966a840fbd8c5dc2d90c08729efef1d35aaefde686129e1")
+    shipped_sha256="4d1febcfc5254477c16a611f426c99482acca293e75e55ccb4d3a8ca21e78dca")
 LT_FUSION = Family(
     "lt_fusion", "Late transformer fusion of a face-frame CNN and an MFCC CNN",
     "late transformer fusion: 2D+1D CNN on 15 face frames, 1D CNN on MFCCs, cross-attention after both",
