@@ -5,13 +5,14 @@ Subclasses set ``KIND``, ``TRANSFORM`` (a class with ``to_dict``/``from_dict``) 
 shipped weights are; ``load()`` with no path gives the shipped model, checked against its sha256.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 import torch
 
 from .labels import LabelSet, get_label_set, scored
-from .nets import EmotionNet
+from .nets import EmotionNet, network_from_config
 from .weights import load_weights, save_weights
 
 
@@ -41,7 +42,8 @@ class EmotionModel(TrainedModel):
     TRANSFORM: ClassVar[type]
     SHIPPED_WEIGHTS: ClassVar[Path]
     SHIPPED_SHA256: ClassVar[str]
-    NETWORK: ClassVar[type] = EmotionNet  # its ``from_config`` rebuilds the saved network
+    # rebuilds the saved network (a single network or an ensemble) from its ``config()``
+    NETWORK_FROM_CONFIG: ClassVar[Callable[[dict], torch.nn.Module]] = staticmethod(network_from_config)
 
     def __init__(self, network: EmotionNet, transform, label_set: LabelSet,
                  temperature: float = 1.0, metrics: dict | None = None, sha256: str = ""):
@@ -66,7 +68,7 @@ class EmotionModel(TrainedModel):
         shipped = path is None
         saved = load_weights(cls.SHIPPED_WEIGHTS if shipped else path, cls.KIND,
                              cls.SHIPPED_SHA256 if shipped else None)
-        network = cls.NETWORK.from_config(saved["network"])
+        network = cls.NETWORK_FROM_CONFIG(saved["network"])
         network.load_state_dict(saved["state_dict"])
         return cls(network, cls.TRANSFORM.from_dict(saved["transform"]),
                    get_label_set(saved["label_set"]), float(saved["temperature"]),

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from source.nets import BACKBONES, EmotionNet, HeadOptions
+from source.nets import BACKBONES, EmotionNet, EnsembleNet, HeadOptions, network_from_config
 
 # the large members of each family are slow to build on CPU; one of each family is tested
 FAMILY_REPRESENTATIVES = ["resnet18", "resnext50_32x4d", "wide_resnet50_2", "googlenet",
@@ -41,3 +41,24 @@ def test_head_options_and_extra_features():
 def test_unknown_backbone():
     with pytest.raises(ValueError, match="unknown backbone"):
         EmotionNet("resnet9000", 7)
+
+
+def test_ensemble_averages_calibrated_probabilities_and_joins_embeddings():
+    torch.manual_seed(0)
+    members = [EmotionNet("resnet18", 7).eval(), EmotionNet("mobilenet_v2", 7, HeadOptions(units=64)).eval()]
+    temperatures = [1.5, 0.8]
+    ensemble = EnsembleNet(members, temperatures).eval()
+    x = torch.randn(3, 3, 126, 13)
+    with torch.no_grad():
+        expected = sum(torch.softmax(m(x) / t, dim=1) for m, t in zip(members, temperatures)) / 2
+        assert torch.allclose(torch.softmax(ensemble(x), dim=1), expected, atol=1e-6)
+        assert ensemble.embed(x).shape == (3, 256 + 64) and ensemble.embedding_size == 320
+        rebuilt = network_from_config(ensemble.config())
+        rebuilt.load_state_dict(ensemble.state_dict())
+        assert isinstance(rebuilt, EnsembleNet)
+        assert torch.allclose(rebuilt.eval()(x), ensemble(x))
+        assert isinstance(network_from_config(members[0].config()), EmotionNet)
+    with pytest.raises(ValueError, match="two or more"):
+        EnsembleNet(members[:1], temperatures[:1])
+    with pytest.raises(ValueError, match="same labels"):
+        EnsembleNet([members[0], EmotionNet("resnet18", 5)], temperatures)

@@ -9,8 +9,10 @@ import torch
 
 from source.audio.augment import SpecAugment, WaveAugment
 from source.audio.model import VoiceModel, predict_file
-from source.errors import MediaError, NoAudioTrack
+from source.audio.train import ensemble_voice, evaluate_voice
+from source.errors import MediaError, NoAudioTrack, StudioError
 from source.media.decode import read_audio
+from source.nets import EmotionNet
 from source.registry import get_model
 
 from helpers import EVALUATE_KEYS, run_py
@@ -131,11 +133,39 @@ def test_smoke_train_resume_and_evaluate_on_real_clips(shared_data, tmp_path):
     assert report["weights_sha256"] == metrics["weights_sha256"]
     assert f"accuracy {report['accuracy']:.3f}" in evaluated.stdout
 
+    # a second member on the same split (another initialisation), joined into an ensemble
+    trained = VoiceModel.load(weights)
+    torch.manual_seed(1)
+    other = VoiceModel(EmotionNet("mobilenet_v2", 7), trained.transform, trained.label_set, 2.0, trained.metrics)
+    other_weights = tmp_path / "other.pt"
+    other_sha256 = other.save(other_weights)
+    ensemble_weights = tmp_path / "ensemble" / "voice_ensemble.pt"
+    joined = run_py("ensemble", "--model", "audio", "--data", data, "--members", weights, other_weights,
+                    "--out", ensemble_weights, cache=tmp_path / "cache")
+    assert joined.returncode == 0, joined.stderr
+    assert "validation: accuracy" in joined.stdout
+    ensemble = VoiceModel.load(ensemble_weights)
+    assert ensemble.network.embedding_size == 2 * trained.network.embedding_size
+    ensemble_metrics = json.loads((ensemble_weights.parent / "metrics.json").read_text())
+    assert [m["sha256"] for m in ensemble_metrics["members"]] == [trained.sha256, other_sha256]
+    assert ensemble_metrics["validation"]["n"] == 8 and "test" not in ensemble_metrics
+    assert "an ensemble of 2 CNNs" in (ensemble_weights.parent / "MODEL_CARD.md").read_text()
+    # its probabilities: the members' calibrated ones averaged, then scaled by its own temperature
+    clip = read_audio(next(data.glob("Actor_03/*")))
+    mean = np.mean([m.predict([clip])[0] for m in (trained, VoiceModel.load(other_weights))], axis=0)
+    expected = mean ** (1 / ensemble.temperature)
+    assert np.allclose(ensemble.predict([clip])[0], expected / expected.sum(), atol=1e-4)
+    twice = run_py("ensemble", "--model", "audio", "--data", data, "--members", weights, weights,
+                   "--out", ensemble_weights, cache=tmp_path / "cache")
+    assert twice.returncode == 1 and "given twice" in twice.stderr
+    other.metrics = {**trained.metrics, "split": {**trained.metrics["split"], "validation": ["ravdess:02"]}}
+    other.save(other_weights)
+    with pytest.raises(StudioError, match="another speaker split"):
+        ensemble_voice(data, [weights, other_weights], ensemble_weights, log=lambda line: None)
+
 
 def test_shipped_model_beats_chance_on_unseen_actors(shipped, shared_data, tmp_path):
     """Actors 18-20 are the shipped model's test speakers: never trained or selected on."""
-    from source.audio.train import evaluate_voice
-
     data = ravdess_subset(shared_data, tmp_path, ("18", "19", "20"), 3)
     report = evaluate_voice(data, log=lambda line: None)
     assert report["n"] == 72

@@ -16,16 +16,17 @@ import torch
 from torch.utils.data import Dataset
 
 from ..datasets.speech import SpeechSample, scan_speech_dataset, speaker_split
-from ..errors import DatasetError
+from ..errors import DatasetError, StudioError
 from ..labels import get_label_set
 from ..media.decode import read_audio
-from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
+from ..nets import EmotionNet, EnsembleNet, HeadOptions, load_imagenet_weights
 from ..paths import DATA_DIR
 from ..training.cache import cached_rows, default_workers, file_identity
 from ..training.metrics import calibrated_report, fit_temperature
 from ..training.recipes import recipe_to_dict
 from ..training.reports import model_card, write_model_files, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
+from ..weights import load_weights
 from ..tuning.search import Tunable
 from ..tuning.space import AUGMENT_STRENGTH
 from .augment import SpecAugment, WaveAugment
@@ -225,20 +226,24 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
 
 def voice_model_card(weights: Path, metrics: dict, recipe: VoiceRecipe, data_summary: str,
                      command: str) -> str:
-    split = metrics["split"]
     return model_card(
         f"Voice emotion model: {recipe.backbone} on MFCCs",
         [f"File `{weights.name}`, labels: {', '.join(get_label_set(recipe.label_set).labels)} "
          f"({recipe.label_set}).",
          f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}.",
          f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."],
-        data_summary,
-        ["Split by speaker, never by clip.",
-         f"- train speakers: {', '.join(split['train'])}",
-         f"- validation speakers (best epoch, early stopping, temperature): {', '.join(split['validation'])}",
-         f"- test speakers (reported only, never used for any choice): {', '.join(split['test']) or 'none'}"],
-        metrics, {"test": "the test speakers", "validation": "the validation speakers"}, "clips",
+        data_summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
         command or "python run.py train --model audio --data DIR")
+
+
+_PARTS = {"test": "the test speakers", "validation": "the validation speakers"}
+
+
+def _split_lines(split: dict) -> list[str]:
+    return ["Split by speaker, never by clip.",
+            f"- train speakers: {', '.join(split['train'])}",
+            f"- validation speakers (best epoch, early stopping, temperature): {', '.join(split['validation'])}",
+            f"- test speakers (reported only, never used for any choice): {', '.join(split['test']) or 'none'}"]
 
 
 def _report(model: VoiceModel, logits: np.ndarray, targets: np.ndarray) -> dict:
@@ -263,6 +268,81 @@ def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str,
     features = clip_features(kept, model.transform, progress=on_features)
     logits, _ = predict_logits(model.network, CachedClips(features, targets))
     return _report(model, logits, targets)
+
+
+def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = "",
+                   on_features: Callable[[str, int, int], None] | None = None,
+                   log: Callable[[str], None] = print) -> dict:
+    """Join trained voice models into one that averages their calibrated probabilities.
+
+    The members must share the MFCC transform, the labels and the speaker split: the ensemble's
+    temperature is fitted on their validation speakers and it is reported on their test
+    speakers (clips of ``data``). Writes ``out``, its metrics, confusion matrices and card.
+    """
+    if len(members) < 2:
+        raise StudioError("An ensemble needs two or more member weights files.")
+    saved = [load_weights(path, KIND) for path in members]
+    if len({s["sha256"] for s in saved}) < len(saved):
+        raise StudioError("The same weights file is given twice: an ensemble's members must differ.")
+    models = [VoiceModel.load(path) for path in members]
+    first = models[0]
+    for path, model in zip(members[1:], models[1:]):
+        for what, mine, theirs in (("MFCC transform", model.transform, first.transform),
+                                   ("label set", model.label_set.name, first.label_set.name),
+                                   ("speaker split", model.metrics.get("split"), first.metrics.get("split"))):
+            if mine != theirs:
+                raise StudioError(f"{path} has another {what} than {members[0]} ({mine} against "
+                                  f"{theirs}): members must be trained on the same inputs, labels and split.")
+    split = first.metrics.get("split")
+    if not split or not split.get("validation"):
+        raise StudioError(f"{members[0]} does not record its validation speakers: train members "
+                          "with `run.py train --model audio`.")
+    dataset = scan_speech_dataset(data)
+    log(dataset.summary())
+    samples, _ = first.label_set.keep(list(dataset.samples))
+    network = EnsembleNet([m.network for m in models], [m.temperature for m in models])
+
+    def scored(part: str) -> tuple[np.ndarray, np.ndarray]:
+        _, chosen = speaker_split(samples, split[part])
+        kept, targets = first.label_set.keep(chosen)
+        progress = (lambda done, total: on_features(f"features ({part})", done, total)) if on_features else None
+        return predict_logits(network, CachedClips(clip_features(kept, first.transform, progress=progress), targets))
+
+    val_logits, val_targets = scored("validation")
+    temperature = fit_temperature(val_logits, val_targets)
+    model = VoiceModel(network, first.transform, first.label_set, temperature)
+    metrics = {
+        "split": split,
+        "members": [{"file": str(path), "sha256": s["sha256"], "network": m.network.config()["backbone"],
+                     "temperature": m.temperature, "command": s.get("command", ""),
+                     **{f"{part}_accuracy": m.metrics[part]["accuracy"]
+                        for part in ("validation", "test") if part in m.metrics}}
+                    for path, s, m in zip(members, saved, models)],
+        "temperature": temperature,
+        "training_note": f"Training: none of its own; it averages the calibrated probabilities of "
+                         f"{len(members)} voice models trained apart on the same split (listed above).",
+        "validation": _report(model, val_logits, val_targets),
+    }
+    if split.get("test"):
+        metrics["test"] = _report(model, *scored("test"))
+    write_model_files(model, out, metrics, None, command, "voice ensemble", "speakers")
+    (out.parent / "MODEL_CARD.md").write_text(voice_ensemble_card(out, metrics, first, dataset.summary(), command))
+    return metrics
+
+
+def voice_ensemble_card(weights: Path, metrics: dict, first: VoiceModel, data_summary: str, command: str) -> str:
+    members = [f"- `{Path(m['file']).name}` ({m['network']}, sha256 `{m['sha256'][:12]}…`, temperature "
+               f"{m['temperature']:.3f}; alone: validation {m.get('validation_accuracy', float('nan')):.3f}, "
+               f"test {m.get('test_accuracy', float('nan')):.3f}), trained with `{m['command']}`"
+               for m in metrics["members"]]
+    return model_card(
+        f"Voice emotion model: an ensemble of {len(members)} CNNs on MFCCs",
+        [f"File `{weights.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
+         f"Input: the MFCC transform stored in the file: {first.transform.to_dict()}.",
+         "Members (their probabilities, each calibrated by its own temperature, are averaged; "
+         "the embedding for the combined model is theirs side by side):", *members],
+        data_summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
+        command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt")
 
 
 # what ``run.py tune --model audio`` searches (see ``tuning.space`` for the range kinds); only

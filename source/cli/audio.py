@@ -1,11 +1,12 @@
-"""The voice model's ``run.py`` work: predict, preprocess, tune, train, evaluate (``--model audio``)."""
+"""The voice model's ``run.py`` work: predict, preprocess, tune, train, ensemble, evaluate
+(``--model audio``)."""
 
 from ..audio.model import VoiceModel, predict_file
-from ..audio.train import TUNABLE, VoiceRecipe, evaluate_voice, prepare_voice, train_voice
+from ..audio.train import TUNABLE, VoiceRecipe, ensemble_voice, evaluate_voice, prepare_voice, train_voice
 from ..paths import MODELS_DIR, OUTPUT_DIR
 from ..tuning.search import default_tuned, tune_command, tuned_recipe
-from .progress import (evaluate_with_bars, media_bar, preprocess_with_bars, train_with_bars,
-                       write_json_arg)
+from .progress import (ensemble_with_bars, evaluate_with_bars, media_bar, preprocess_with_bars,
+                       train_with_bars, write_json_arg)
 
 SHIPPED_RECIPE = MODELS_DIR / "audio" / "recipe.json"
 
@@ -46,6 +47,11 @@ def train(args) -> int:
     recipe = _recipe(args)
     out = args.out or OUTPUT_DIR / "models" / "audio" / f"voice_{recipe.backbone}.pt"
     return train_with_bars(train_voice, recipe, out, args, "clip")
+
+
+def ensemble(args) -> int:
+    out = args.out or OUTPUT_DIR / "models" / "audio" / "voice_ensemble.pt"
+    return ensemble_with_bars(ensemble_voice, out, args, "clip")
 
 
 def evaluate(args) -> int:

@@ -1,4 +1,5 @@
-"""Model subcommands: ``predict``, ``preprocess``, ``train``, ``tune``, ``evaluate``, ``card``.
+"""Model subcommands: ``predict``, ``preprocess``, ``train``, ``tune``, ``ensemble``, ``evaluate``,
+``card``.
 
 Each takes ``--model NAME`` from the model registry; the model families add their own work
 to these commands, so the command line keeps one shape as models arrive.
@@ -20,10 +21,11 @@ _COMMANDS = {
     "preprocess": "detect a dataset and cache its features (MFCCs, face crops), resumably",
     "train": "train a model on a dataset",
     "tune": "search hyperparameters with Hyperopt, here or on a Ray cluster",
+    "ensemble": "join trained models of one kind into one that averages their probabilities",
     "evaluate": "evaluate a model on a dataset and write the evaluate JSON",
     "card": "show a model's card (what it is, its data, its measured results)",
 }
-_DATASET_COMMANDS = ("preprocess", "train", "tune", "evaluate")
+_DATASET_COMMANDS = ("preprocess", "train", "tune", "ensemble", "evaluate")
 
 
 def _recipe_arguments(parser) -> None:
@@ -106,6 +108,12 @@ def register(subparsers) -> None:
             parser.add_argument("--promote", action="store_true",
                                 help="copy the trained model, its card and reports into "
                                      "models/<model>/")
+        if command == "ensemble":
+            parser.add_argument("--members", type=Path, nargs="+", required=True, metavar="WEIGHTS",
+                                help="two or more weights files trained on the same inputs, labels "
+                                     "and split (calibrated on its validation part, reported on its test part)")
+            parser.add_argument("--out", type=Path,
+                                help="weights file to write (default: output_files/models/<model>/)")
         if command == "tune":
             parser.add_argument("--max-evals", type=int, default=20,
                                 help="trials in all, counting those of a resumed search (default 20)")

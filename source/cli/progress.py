@@ -104,6 +104,18 @@ def train_with_bars(train: Callable, recipe, out: Path, args, unit: str) -> int:
     return 0
 
 
+def ensemble_with_bars(ensemble: Callable, out: Path, args, unit: str) -> int:
+    """``ensemble(data, members, out, command, on_features, log)`` with a bar per feature
+    stage, then the result lines."""
+    bars = StageBars(unit)
+    try:
+        metrics = ensemble(args.data, args.members, out, command_line(), on_features=bars, log=tqdm.write)
+    finally:
+        bars.close()
+    _print_training_result(metrics, out, unit + "s")
+    return 0
+
+
 def promote(out: Path, run_dir: Path, target: Path) -> list[Path]:
     """Copy a trained model (weights, model card, metrics, recipe, confusion plots, all beside
     ``out``) and its run reports into the model's folder ``target``."""

@@ -139,11 +139,12 @@ def write_run_reports(run_dir: str | Path, metrics: dict, title: str, unit: str)
 def write_model_files(model, out: Path, metrics: dict, recipe, command: str, title: str, unit: str) -> str:
     """Save a trained ``model`` (with its metrics: ``metrics`` without the history, its recipe
     and the command that trained it) to ``out``, and write beside it ``metrics.json`` (each
-    evaluated part stamped with the weights' sha256), ``recipe.json`` and
-    ``confusion_<part>.png``; returns the sha256."""
+    evaluated part stamped with the weights' sha256), ``recipe.json`` (unless ``recipe`` is
+    None: an ensemble's members keep their own) and ``confusion_<part>.png``; returns the sha256."""
     model.metrics = {k: v for k, v in metrics.items() if k != "history"}
     out.parent.mkdir(parents=True, exist_ok=True)
-    sha256 = model.save(out, recipe=recipe_to_dict(recipe), command=command)
+    saved_recipe = {} if recipe is None else {"recipe": recipe_to_dict(recipe)}
+    sha256 = model.save(out, command=command, **saved_recipe)
     metrics["weights_sha256"] = sha256
     for part in ("validation", "test"):
         if part in metrics:
@@ -151,5 +152,6 @@ def write_model_files(model, out: Path, metrics: dict, recipe, command: str, tit
             plot_confusion(metrics[part]["confusion"], metrics[part]["labels"], out.parent / f"confusion_{part}.png",
                            f"{title}, {part} {unit} (accuracy {metrics[part]['accuracy']:.1%})")
     write_json(out.parent / "metrics.json", metrics)
-    write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
+    if recipe is not None:
+        write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
     return sha256

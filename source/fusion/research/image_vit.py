@@ -100,7 +100,7 @@ class ImageVitModel(FaceModel):
     untrained, so only a file given explicitly loads."""
 
     KIND = KIND
-    NETWORK = ImageVitNet
+    NETWORK_FROM_CONFIG = staticmethod(ImageVitNet.from_config)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "ImageVitModel":
