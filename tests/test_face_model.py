@@ -60,6 +60,20 @@ def test_crop_of_a_real_photo_is_the_face(astronaut):
     assert crop.std() > 20  # a face, not a flat patch of wall
 
 
+def test_detail_cuts_frame_crops_coarser_then_scales_them(astronaut):
+    image, faces = astronaut
+    sharp = FaceTransform(size=80).crop(image, faces[0].landmarks)
+    coarse = FaceTransform(size=80, detail=48).crop(image, faces[0].landmarks)
+    assert sharp.shape == coarse.shape == (80, 80)
+    # the same face region, with less fine detail: close on average, smoother pixel to pixel
+    assert np.abs(sharp.astype(int) - coarse.astype(int)).mean() < 12
+    assert np.abs(np.diff(coarse.astype(int), axis=1)).mean() < np.abs(np.diff(sharp.astype(int), axis=1)).mean()
+    # dataset images are already face crops: only scaled, whatever the detail
+    assert np.array_equal(FaceTransform(size=80, detail=48)(sharp), FaceTransform(size=80)(sharp))
+    with pytest.raises(ValueError, match="detail"):
+        FaceTransform(size=64, detail=80)
+
+
 def test_landmark_features_are_normalised_to_the_box_and_concatenated(astronaut):
     image, faces = astronaut
     face = faces[0]

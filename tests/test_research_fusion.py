@@ -9,15 +9,19 @@ import pytest
 import torch
 
 from helpers import EVALUATE_KEYS, run_py
+from source.audio.features import MfccTransform
 from source.audio.model import VoiceModel
 from source.errors import UntrainedModel
 from source.face.model import FaceModel
+from source.face.transform import FaceTransform
 from source.fusion.research.raw_items import RawItems
 from source.fusion.research.recipes import LtRecipe, XAttnRecipe
 from source.fusion.train import EncodedItems, fusion_data
 from source.fusion.research.families import C3D_FUSION, IA_FUSION, IT_FUSION, LATE_FUSION, LT_FUSION, XATTN_FUSION
 from source.fusion.research.family import FamilyModel, evaluate_family
 from source.fusion.research.late import WeightedLateNet
+from source.labels import get_label_set
+from source.nets import EmotionNet, EnsembleNet, HeadOptions
 from source.paths import MODELS_DIR
 from test_combined import paired_data
 
@@ -148,3 +152,20 @@ def test_weighted_late_net_is_the_weighted_mean_of_the_branches():
         assert np.allclose(fused[0], expected, atol=1e-5)
         assert np.allclose(fused[1], face_p[1], atol=1e-5)
         assert np.allclose(fused[2], voice_p[2], atol=1e-5)
+
+
+def test_weighted_late_net_over_an_ensemble_voice_model_gives_its_probabilities():
+    torch.manual_seed(0)
+    members = [EmotionNet("mobilenet_v2", 7, HeadOptions(units=16)), EmotionNet("mobilenet_v2", 7, HeadOptions(units=8))]
+    voice = VoiceModel(EnsembleNet(members, [1.2, 0.9]), MfccTransform(), get_label_set("7class"), 0.8)
+    face = FaceModel(EmotionNet("mobilenet_v2", 7, HeadOptions(units=6)), FaceTransform(), get_label_set("7class"))
+    net = WeightedLateNet.over(voice, face).eval()
+    rebuilt = WeightedLateNet.from_config(net.config())
+    rebuilt.load_state_dict(net.state_dict())
+    features = torch.randn(2, 3, 126, 13)
+    with torch.no_grad():
+        embedded, expected = voice.encode(features)
+        fused = rebuilt.eval()(embedded, torch.ones(2, dtype=torch.bool), torch.zeros(2, 4, 6),
+                               torch.zeros(2, 4, dtype=torch.bool), torch.zeros(2, 9), torch.zeros(2, dtype=torch.bool))
+    assert net.config()["voice_ensemble"]["sizes"] == [16, 8] and "face_ensemble" not in net.config()
+    assert np.allclose(fused.exp(), expected, atol=1e-5)

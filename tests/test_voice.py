@@ -162,6 +162,8 @@ def test_smoke_train_resume_and_evaluate_on_real_clips(shared_data, tmp_path):
     other.save(other_weights)
     with pytest.raises(StudioError, match="another speaker split"):
         ensemble_voice(data, [weights, other_weights], ensemble_weights, log=lambda line: None)
+    with pytest.raises(StudioError, match="an ensemble already"):
+        ensemble_voice(data, [ensemble_weights, weights], tmp_path / "nested.pt", log=lambda line: None)
 
 
 def test_shipped_model_beats_chance_on_unseen_actors(shipped, shared_data, tmp_path):

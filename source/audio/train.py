@@ -285,6 +285,9 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     if len({s["sha256"] for s in saved}) < len(saved):
         raise StudioError("The same weights file is given twice: an ensemble's members must differ.")
     models = [VoiceModel.load(path) for path in members]
+    for path, model in zip(members, models):
+        if isinstance(model.network, EnsembleNet):
+            raise StudioError(f"{path} is an ensemble already: give its members' files instead.")
     first = models[0]
     for path, model in zip(members[1:], models[1:]):
         for what, mine, theirs in (("MFCC transform", model.transform, first.transform),
@@ -313,7 +316,7 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     model = VoiceModel(network, first.transform, first.label_set, temperature)
     metrics = {
         "split": split,
-        "members": [{"file": str(path), "sha256": s["sha256"], "network": m.network.config()["backbone"],
+        "members": [{"file": str(path), "sha256": s["sha256"], "network": m.network.backbone_name,
                      "temperature": m.temperature, "command": s.get("command", ""),
                      **{f"{part}_accuracy": m.metrics[part]["accuracy"]
                         for part in ("validation", "test") if part in m.metrics}}

@@ -82,8 +82,9 @@ def _branch_embeddings(network: TunedCombinedNet, windows: FusionWindows) -> dic
     return {branch: (torch.cat(x), torch.cat(y)) for branch, (x, y) in rows.items()}
 
 
-def _refit_classifier(classifier: nn.Linear, train: tuple[torch.Tensor, torch.Tensor], steps: int = 300) -> None:
-    """Full-batch AdamW on the cached embeddings, from the classifier's own weights."""
+def _refit_classifier(classifier: nn.Module, train: tuple[torch.Tensor, torch.Tensor], steps: int = 300) -> None:
+    """Full-batch AdamW on the cached embeddings, from the classifier's own weights (a layer, or
+    an ensemble's head: its log mean probabilities are logits to cross-entropy)."""
     x, y = train
     optimizer = torch.optim.AdamW(classifier.parameters(), lr=1e-2, weight_decay=1e-4)
     for _ in range(steps):

@@ -17,6 +17,7 @@ from torch import nn
 from ...audio.model import VoiceModel
 from ...face.model import FaceModel
 from ...labels import get_label_set
+from ...nets import EnsembleHead
 from ...training.metrics import accuracy_and_macro_f1, fit_temperature
 from ...training.reports import write_model_files
 from ...training.trainer import EpochReport, predict_logits
@@ -24,17 +25,21 @@ from .family import Family, FamilyModel, Inputs, family_card, prepare_family
 
 
 class WeightedLateNet(nn.Module):
-    def __init__(self, voice_dim: int, face_dim: int, n_classes: int):
+    def __init__(self, voice_dim: int, face_dim: int, n_classes: int, voice_ensemble: dict | None = None,
+                 face_ensemble: dict | None = None):
         super().__init__()
-        self.voice_head = nn.Linear(voice_dim, n_classes)
-        self.face_head = nn.Linear(face_dim, n_classes)
+        # a branch model that is an ensemble brings its EnsembleHead (its config here), else a layer
+        self.voice_head = EnsembleHead(**voice_ensemble) if voice_ensemble else nn.Linear(voice_dim, n_classes)
+        self.face_head = EnsembleHead(**face_ensemble) if face_ensemble else nn.Linear(face_dim, n_classes)
         self.register_buffer("temperatures", torch.ones(2))  # voice, face: the models' own
         self.register_buffer("face_weight", torch.tensor(0.5))
 
     @classmethod
     def over(cls, voice: VoiceModel, face: FaceModel) -> "WeightedLateNet":
         """The net over ``voice`` and ``face``: their classifiers and temperatures, equal weights."""
-        net = cls(voice.network.embedding_size, face.network.embedding_size, len(voice.labels))
+        net = cls(voice.network.embedding_size, face.network.embedding_size, len(voice.labels),
+                  *(model.network.classifier.config() if isinstance(model.network.classifier, EnsembleHead)
+                    else None for model in (voice, face)))
         net.voice_head.load_state_dict(voice.network.classifier.state_dict())
         net.face_head.load_state_dict(face.network.classifier.state_dict())
         net.temperatures.copy_(torch.tensor([voice.temperature, face.temperature]))
@@ -57,12 +62,15 @@ class WeightedLateNet(nn.Module):
         return torch.log(fused.clamp(min=1e-8))
 
     def config(self) -> dict:
+        ensembles = {f"{name}_ensemble": head.config() for name, head in
+                     (("voice", self.voice_head), ("face", self.face_head)) if isinstance(head, EnsembleHead)}
         return {"voice_dim": self.voice_head.in_features, "face_dim": self.face_head.in_features,
-                "n_classes": self.voice_head.out_features}
+                "n_classes": self.voice_head.out_features, **ensembles}
 
     @classmethod
     def from_config(cls, config: dict) -> "WeightedLateNet":
-        return cls(config["voice_dim"], config["face_dim"], config["n_classes"])
+        return cls(config["voice_dim"], config["face_dim"], config["n_classes"],
+                   config.get("voice_ensemble"), config.get("face_ensemble"))
 
 
 def train_late_fusion(family: Family, data: Path, recipe, out: Path, run_dir: Path | None = None,
