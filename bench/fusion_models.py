@@ -8,6 +8,7 @@ Families that ship untrained are measured only with ``--weights NAME=FILE``.
 """
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -57,7 +58,8 @@ def main() -> None:
     given = dict(item.split("=", 1) for item in args.weights)
     voice, face, combined = VoiceModel.load(), FaceModel.load(), CombinedModel.load()
     # the combined model's split, as every family's recipe keeps it
-    recipe = recipe_from_dict(WindowsRecipe, {k: v for k, v in combined.recipe.items() if k not in ("fusion", "train")})
+    shared = {field.name for field in dataclasses.fields(WindowsRecipe)}  # not its own settings
+    recipe = recipe_from_dict(WindowsRecipe, {k: v for k, v in combined.recipe.items() if k in shared})
     encoded = fusion_data(args.data, recipe, EncodedItems(voice, face)).parts["test"]
     targets = encoded.targets
     n_labels = len(combined.labels)
@@ -73,7 +75,7 @@ def main() -> None:
 
     raw = raw_test(Inputs(face_transform=face.transform, voice_transform=voice.transform))
     mfcc = [torch.from_numpy(raw[i][0][0].numpy().reshape(voice.transform.output_shape))[None] for i in timed]
-    crops = [torch.from_numpy(face.transform.normalize(raw[i][0][2].numpy().reshape(16, 64, 64).astype(np.uint8)))
+    crops = [torch.from_numpy(face.transform.normalize(raw[i][0][2].numpy().reshape(16, face.transform.size, face.transform.size).astype(np.uint8)))
              for i in timed]
 
     def encoders(i: int) -> tuple:

@@ -22,8 +22,8 @@ from .activity import speech_activity
 from .features import MfccTransform
 
 KIND = "audio"
-SHIPPED_WEIGHTS = MODELS_DIR / "audio" / "voice_resnet18.pt"
-SHIPPED_SHA256 = "0fe7f30edca5bbecbbf8c198d3f41d8e99eb1dceb72af786ef7f49ef2481fc8a"
+SHIPPED_WEIGHTS = MODELS_DIR / "audio" / "voice_ensemble.pt"
+SHIPPED_SHA256 = "b21c402fb7140a43171b5a35753dc845d1ea078c8b9469c7926de989f0efbf46"
 MIN_SPEECH_RATIO = 0.05  # a window with less active speech than this gets no voice prediction
 
 

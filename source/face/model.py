@@ -16,7 +16,7 @@ from .transform import FaceTransform, landmark_features
 
 KIND = "face"
 SHIPPED_WEIGHTS = MODELS_DIR / "face" / "face_mobilenet_v2.pt"
-SHIPPED_SHA256 = "cbbe6194e47308aa7385180458e9af46881d78c9f8abbf7f1f9dff771fdea7f0"
+SHIPPED_SHA256 = "d70f5d6924a32c9c870d1f9af0134769b83bdef3b595f266288a37eb7a37123c"
 
 
 class FaceModel(EmotionModel):

@@ -23,7 +23,7 @@ from .data import FRAMES
 
 KIND = "combined"
 SHIPPED_WEIGHTS = MODELS_DIR / "combined" / "combined.pt"
-SHIPPED_SHA256 = "da2b7ab8e28c0f01fc4679a1d727cbdd72d2d4c8ebdcf848ea5f27f7dcfae0e0"
+SHIPPED_SHA256 = "111add5a26d3249fb7e0f106e3a3601ae24356c42c0b71b1ad0e971d498e1c08"
 
 
 def check_encoders(saved: dict, voice: VoiceModel, face: FaceModel, path: Path) -> None:

@@ -34,7 +34,7 @@ LATE_FUSION = Family(
     "over the frames with a face); the face's weight is chosen on the validation windows, then a "
     "temperature is fitted there. A window with one branch gets that branch's probabilities.",
     LateFusionRecipe, WeightedLateNet, "encoded",
-    shipped_sha256="e15d9a25be197e1981098f59ccbf57ba0ac9d79bd6350e9725bfbe788be0c48c")
+    shipped_sha256="ba3ce519e1000cb6307fcd814a1dfd9bed7b47808a709bd35fb57de0e28f8dd0")
 XATTN_FUSION = Family(
     "xattn_fusion", "Cross-modal attention fusion: face-frame tokens attend to the voice",
     "cross-modal attention: face-frame tokens attend to the voice embedding (transformer)",
@@ -42,7 +42,7 @@ XATTN_FUSION = Family(
     "voice model's embedding becomes audio tokens; a class token and the frame tokens attend to "
     "the audio tokens, then to each other (pre-LN transformer layer); the class token is "
     "classified. Both encoders are frozen.", XAttnRecipe, XAttnNet, "encoded",
-    shipped_sha256="4d1febcfc5254477c16a611f426c99482acca293e75e55ccb4d3a8ca21e78dca")
+    shipped_sha256="9fd2b4eb0f1f84f4b6d7b4e631c9a374a03755ccece0f4c61e0f44dbd010694d")
 LT_FUSION = Family(
     "lt_fusion", "Late transformer fusion of a face-frame CNN and an MFCC CNN",
     "late transformer fusion: 2D+1D CNN on 15 face frames, 1D CNN on MFCCs, cross-attention after both",
