@@ -116,9 +116,9 @@ def test_raw_and_encoded_families_see_the_same_validation_and_test_windows(tiny,
     for part in ("validation", "test"):
         assert np.array_equal(encoded.parts[part].pairs, raw.parts[part].pairs)
         assert np.array_equal(encoded.parts[part].targets, raw.parts[part].targets)
-    # raw items are the crops themselves: a window's 16 frames of 64x64 pixels
+    # raw items are the crops themselves: a window's 16 frames at the face model's crop size
     inputs, _ = raw.parts["test"][0]
-    assert inputs[2].shape == (16, 64 * 64) and inputs[2].max() > 1
+    assert inputs[2].shape == (16, face.transform.size ** 2) and inputs[2].max() > 1
     # in training, the raw families pair each clip with one face sequence per epoch, not four
     clips = (raw.parts["train"].pairs[:, 0] >= 0).sum()
     assert clips == len(set(raw.parts["train"].pairs[:, 0][raw.parts["train"].pairs[:, 0] >= 0]))
