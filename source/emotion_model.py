@@ -66,8 +66,13 @@ class EmotionModel(TrainedModel):
     def load(cls, path: str | Path | None = None):
         """The model in ``path``, or the shipped one (checked against its sha256)."""
         shipped = path is None
-        saved = load_weights(cls.SHIPPED_WEIGHTS if shipped else path, cls.KIND,
-                             cls.SHIPPED_SHA256 if shipped else None)
+        return cls.from_saved(load_weights(cls.SHIPPED_WEIGHTS if shipped else path, cls.KIND,
+                                           cls.SHIPPED_SHA256 if shipped else None))
+
+    @classmethod
+    def from_saved(cls, saved: dict):
+        """The model in a dict read by ``load_weights`` (whose other entries, e.g. the recipe
+        and command, stay with the caller)."""
         network = cls.NETWORK_FROM_CONFIG(saved["network"])
         network.load_state_dict(saved["state_dict"])
         return cls(network, cls.TRANSFORM.from_dict(saved["transform"]),

@@ -284,7 +284,7 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     saved = [load_weights(path, KIND) for path in members]
     if len({s["sha256"] for s in saved}) < len(saved):
         raise StudioError("The same weights file is given twice: an ensemble's members must differ.")
-    models = [VoiceModel.load(path) for path in members]
+    models = [VoiceModel.from_saved(s) for s in saved]
     for path, model in zip(members, models):
         if isinstance(model.network, EnsembleNet):
             raise StudioError(f"{path} is an ensemble already: give its members' files instead.")
