@@ -177,6 +177,10 @@ class EnsembleNet(nn.Module):
     def embed(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
         return torch.cat([member.embed(x, extra) for member in self.members], dim=1)
 
+    def embed_as_is(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
+        """The members' embeddings of ``x`` alone, without their mirror-image average."""
+        return torch.cat([member.embed_as_is(x, extra) for member in self.members], dim=1)
+
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
         return self.classifier(self.embed(x, extra))
 

@@ -9,14 +9,15 @@ import torch
 from PIL import Image
 from skimage import data as skdata
 
-from source.errors import NoFaceFound, NoVideoTrack
+from source.errors import NoFaceFound, NoVideoTrack, StudioError
 from source.face.cam import cam_overlay, default_layer, face_cam
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.predict import frame_at, frame_cam, predict_faces
+from source.face.train import ensemble_face
 from source.face.transform import N_BLENDSHAPES, N_LANDMARKS, FaceTransform, landmark_features
 from source.labels import EMOTIONS, get_label_set
-from source.nets import EmotionNet
+from source.nets import EmotionNet, EnsembleNet
 from source.options import CAM_METHODS, CamOptions
 from source.registry import get_model
 
@@ -181,7 +182,7 @@ def fer_tree(root: Path, train_per_class: int, test_per_class: int) -> Path:
     return root
 
 
-def test_smoke_train_resume_and_evaluate(tmp_path):
+def test_smoke_train_resume_evaluate_and_ensemble(tmp_path):
     data = fer_tree(tmp_path / "fer", 6, 2)
     weights, run_dir = tmp_path / "out" / "face.pt", tmp_path / "run"
     common = ("train", "--model", "face", "--data", data, "--out", weights, "--run-dir", run_dir,
@@ -212,17 +213,66 @@ def test_smoke_train_resume_and_evaluate(tmp_path):
     assert report["n"] == 14 and sum(map(sum, report["confusion"])) == 14
     assert report["weights_sha256"] == metrics["weights_sha256"]
 
+    # a second member on the same split (another initialisation), joined into an ensemble
+    torch.manual_seed(1)
+    other = FaceModel(EmotionNet("mobilenet_v2", 7, flip_average=True), model.transform, model.label_set,
+                      2.0, model.metrics)
+    other_weights = tmp_path / "other.pt"
+    other_sha256 = other.save(other_weights)
+    ensemble_weights = tmp_path / "ensemble" / "face_ensemble.pt"
+    joined = run_py("ensemble", "--model", "face", "--data", data, "--members", weights, other_weights,
+                    "--out", ensemble_weights, cache=tmp_path / "cache")
+    assert joined.returncode == 0, joined.stderr
+    ensemble = FaceModel.load(ensemble_weights)
+    assert ensemble.network.embedding_size == 2 * model.network.embedding_size
+    ensemble_metrics = json.loads((ensemble_weights.parent / "metrics.json").read_text())
+    assert [m["sha256"] for m in ensemble_metrics["members"]] == [model.sha256, other_sha256]
+    assert ensemble_metrics["validation"]["n"] == 14 and "test" not in ensemble_metrics
+    assert "an ensemble of 2 CNNs on 32px" in (ensemble_weights.parent / "MODEL_CARD.md").read_text()
+    # its probabilities: the members' calibrated ones averaged, then scaled by its own temperature
+    face = np.asarray(Image.open(next((data / "test" / "happy").iterdir())))
+    mean = np.mean([m.predict([face])[0] for m in (model, FaceModel.load(other_weights))], axis=0)
+    expected = mean ** (1 / ensemble.temperature)
+    assert np.allclose(ensemble.predict([face])[0], expected / expected.sum(), atol=1e-4)
+    # Grad-CAM explains every member on its own layer and averages their maps
+    heat, _ = face_cam(ensemble, face)
+    first_only, _ = face_cam(model, face)
+    assert heat.shape == (32, 32) and not np.allclose(heat, first_only, atol=1e-3)
+    with pytest.raises(ValueError, match="one per member"):
+        face_cam(ensemble, face, options=CamOptions(layer="backbone.features.1, backbone.features.1, "
+                                                          "backbone.features.1"))
+    # refusals: another crop size, the same file twice, another split, an ensemble as a member
+    other_size = tmp_path / "other_48px.pt"
+    FaceModel(other.network, FaceTransform(size=48), model.label_set, 2.0, model.metrics).save(other_size)
+    with pytest.raises(StudioError, match="another face transform"):
+        ensemble_face(data, [weights, other_size], tmp_path / "x.pt", log=lambda line: None)
+    twice = run_py("ensemble", "--model", "face", "--data", data, "--members", weights, weights,
+                   "--out", ensemble_weights, cache=tmp_path / "cache")
+    assert twice.returncode == 1 and "given twice" in twice.stderr
+    with pytest.raises(StudioError, match="not as the members were trained"):
+        ensemble_face(data / "train", [weights, other_weights], tmp_path / "x.pt", log=lambda line: None)
+    with pytest.raises(StudioError, match="an ensemble already"):
+        ensemble_face(data, [ensemble_weights, weights], tmp_path / "x.pt", log=lambda line: None)
 
-def test_training_can_start_from_a_trained_face_model_at_another_crop_size(shipped):
-    from source.errors import StudioError
+
+def test_training_can_start_from_a_trained_face_model_at_another_crop_size(tmp_path):
     from source.face.train import FaceRecipe, build_network, _face_card
 
-    recipe = FaceRecipe(start_weights=str(FaceModel.SHIPPED_WEIGHTS), transform=FaceTransform(size=96))
-    network, start = build_network(recipe), FaceModel.load()
-    assert all(torch.equal(a, b) for a, b in zip(network.state_dict().values(), start.network.state_dict().values()))
-    assert start.sha256 in _face_card(recipe)[1][0]
+    def saved(network, name: str) -> str:
+        FaceModel(network, FaceTransform(size=64), get_label_set("7class")).save(tmp_path / name)
+        return str(tmp_path / name)
+
+    torch.manual_seed(0)
+    start = saved(EmotionNet("mobilenet_v2", 7, flip_average=True), "face_64px.pt")
+    recipe = FaceRecipe(start_weights=start, transform=FaceTransform(size=96))
+    network, trained = build_network(recipe), FaceModel.load(start)
+    assert all(torch.equal(a, b) for a, b in zip(network.state_dict().values(), trained.network.state_dict().values()))
+    assert trained.sha256 in _face_card(recipe)[1][0]
     with pytest.raises(StudioError, match="start_weights must match"):
-        build_network(FaceRecipe(backbone="resnet18", imagenet=False, start_weights=str(FaceModel.SHIPPED_WEIGHTS)))
+        build_network(FaceRecipe(backbone="resnet18", imagenet=False, start_weights=start))
+    ensemble = saved(EnsembleNet([EmotionNet("mobilenet_v2", 7) for _ in range(2)], [1.0, 1.0]), "ensemble.pt")
+    with pytest.raises(StudioError, match="is an ensemble"):
+        build_network(FaceRecipe(start_weights=ensemble))
 
 
 def test_shipped_model_on_fer2013_public_test(shipped, shared_data):

@@ -19,14 +19,14 @@ from ..datasets.speech import SpeechSample, scan_speech_dataset, speaker_split
 from ..errors import DatasetError, StudioError
 from ..labels import get_label_set
 from ..media.decode import read_audio
-from ..nets import EmotionNet, EnsembleNet, HeadOptions, load_imagenet_weights
+from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
 from ..paths import DATA_DIR
 from ..training.cache import cached_rows, default_workers, file_identity
+from ..training.ensemble import ensemble_network, load_members, member_lines, member_records, training_note
 from ..training.metrics import calibrated_report, fit_temperature
 from ..training.recipes import recipe_to_dict
 from ..training.reports import model_card, write_model_files, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
-from ..weights import load_weights
 from ..tuning.search import Tunable
 from ..tuning.space import AUGMENT_STRENGTH
 from .augment import SpecAugment, WaveAugment
@@ -279,23 +279,8 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     temperature is fitted on their validation speakers and it is reported on their test
     speakers (clips of ``data``). Writes ``out``, its metrics, confusion matrices and card.
     """
-    if len(members) < 2:
-        raise StudioError("An ensemble needs two or more member weights files.")
-    saved = [load_weights(path, KIND) for path in members]
-    if len({s["sha256"] for s in saved}) < len(saved):
-        raise StudioError("The same weights file is given twice: an ensemble's members must differ.")
-    models = [VoiceModel.from_saved(s) for s in saved]
-    for path, model in zip(members, models):
-        if isinstance(model.network, EnsembleNet):
-            raise StudioError(f"{path} is an ensemble already: give its members' files instead.")
+    saved, models = load_members(members, VoiceModel, "MFCC transform", "speaker split")
     first = models[0]
-    for path, model in zip(members[1:], models[1:]):
-        for what, mine, theirs in (("MFCC transform", model.transform, first.transform),
-                                   ("label set", model.label_set.name, first.label_set.name),
-                                   ("speaker split", model.metrics.get("split"), first.metrics.get("split"))):
-            if mine != theirs:
-                raise StudioError(f"{path} has another {what} than {members[0]} ({mine} against "
-                                  f"{theirs}): members must be trained on the same inputs, labels and split.")
     split = first.metrics.get("split")
     if not split or not split.get("validation"):
         raise StudioError(f"{members[0]} does not record its validation speakers: train members "
@@ -303,7 +288,7 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     dataset = scan_speech_dataset(data)
     log(dataset.summary())
     samples, _ = first.label_set.keep(list(dataset.samples))
-    network = EnsembleNet([m.network for m in models], [m.temperature for m in models])
+    network = ensemble_network(models)
 
     def scored(part: str) -> tuple[np.ndarray, np.ndarray]:
         _, chosen = speaker_split(samples, split[part])
@@ -316,14 +301,9 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     model = VoiceModel(network, first.transform, first.label_set, temperature)
     metrics = {
         "split": split,
-        "members": [{"file": str(path), "sha256": s["sha256"], "network": m.network.backbone_name,
-                     "temperature": m.temperature, "command": s.get("command", ""),
-                     **{f"{part}_accuracy": m.metrics[part]["accuracy"]
-                        for part in ("validation", "test") if part in m.metrics}}
-                    for path, s, m in zip(members, saved, models)],
+        "members": member_records(members, saved, models),
         "temperature": temperature,
-        "training_note": f"Training: none of its own; it averages the calibrated probabilities of "
-                         f"{len(members)} voice models trained apart on the same split (listed above).",
+        "training_note": training_note(len(members), "voice models"),
         "validation": _report(model, val_logits, val_targets),
     }
     if split.get("test"):
@@ -334,16 +314,11 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
 
 
 def voice_ensemble_card(weights: Path, metrics: dict, first: VoiceModel, data_summary: str, command: str) -> str:
-    members = [f"- `{Path(m['file']).name}` ({m['network']}, sha256 `{m['sha256'][:12]}…`, temperature "
-               f"{m['temperature']:.3f}; alone: validation {m.get('validation_accuracy', float('nan')):.3f}, "
-               f"test {m.get('test_accuracy', float('nan')):.3f}), trained with `{m['command']}`"
-               for m in metrics["members"]]
     return model_card(
-        f"Voice emotion model: an ensemble of {len(members)} CNNs on MFCCs",
+        f"Voice emotion model: an ensemble of {len(metrics['members'])} CNNs on MFCCs",
         [f"File `{weights.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
          f"Input: the MFCC transform stored in the file: {first.transform.to_dict()}.",
-         "Members (their probabilities, each calibrated by its own temperature, are averaged; "
-         "the embedding for the combined model is theirs side by side):", *members],
+         *member_lines(metrics)],
         data_summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
         command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt")
 

@@ -1,15 +1,16 @@
-"""The face model's ``run.py`` work: predict, preprocess, train, evaluate (``--model face``)."""
+"""The face model's ``run.py`` work: predict, preprocess, tune, train, ensemble, evaluate
+(``--model face``)."""
 
 from PIL import Image
 
 from ..options import CamOptions
 from ..face.model import FaceModel
 from ..face.predict import frame_at, frame_cam, predict_faces
-from ..face.train import TUNABLE, FaceRecipe, evaluate_face, prepare_faces, train_face
+from ..face.train import TUNABLE, FaceRecipe, ensemble_face, evaluate_face, prepare_faces, train_face
 from ..paths import MODELS_DIR, OUTPUT_DIR
 from ..tuning.search import default_tuned, tune_command, tuned_recipe
-from .progress import (evaluate_with_bars, media_bar, preprocess_with_bars, train_with_bars,
-                       write_json_arg)
+from .progress import (ensemble_with_bars, evaluate_with_bars, media_bar, preprocess_with_bars,
+                       train_with_bars, write_json_arg)
 
 SHIPPED_RECIPE = MODELS_DIR / "face" / "recipe.json"
 
@@ -35,6 +36,11 @@ def train(args) -> int:
     recipe = _recipe(args)
     out = args.out or OUTPUT_DIR / "models" / "face" / f"face_{recipe.backbone}.pt"
     return train_with_bars(train_face, recipe, out, args, "image")
+
+
+def ensemble(args) -> int:
+    out = args.out or OUTPUT_DIR / "models" / "face" / "face_ensemble.pt"
+    return ensemble_with_bars(ensemble_face, out, args, "image")
 
 
 def evaluate(args) -> int:

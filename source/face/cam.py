@@ -13,6 +13,7 @@ from pytorch_grad_cam import EigenCAM, GradCAM, GradCAMPlusPlus, LayerCAM, Score
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from torch import nn
 
+from ..nets import EnsembleNet
 from ..options import CAM_METHODS, CamOptions
 from .align import crop_affine
 from .landmarker import FaceDetection
@@ -22,12 +23,18 @@ CAM_CLASSES = dict(zip(CAM_METHODS, (GradCAM, GradCAMPlusPlus, ScoreCAM, EigenCA
 MIN_MAP_SIDE = 4  # the default layer is the deepest whose map is at least this many cells a side
 
 
-def default_layer(model: FaceModel) -> str:
+def _networks(model: FaceModel) -> list[nn.Module]:
+    """The model's network, or an ensemble's members: each member is explained on its own layer
+    and their maps are averaged (pytorch-grad-cam's multi-layer mean)."""
+    return list(model.network.members) if isinstance(model.network, EnsembleNet) else [model.network]
+
+
+def _deepest_layer(network: nn.Module, model: FaceModel) -> str:
     """The deepest backbone block (at most two levels down) whose map is >= MIN_MAP_SIDE a side:
     the last block of small inputs is only 2x2 cells, too coarse to show anything."""
     order: list[tuple[str, int]] = []
     hooks = []
-    for name, module in model.network.backbone.named_modules():
+    for name, module in network.backbone.named_modules():
         if name and name.count(".") <= 1:
             hooks.append(module.register_forward_hook(
                 lambda _m, _i, out, name=name: order.append((name, out.shape[-1]))
@@ -36,12 +43,34 @@ def default_layer(model: FaceModel) -> str:
         size = model.transform.size
         extra = torch.zeros(1, model.transform.extra_features) if model.transform.landmarks else None
         with torch.no_grad():
-            model.network(torch.zeros(1, 3, size, size), extra)
+            network(torch.zeros(1, 3, size, size), extra)
     finally:
         for hook in hooks:
             hook.remove()
     usable = [name for name, side in order if side >= MIN_MAP_SIDE]
     return "backbone." + (usable or [name for name, _ in order])[-1]
+
+
+def default_layer(model: FaceModel) -> str:
+    """The layer explained by default: the deepest backbone block with a map of at least
+    MIN_MAP_SIDE cells. An ensemble's members are named alike when that layer has the same name
+    in each, else one name per member, comma-separated."""
+    names = [_deepest_layer(network, model) for network in _networks(model)]
+    return names[0] if len(set(names)) == 1 else ", ".join(names)
+
+
+def target_layers(model: FaceModel, layer: str) -> list[nn.Module]:
+    """The modules ``layer`` names: one name (in every member of an ensemble) or one per member."""
+    networks = _networks(model)
+    names = [name.strip() for name in layer.split(",")]
+    if len(names) == 1:
+        names *= len(networks)
+    if len(names) != len(networks):
+        raise ValueError(f"give one layer, or one per member of the ensemble ({len(networks)}), not {layer!r}")
+    try:
+        return [network.get_submodule(name) for network, name in zip(networks, names)]
+    except AttributeError:
+        raise ValueError(f"the model has no layer {layer!r}; e.g. {default_layer(model)}") from None
 
 
 class _WithExtras(nn.Module):
@@ -67,13 +96,9 @@ def face_cam(model: FaceModel, face: np.ndarray, extra: np.ndarray | None = None
         target = options.target
     else:
         raise ValueError(f"the model has no class {options.target!r}; it has {', '.join(model.labels)}")
-    layer_name = options.layer or default_layer(model)
-    try:
-        layer = model.network.get_submodule(layer_name)
-    except AttributeError:
-        raise ValueError(f"the model has no layer {layer_name!r}; e.g. {default_layer(model)}") from None
+    layers = target_layers(model, options.layer or default_layer(model))
     wrapped = _WithExtras(model.network, inputs[1] if len(inputs) > 1 else None).eval()
-    with CAM_CLASSES[options.method](model=wrapped, target_layers=[layer]) as cam:
+    with CAM_CLASSES[options.method](model=wrapped, target_layers=layers) as cam:
         heat = cam(input_tensor=inputs[0], targets=[ClassifierOutputTarget(model.labels.index(target))])[0]
     return np.nan_to_num(heat).astype(np.float32), target
 

@@ -10,5 +10,5 @@ register_model(ModelEntry(
     description="face: CNN on aligned grayscale face crops, calibrated probabilities of 7 emotions",
     load=FaceModel.load,
     commands={"predict": commands.predict, "preprocess": commands.preprocess, "tune": commands.tune,
-              "train": commands.train, "evaluate": commands.evaluate},
+              "train": commands.train, "ensemble": commands.ensemble, "evaluate": commands.evaluate},
 ))

@@ -20,17 +20,18 @@ from torch.utils.data import Dataset
 from ..datasets.faces import FaceSample, scan_face_dataset, scan_face_videos
 from ..errors import DatasetError, StudioError
 from ..labels import get_label_set
-from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
+from ..nets import EmotionNet, EnsembleNet, HeadOptions, load_imagenet_weights
 from ..paths import DATA_DIR
 from ..training.cache import cached_array, cached_rows, default_workers, file_identity
+from ..training.ensemble import ensemble_network, load_members, member_lines, member_records, training_note
 from ..training.metrics import calibrated_report, fit_temperature
-from ..training.recipes import recipe_to_dict
+from ..training.recipes import recipe_from_dict, recipe_to_dict
 from ..training.reports import model_card, write_model_files, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
 from ..tuning.search import Tunable
 from ..tuning.space import AUGMENT_STRENGTH
 from .augment import FaceAugment, SeededAugment
-from .model import FaceModel
+from .model import KIND, FaceModel
 from .transform import FaceTransform, landmark_features
 from .video import video_face_samples
 
@@ -213,6 +214,9 @@ def build_network(recipe: FaceRecipe) -> EmotionNet:
                          recipe.transform.extra_features, recipe.test_time_flip)
     if recipe.start_weights:
         start = FaceModel.load(recipe.start_weights).network
+        if isinstance(start, EnsembleNet):
+            raise StudioError(f"{recipe.start_weights} is an ensemble: start from one of its members' "
+                              "files (its model card lists them).")
         if _shape(start.config()) != _shape(network.config()):
             raise StudioError(f"{recipe.start_weights} holds another network ({start.config()}), not this "
                               f"recipe's ({network.config()}): start_weights must match backbone, head and labels.")
@@ -334,6 +338,58 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
         {"validation": "the validation split", "test": "the test split"}, "images",
         command or f"python run.py train --model {kind} --data DIR"))
     write_run_reports(run_dir, metrics, f"{kind} model", "images")
+    return metrics
+
+
+def ensemble_face(data: Path, members: list[Path], out: Path, command: str = "",
+                  on_features: Callable[[str, int, int], None] | None = None,
+                  log: Callable[[str], None] = print) -> dict:
+    """Join trained face models into one that averages their calibrated probabilities.
+
+    The members must share the face transform (crop size, detail, landmarks), the labels and the
+    split of ``data`` they were trained on: the ensemble's temperature is fitted on their
+    validation images and it is reported on their test images. Writes ``out``, its metrics,
+    confusion matrices and card.
+    """
+    saved, models = load_members(members, FaceModel, "face transform", "split")
+    first = models[0]
+    if "recipe" not in saved[0]:
+        raise StudioError(f"{members[0]} does not record its recipe (its split): train members "
+                          "with `run.py train --model face`.")
+    recipe = recipe_from_dict(FaceRecipe, saved[0]["recipe"])
+    samples, summary = face_samples(data, first.transform, on_features)
+    log(summary)
+    split = split_samples([s for s in samples if recipe.corpus in (None, s.corpus)], recipe)
+    if split.how != first.metrics.get("split"):
+        raise StudioError(f"{data} splits as {split.how}, not as the members were trained "
+                          f"({first.metrics.get('split')}): give the dataset they were trained on.")
+    network = ensemble_network(models)
+
+    def scored(part: str) -> tuple[np.ndarray, np.ndarray]:
+        kept, targets = first.label_set.keep(getattr(split, part))
+        return predict_logits(network, _faces(part, kept, targets, first.transform, on_features))
+
+    val_logits, val_targets = scored("validation")
+    temperature = fit_temperature(val_logits, val_targets)
+    model = FaceModel(network, first.transform, first.label_set, temperature)
+    metrics = {
+        "split": split.how,
+        "members": member_records(members, saved, models),
+        "temperature": temperature,
+        "training_note": training_note(len(members), "face models"),
+        "validation": calibrated_report(KIND, "", model.labels, val_logits, val_targets, temperature),
+    }
+    if split.test:
+        metrics["test"] = calibrated_report(KIND, "", model.labels, *scored("test"), temperature)
+    write_model_files(model, out, metrics, None, command, "face ensemble", "images")
+    (out.parent / "MODEL_CARD.md").write_text(model_card(
+        f"Face emotion model: an ensemble of {len(members)} CNNs on {first.transform.size}px face crops",
+        [f"File `{out.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
+         f"Input: the face transform stored in the file: {first.transform.to_dict()}.",
+         *member_lines(metrics)],
+        summary, [f"Split: {split.how}."], metrics,
+        {"validation": "the validation split", "test": "the test split"}, "images",
+        command or "python run.py ensemble --model face --data DIR --members A.pt B.pt"))
     return metrics
 
 

@@ -1,0 +1,65 @@
+"""Joining trained models of one kind into an ensemble (``run.py ensemble``): the checks every
+kind shares, the members' record in the ensemble's metrics, and their lines in its card. Each
+kind scores the members' own validation and test data its own way (voice: speakers; face: the
+dataset's splits)."""
+
+from pathlib import Path
+
+from ..emotion_model import EmotionModel
+from ..errors import StudioError
+from ..nets import EnsembleNet
+from ..weights import load_weights
+
+
+def load_members(paths: list[Path], model_class: type[EmotionModel], input_name: str,
+                 split_name: str) -> tuple[list[dict], list[EmotionModel]]:
+    """The members' saved files and models, refused unless they are two or more different single
+    networks with the same transform (``input_name`` in errors), labels and split."""
+    if len(paths) < 2:
+        raise StudioError("An ensemble needs two or more member weights files.")
+    saved = [load_weights(path, model_class.KIND) for path in paths]
+    if len({s["sha256"] for s in saved}) < len(saved):
+        raise StudioError("The same weights file is given twice: an ensemble's members must differ.")
+    models = [model_class.from_saved(s) for s in saved]
+    for path, model in zip(paths, models):
+        if isinstance(model.network, EnsembleNet):
+            raise StudioError(f"{path} is an ensemble already: give its members' files instead.")
+    first = models[0]
+    for path, model in zip(paths[1:], models[1:]):
+        for what, mine, theirs in ((input_name, model.transform, first.transform),
+                                   ("label set", model.label_set.name, first.label_set.name),
+                                   (split_name, model.metrics.get("split"), first.metrics.get("split"))):
+            if mine != theirs:
+                raise StudioError(f"{path} has another {what} than {paths[0]} ({mine} against "
+                                  f"{theirs}): members must be trained on the same inputs, labels and split.")
+    return saved, models
+
+
+def ensemble_network(models: list[EmotionModel]) -> EnsembleNet:
+    """The members' networks as one, each calibrated by its own temperature."""
+    return EnsembleNet([m.network for m in models], [m.temperature for m in models])
+
+
+def member_records(paths: list[Path], saved: list[dict], models: list[EmotionModel]) -> list[dict]:
+    """What the ensemble's metrics say of each member: file, checksum, network, temperature, the
+    command that trained it and its own accuracy on validation and test."""
+    return [{"file": str(path), "sha256": s["sha256"], "network": m.network.backbone_name,
+             "temperature": m.temperature, "command": s.get("command", ""),
+             **{f"{part}_accuracy": m.metrics[part]["accuracy"]
+                for part in ("validation", "test") if part in m.metrics}}
+            for path, s, m in zip(paths, saved, models)]
+
+
+def training_note(n_members: int, what: str) -> str:
+    return (f"Training: none of its own; it averages the calibrated probabilities of {n_members} "
+            f"{what} trained apart on the same split (listed above).")
+
+
+def member_lines(metrics: dict) -> list[str]:
+    """The card's lines on the members (from ``member_records``)."""
+    return ["Members (their probabilities, each calibrated by its own temperature, are averaged; "
+            "the embedding for the combined model is theirs side by side):",
+            *(f"- `{Path(m['file']).name}` ({m['network']}, sha256 `{m['sha256'][:12]}…`, temperature "
+              f"{m['temperature']:.3f}; alone: validation {m.get('validation_accuracy', float('nan')):.3f}, "
+              f"test {m.get('test_accuracy', float('nan')):.3f}), trained with `{m['command']}`"
+              for m in metrics["members"])]
