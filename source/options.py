@@ -56,7 +56,9 @@ class CamOptions:
 
     method: str = "gradcam"
     target: str | None = None  # the emotion to explain; None: each face's top emotion
-    layer: str | None = None  # a module name such as "backbone.features.13"; None: the face model's default
+    # a module name such as "backbone.features.13" (in each member of an ensemble, or one per
+    # member, comma-separated); None: the face model's default
+    layer: str | None = None
     alpha: float = 0.45  # opacity of the heat map over the face
 
     def __post_init__(self):

@@ -59,8 +59,10 @@ def _predict_arguments(parser) -> None:
     parser.add_argument("--cam-method", default="gradcam", choices=CAM_METHODS,
                         help="class activation map method (default: gradcam)")
     parser.add_argument("--cam-target", help="the emotion to explain (default: each face's top one)")
-    parser.add_argument("--cam-layer", help="the layer to explain, e.g. backbone.features.13 "
-                                            "(default: the deepest with at least a 4x4 map)")
+    parser.add_argument("--cam-layer", help="the layer to explain, e.g. backbone.features.13 (default: "
+                                            "the deepest with at least a 4x4 map); an ensemble's "
+                                            "maps are its members' averaged: one name for every "
+                                            "member, or one per member, comma-separated")
     parser.add_argument("--cam-out", type=Path, help="overlay image to write "
                                                      "(default: output_files/<name>_<method>.png)")
     parser.add_argument("--every", type=int, default=5, metavar="N",
