@@ -59,7 +59,9 @@ def member_lines(metrics: dict) -> list[str]:
     """The card's lines on the members (from ``member_records``)."""
     return ["Members (their probabilities, each calibrated by its own temperature, are averaged; "
             "the embedding for the combined model is theirs side by side):",
-            *(f"- `{Path(m['file']).name}` ({m['network']}, sha256 `{m['sha256'][:12]}…`, temperature "
-              f"{m['temperature']:.3f}; alone: validation {m.get('validation_accuracy', float('nan')):.3f}, "
-              f"test {m.get('test_accuracy', float('nan')):.3f}), trained with `{m['command']}`"
+            *(f"- `{m['file']}` ({m['network']}, sha256 `{m['sha256'][:12]}…`, temperature "
+              f"{m['temperature']:.3f}; alone: "
+              + ", ".join(f"{part} {m[f'{part}_accuracy']:.3f}" for part in ("validation", "test")
+                          if f"{part}_accuracy" in m)
+              + f"), trained with `{m['command']}`"
               for m in metrics["members"])]
