@@ -36,6 +36,7 @@ from .transform import FaceTransform, landmark_features
 from .video import video_face_samples
 
 LANDMARK_SIDE = 192  # dataset faces are upscaled to this before MediaPipe looks for landmarks
+_PARTS = {"validation": "the validation split", "test": "the test split"}  # model card headings
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,7 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
         [f"File `{out.name}`, labels: {', '.join(label_set.labels)} ({recipe.label_set}).",
          f"Input: the face transform stored in the file: {recipe.transform.to_dict()}.", *about],
         summary, [f"Split: {split.how}."], metrics,
-        {"validation": "the validation split", "test": "the test split"}, "images",
+        _PARTS, "images",
         command or f"python run.py train --model {kind} --data DIR"))
     write_run_reports(run_dir, metrics, f"{kind} model", "images")
     return metrics
@@ -388,7 +389,7 @@ def ensemble_face(data: Path, members: list[Path], out: Path, command: str = "",
          f"Input: the face transform stored in the file: {first.transform.to_dict()}.",
          *member_lines(metrics)],
         summary, [f"Split: {split.how}."], metrics,
-        {"validation": "the validation split", "test": "the test split"}, "images",
+        _PARTS, "images",
         command or "python run.py ensemble --model face --data DIR --members A.pt B.pt"))
     return metrics
 
