@@ -16,7 +16,7 @@ from .transform import FaceTransform, landmark_features
 
 KIND = "face"
 SHIPPED_WEIGHTS = MODELS_DIR / "face" / "face_mobilenet_v2.pt"
-SHIPPED_SHA256 = "d70f5d6924a32c9c870d1f9af0134769b83bdef3b595f266288a37eb7a37123c"
+SHIPPED_SHA256 = "85f504137094dcd74bb101bb2877f342bb4f63d5106f2f7b610ffbb910a64096"
 
 
 class FaceModel(EmotionModel):
