@@ -23,7 +23,7 @@ from .data import FRAMES
 
 KIND = "combined"
 SHIPPED_WEIGHTS = MODELS_DIR / "combined" / "combined.pt"
-SHIPPED_SHA256 = "111add5a26d3249fb7e0f106e3a3601ae24356c42c0b71b1ad0e971d498e1c08"
+SHIPPED_SHA256 = "91fb9d9248b1a22e5150022ab285f935a692efe83a18817ae7e20c99d0afa082"
 
 
 def check_encoders(saved: dict, voice: VoiceModel, face: FaceModel, path: Path) -> None:

@@ -34,7 +34,7 @@ LATE_FUSION = Family(
     "over the frames with a face); the face's weight is chosen on the validation windows, then a "
     "temperature is fitted there. A window with one branch gets that branch's probabilities.",
     LateFusionRecipe, WeightedLateNet, "encoded",
-    shipped_sha256="ba3ce519e1000cb6307fcd814a1dfd9bed7b47808a709bd35fb57de0e28f8dd0")
+    shipped_sha256="09f57b5f48fe49549fc4d8ce9bcf8935a77da5abda2dcc56d32ac4a4b7fc31dc")
 XATTN_FUSION = Family(
     "xattn_fusion", "Cross-modal attention fusion: face-frame tokens attend to the voice",
     "cross-modal attention: face-frame tokens attend to the voice embedding (transformer)",
@@ -42,7 +42,7 @@ XATTN_FUSION = Family(
     "voice model's embedding becomes audio tokens; a class token and the frame tokens attend to "
     "the audio tokens, then to each other (pre-LN transformer layer); the class token is "
     "classified. Both encoders are frozen.", XAttnRecipe, XAttnNet, "encoded",
-    shipped_sha256="9fd2b4eb0f1f84f4b6d7b4e631c9a374a03755ccece0f4c61e0f44dbd010694d")
+    shipped_sha256="3ef82b72b293a1f1c34adb6604845b917eb7adaaee24d52d728c68e14cce5892")
 LT_FUSION = Family(
     "lt_fusion", "Late transformer fusion of a face-frame CNN and an MFCC CNN",
     "late transformer fusion: 2D+1D CNN on 15 face frames, 1D CNN on MFCCs, cross-attention after both",
