@@ -221,6 +221,9 @@ def test_smoke_train_resume_evaluate_and_ensemble(tmp_path):
     assert ensemble_metrics["validation"]["n"] == 14 and "test" not in ensemble_metrics
     card = (tmp_path / "ensemble" / "MODEL_CARD.md").read_text()
     assert "an ensemble of 2 CNNs on 32px" in card and "Members" in card
+    # it writes no recipe.json: the card points to the members' own
+    assert "each member's own" in card and "`recipe.json` in this folder" not in card
+    assert not (tmp_path / "ensemble" / "recipe.json").exists()
     # Grad-CAM explains every member on its own layer and averages their maps
     heat, _ = face_cam(ensemble, face)
     first_only, _ = face_cam(model, face)

@@ -22,7 +22,8 @@ from ..media.decode import read_audio
 from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
 from ..paths import DATA_DIR
 from ..training.cache import cached_rows, default_workers, file_identity
-from ..training.ensemble import ensemble_network, load_members, member_lines, member_records, training_note
+from ..training.ensemble import (MEMBER_RECIPES, ensemble_network, load_members, member_lines, member_records,
+                                 training_note)
 from ..training.metrics import calibrated_report, fit_temperature
 from ..training.recipes import recipe_to_dict
 from ..training.reports import model_card, write_model_files, write_run_reports
@@ -320,7 +321,7 @@ def voice_ensemble_card(weights: Path, metrics: dict, first: VoiceModel, data_su
          f"Input: the MFCC transform stored in the file: {first.transform.to_dict()}.",
          *member_lines(metrics)],
         data_summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
-        command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt")
+        command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt", MEMBER_RECIPES)
 
 
 # what ``run.py tune --model audio`` searches (see ``tuning.space`` for the range kinds); only

@@ -23,7 +23,8 @@ from ..labels import get_label_set
 from ..nets import EmotionNet, EnsembleNet, HeadOptions, load_imagenet_weights
 from ..paths import DATA_DIR
 from ..training.cache import cached_array, cached_rows, default_workers, file_identity
-from ..training.ensemble import ensemble_network, load_members, member_lines, member_records, training_note
+from ..training.ensemble import (MEMBER_RECIPES, ensemble_network, load_members, member_lines, member_records,
+                                 training_note)
 from ..training.metrics import calibrated_report, fit_temperature
 from ..training.recipes import recipe_from_dict, recipe_to_dict
 from ..training.reports import model_card, write_model_files, write_run_reports
@@ -390,7 +391,7 @@ def ensemble_face(data: Path, members: list[Path], out: Path, command: str = "",
          *member_lines(metrics)],
         summary, [f"Split: {split.how}."], metrics,
         _PARTS, "images",
-        command or "python run.py ensemble --model face --data DIR --members A.pt B.pt"))
+        command or "python run.py ensemble --model face --data DIR --members A.pt B.pt", MEMBER_RECIPES))
     return metrics
 
 

@@ -50,6 +50,11 @@ def member_records(paths: list[Path], saved: list[dict], models: list[EmotionMod
             for path, s, m in zip(paths, saved, models)]
 
 
+# ``run.py ensemble`` fits only a temperature: the recipes are the members'
+MEMBER_RECIPES = ("Recipes (hyperparameters and split): each member's own, stored in its weights file "
+                  "and written beside it as `recipe.json`; the ensemble has none of its own.")
+
+
 def training_note(n_members: int, what: str) -> str:
     return (f"Training: none of its own; it averages the calibrated probabilities of {n_members} "
             f"{what} trained apart on the same split (listed above).")

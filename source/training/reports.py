@@ -58,10 +58,14 @@ def confusion_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+RECIPE_BESIDE = "Recipe (hyperparameters and split): `recipe.json` in this folder."
+
+
 def model_card(title: str, about: list[str], data_summary: str, split: list[str], metrics: dict,
-               parts: dict[str, str], unit: str, command: str) -> str:
+               parts: dict[str, str], unit: str, command: str, recipe: str = RECIPE_BESIDE) -> str:
     """The model card written beside trained weights: data, split, training, calibration,
-    metrics and confusion per evaluated part (``parts``: part name -> heading), and the command."""
+    metrics and confusion per evaluated part (``parts``: part name -> heading), the command and
+    where its recipe is."""
     lines = [f"# {title}", "", f"Weights: sha256 `{metrics['weights_sha256']}`.", *about, "",
              "## Data and split", "```", data_summary, "```", *split, "",
              # a model fitted without epochs (a weight search) says how in ``training_note``
@@ -82,7 +86,7 @@ def model_card(title: str, about: list[str], data_summary: str, split: list[str]
             confusion_table(m), "", f"![confusion matrix](confusion_{part}.png)",
         ]
     lines += ["", "## Reproduce", "", "```", command, "```", "",
-              "Recipe (hyperparameters and split): `recipe.json` in this folder.", ""]
+              recipe, ""]
     return "\n".join(lines)
 
 
