@@ -1,5 +1,6 @@
 """Frozen option sets shared by every front end (CLI, app, service)."""
 
+import math
 from dataclasses import dataclass, field
 
 SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
@@ -8,6 +9,29 @@ FUSION_METHODS = ("auto", "late")  # besides these, any fusion model of the regi
 FACE_MODELS = ("face", "image_vit")
 # class activation map methods of pytorch-grad-cam (face/cam.py maps each name to its class)
 CAM_METHODS = ("gradcam", "gradcam++", "scorecam", "eigencam", "xgradcam", "layercam")
+
+# the range of every numeric analysis setting (inclusive): a setting outside it is refused, so no
+# request can make the frame sampling step 0 or the number of windows unbounded
+LIMITS = {
+    "window": (0.5, 600.0),  # seconds per window (and at least min_duration_s: 1.5 s by default)
+    "hop": (0.25, 600.0),  # seconds between window starts
+    "fps": (0.1, 240.0),  # video frames sampled per second
+    "max_faces": (1, 20),  # faces tracked per frame
+    "max_frame_side": (64, 4096),  # pixels: larger frames are scaled down to this
+    "smooth": (1, 51),  # windows averaged per window
+}
+
+
+def check_range(name: str, value, label: str | None = None) -> None:
+    """Raise ValueError (one line) unless ``value`` is a finite number within ``LIMITS[name]``."""
+    low, high = LIMITS[name]
+    label = label or name
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{label} must be a number, not {value!r}")
+    if isinstance(low, int) and isinstance(high, int) and value != int(value):
+        raise ValueError(f"{label} must be a whole number, not {value}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{label} must be between {low:g} and {high:g}, not {value:g}")
 
 
 @dataclass(frozen=True)
@@ -21,10 +45,13 @@ class WindowOptions:
     max_frame_side: int = 1280  # larger frames are scaled down before face detection
 
     def __post_init__(self):
-        if self.window_s <= 0 or self.fps <= 0:
-            raise ValueError("window length and fps must be positive")
-        if self.hop_s is not None and self.hop_s <= 0:
-            raise ValueError("hop must be positive")
+        check_range("window", self.window_s, "the window length (s)")
+        if self.hop_s is not None:
+            check_range("hop", self.hop_s, "the hop (s)")
+        check_range("fps", self.fps)
+        check_range("max_frame_side", self.max_frame_side, "the largest frame side (px)")
+        if not math.isfinite(self.min_duration_s) or self.min_duration_s <= 0:
+            raise ValueError(f"the minimum duration must be positive, not {self.min_duration_s}")
         if self.min_duration_s > self.window_s:
             raise ValueError(
                 f"window ({self.window_s} s) must be at least the minimum duration "
@@ -48,6 +75,15 @@ class FaceOptions:
     min_detection_confidence: float = 0.5
     track_iou: float = 0.3  # a face continues a track when its box overlaps this much
     track_max_gap_s: float = 2.0  # a track survives this long without a match
+
+    def __post_init__(self):
+        check_range("max_faces", self.max_faces, "the most faces per frame")
+        for name in ("min_detection_confidence", "track_iou"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value <= 1):
+                raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
+        if not (isinstance(self.track_max_gap_s, (int, float)) and 0 <= self.track_max_gap_s < math.inf):
+            raise ValueError(f"track_max_gap_s must be a finite number of seconds, not {self.track_max_gap_s!r}")
 
 
 @dataclass(frozen=True)
@@ -92,5 +128,4 @@ class AnalysisOptions:
             raise ValueError(f"face_model must be one of {', '.join(FACE_MODELS)}, not {self.face_model!r}")
         if not self.fusion:
             raise ValueError("fusion needs a method: auto, late or a fusion model's name")
-        if self.smooth_windows < 1:
-            raise ValueError(f"smoothing needs at least 1 window, not {self.smooth_windows}")
+        check_range("smooth", self.smooth_windows, "smoothing (windows)")

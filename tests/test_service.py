@@ -26,6 +26,7 @@ API_KEY = "test-key"
 KEYED = {"X-API-Key": API_KEY}
 UPLOAD_LIMIT_MB = 1
 QUICK = {"words": "false"}  # the words branch has its own tests; these are about the service
+LOCAL = "http://127.0.0.1:8000"  # without an API key the service answers only to its own address
 
 
 def _free_port() -> int:
@@ -169,7 +170,7 @@ def app_client(media, tmp_path):
         media[name]  # made before the service is told the folder
     settings = ServiceSettings(workers=1, allowed_root=media.dir, work_dir=tmp_path,
                                max_upload_bytes=64 * 1024)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=LOCAL) as client:
         yield client
 
 
@@ -204,7 +205,7 @@ def test_a_crashing_job_leaves_the_service_running(app_client, monkeypatch):
     fine = app_client.post("/analyze", data={"path": "astronaut.jpg"}).json()
     assert _wait_for(app_client, fine["id"])[0]["state"] == "done"
     assert app_client.get("/health").json()["jobs"] == {"queued": 0, "running": 0, "done": 1,
-                                                        "failed": 1}
+                                                        "failed": 1, "cancelled": 0}
 
 
 def test_upload_limit_holds_without_a_content_length(app_client):
@@ -231,10 +232,10 @@ def test_bad_settings_a_full_queue_and_paths_switched_off(app_client, media, tmp
                                                "audio": "false"})
     assert answer.status_code == 422 and "Every branch is switched off" in answer.json()["detail"]
     with TestClient(create_app(ServiceSettings(work_dir=tmp_path, max_queued=0,
-                                               allowed_root=media.dir))) as full:
+                                               allowed_root=media.dir)), base_url=LOCAL) as full:
         answer = full.post("/analyze", data={"path": "astronaut.jpg"})
         assert answer.status_code == 503 and "try again later" in answer.json()["detail"]
-    with TestClient(create_app(ServiceSettings(work_dir=tmp_path))) as uploads_only:
+    with TestClient(create_app(ServiceSettings(work_dir=tmp_path)), base_url=LOCAL) as uploads_only:
         answer = uploads_only.post("/analyze", data={"path": "astronaut.jpg"})
         assert answer.status_code == 403 and "--allowed-root" in answer.json()["detail"]
     with TestClient(create_app(ServiceSettings(work_dir=tmp_path, api_key=API_KEY))) as keyed:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..errors import StudioError
 from ..options import FACE_MODELS, AnalysisOptions, FaceOptions, WindowOptions
 from ..paths import OUTPUT_DIR
 
@@ -78,7 +79,7 @@ def options_from_args(args) -> AnalysisOptions:
             fusion_weights=args.fusion_weights,
         )
     except ValueError as error:
-        raise SystemExit(f"error: {error}") from error
+        raise StudioError(f"{error}.") from error
 
 
 def run(args) -> int:

@@ -27,6 +27,11 @@ def register(subparsers) -> None:
                              "(default: none, uploads only)")
     parser.add_argument("--work-dir", type=Path, default=_DEFAULT.work_dir,
                         help="where uploads and job outputs are kept (default: %(default)s)")
+    parser.add_argument("--job-time-limit", type=float, default=_DEFAULT.job_time_limit_s, metavar="SECONDS",
+                        help="a job running longer is stopped and fails (default: %(default)g)")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a Host header name accepted besides the bound address and localhost "
+                             "when no API key is set (e.g. the name of a reverse proxy); repeatable")
     parser.set_defaults(func=run)
 
 
@@ -40,7 +45,8 @@ def run(args) -> int:
         settings = ServiceSettings(
             host=args.host, port=args.port, workers=args.workers,
             max_upload_bytes=round(args.max_upload_mb * 1024 ** 2), allowed_root=args.allowed_root,
-            api_key=os.environ.get(API_KEY_VARIABLE) or None, work_dir=args.work_dir)
+            api_key=os.environ.get(API_KEY_VARIABLE) or None, work_dir=args.work_dir,
+            job_time_limit_s=args.job_time_limit, allowed_hosts=tuple(args.allowed_host))
     except ValueError as error:
         raise SystemExit(f"error: {error}") from error
     # each analysis on one core, --workers of them side by side: PyTorch's thread per core

@@ -6,8 +6,12 @@ iterators measure time from the container's start (the first packet of any strea
 so pictures and sound line up even when one stream starts late.
 """
 
+import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from pathlib import Path
 
 import av
 import numpy as np
@@ -49,14 +53,30 @@ def _container_start(container) -> float:
 
 
 def read_image(path, max_side: int) -> Frame:
-    """A still photo as a single frame at time 0 (EXIF rotation applied)."""
+    """A still photo as a single frame at time 0 (EXIF rotation applied). A picture over the
+    studio's pixel limit is refused from its header; a large JPEG is decoded straight at a
+    fraction of its size (Pillow's draft mode) before it is scaled to ``max_side``."""
+    from .probe import MAX_PIXELS, check_pixels
+
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
-            width, height, scale = _analysis_size(*image.size, max_side)
-            if scale < 1.0:
-                image = image.resize((width, height), Image.Resampling.BILINEAR)
-            pixels = np.asarray(image)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                original = image.size
+                check_pixels(Path(path).name, *original)
+                _, _, scale = _analysis_size(*original, max_side)
+                if scale < 1.0:  # JPEG only; other formats decode whole
+                    image.draft("RGB", (math.ceil(original[0] * scale), math.ceil(original[1] * scale)))
+                drafted = image.size
+                image = ImageOps.exif_transpose(image).convert("RGB")
+                turned = image.size != drafted  # EXIF rotated it by 90 degrees
+                width, height, scale = _analysis_size(*(original[::-1] if turned else original), max_side)
+                if image.size != (width, height):
+                    image = image.resize((width, height), Image.Resampling.BILINEAR)
+                pixels = np.asarray(image)
+    except Image.DecompressionBombError as error:
+        raise MediaError(f"{Path(path).name} is larger than {MAX_PIXELS / 1e6:.0f} Mpx, the largest "
+                         "picture the studio analyses. Scale it down first.") from error
     except OSError as error:
         raise MediaError(f"{path} could not be decoded as an image ({error}).") from error
     return Frame(index=0, time_s=0.0, source_time_s=0.0, image=pixels, scale=scale)

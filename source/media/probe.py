@@ -4,6 +4,9 @@ The kind comes from the content, not the file name: a video named ``.jpg`` is an
 video (and the mismatch is reported), a text file named ``.wav`` is refused.
 """
 
+import errno
+import os
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,8 +20,18 @@ AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".flac", ".ogg")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 SUPPORTED_EXTENSIONS = VIDEO_EXTENSIONS + AUDIO_EXTENSIONS + IMAGE_EXTENSIONS
 
-# Pillow refuses larger images as a decompression-bomb guard; 8K (33 Mpx) must still open.
-Image.MAX_IMAGE_PIXELS = 200_000_000
+# The studio's pixel limit for photos and video frames, checked from the file's header before
+# anything is decoded: a small file can declare a picture that fills gigabytes. 8K (33 Mpx) and
+# a 108 Mpx phone photo still open. Pillow's own guard is set to the same limit.
+MAX_PIXELS = 120_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def check_pixels(name: str, width: int, height: int) -> None:
+    """Refuse a picture over the studio's pixel limit, before it is decoded."""
+    if width * height > MAX_PIXELS:
+        raise MediaError(f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} Mpx); the "
+                         f"studio analyses pictures of at most {MAX_PIXELS / 1e6:.0f} Mpx. Scale it down first.")
 
 
 @dataclass(frozen=True)
@@ -79,16 +92,29 @@ def probe(path: str | Path) -> MediaInfo:
     size = path.stat().st_size
     if size == 0:
         raise MediaError(f"{path.name} is empty (0 bytes).")
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError as error:
+        raise MediaError(f"{path.name} cannot be read: permission denied.") from error
+    except OSError as error:
+        raise MediaError(f"{path.name} cannot be read: {os.strerror(error.errno or errno.EIO)}.") from error
     info = _probe_image(path, size) or _probe_av(path, size)
     return _with_name_check(info, path)
 
 
 def _probe_image(path: Path, size: int) -> MediaInfo | None:
     try:
-        with Image.open(path) as image:
-            image.verify()  # reads the whole file: a truncated image fails here
-            width, height = image.size
-            container = (image.format or "image").lower()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:  # reads the header only
+                width, height = image.size
+                check_pixels(path.name, width, height)
+                image.verify()  # reads the whole file: a truncated image fails here
+                container = (image.format or "image").lower()
+    except Image.DecompressionBombError as error:
+        raise MediaError(f"{path.name} is larger than {MAX_PIXELS / 1e6:.0f} Mpx, the largest "
+                         "picture the studio analyses. Scale it down first.") from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return None
     return MediaInfo(
@@ -132,6 +158,8 @@ def _probe_av(path: Path, size: int) -> MediaInfo:
             )
     if kind == "video" and not fields.get("width"):
         raise MediaError(f"{path.name}: the video stream has no readable picture size.")
+    if kind == "video":
+        check_pixels(path.name, fields["width"], fields["height"] or 0)
     return MediaInfo(**fields)
 
 

@@ -16,9 +16,18 @@ class ServiceSettings:
     allowed_root: Path | None = None  # server-side paths must lie under it; None: uploads only
     api_key: str | None = None  # when set, every request but /health needs it in X-API-Key
     work_dir: Path = DATA_DIR / "service"  # uploads and each job's output files
+    job_time_limit_s: float = 3600.0  # a job running longer is stopped (checked after each window)
+    shutdown_grace_s: float = 30.0  # on shutdown, running jobs get this long before they are stopped
+    # Host header names accepted besides the bound address and localhost when no API key is set
+    # (a DNS-rebinding page reaches the service under its own name, which is refused)
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.workers < 1:
             raise ValueError(f"the service needs at least 1 worker, not {self.workers}")
         if self.max_upload_bytes < 1:
             raise ValueError("the upload size limit must be positive")
+        if not 0 < self.job_time_limit_s < float("inf"):
+            raise ValueError(f"the job time limit must be a positive number of seconds, not {self.job_time_limit_s}")
+        if not 0 <= self.shutdown_grace_s < float("inf"):
+            raise ValueError(f"the shutdown grace period must be 0 or more seconds, not {self.shutdown_grace_s}")
