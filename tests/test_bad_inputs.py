@@ -348,3 +348,35 @@ def test_a_foreign_search_state_is_one_clear_error(tmp_path, content):
     (tmp_path / TRIALS_FILE).write_text(content)
     with pytest.raises(StudioError, match="cannot be read .*delete the file"):
         local_search(_fake_objective([]), {"x": hp.uniform("x", 0, 1)}, 1, "tpe", tmp_path, 0)
+
+
+# ---------------------------------------------------------------- 4: shutdown
+
+def test_shutdown_drops_queued_jobs_stops_running_ones_and_removes_uploads(media, tmp_path, monkeypatch):
+    from source.service.jobs import ServiceStopping
+
+    release = threading.Event()
+    started = _paused_analysis(monkeypatch, release)
+    work = tmp_path / "work"
+    leftover = work / "jobs" / "0ld"  # what a killed service left: an upload, a partial CSV
+    (leftover / "upload").mkdir(parents=True)
+    (leftover / "upload" / "clip.mp4").write_bytes(b"x")
+    (leftover / ".clip_windows.csv.abc.part").write_text("window\n")
+    (leftover / "clip_analysis.json").write_text("{}")  # a finished output stays
+    settings = ServiceSettings(workers=1, allowed_root=media.dir, work_dir=work, shutdown_grace_s=0.2)
+    app = create_app(settings)
+    assert _leftovers(work) == ["jobs/0ld/clip_analysis.json"]
+    with TestClient(app, base_url=LOCAL) as client:
+        with open(media["astronaut.jpg"], "rb") as photo:
+            running = client.post("/analyze", files={"file": ("a.jpg", photo)}).json()
+        assert started.wait(120)
+        with open(media["astronaut.png"], "rb") as photo:
+            queued = client.post("/analyze", files={"file": ("b.png", photo)}).json()
+        threading.Timer(1.0, release.set).start()  # the held report goes on after the grace period
+    jobs = app.state.jobs  # the lifespan has ended: the service has shut down
+    assert jobs.get(queued["id"]).state == "cancelled"
+    ran = jobs.get(running["id"])
+    assert ran.state == "cancelled" and "the service stopped while it ran" in ran.error
+    assert _leftovers(work) == ["jobs/0ld/clip_analysis.json"]
+    with pytest.raises(ServiceStopping):
+        jobs.new_folder()
