@@ -257,3 +257,45 @@ def test_models_tab_names_the_command_for_missing_assets(tmp_path, monkeypatch):
     assert set(assets["state"]) == {"missing"}
     assert list(assets["to do"]) == [f"python run.py assets --fetch {name}" for name in assets["asset"]]
     assert any("python run.py assets --fetch" in c.value for c in app.code)
+
+
+def _label_shown(box, shown_before: str, id_before: str) -> str:
+    """The face picker's label in a browser after a rerun: the value the server sets, a new
+    widget's default, or else the label the browser showed before (it sends that label back,
+    and the server does not resend an unchanged selection)."""
+    if box.proto.set_value:
+        return box.proto.raw_value
+    if box.id != id_before:
+        return box.options[box.proto.default]
+    return shown_before
+
+
+def test_gradcam_face_label_follows_a_switch_from_video_to_photo(media, tmp_path):
+    app = _app(tmp_path)
+    _upload(app.tabs[0].file_uploader[0], media["astronaut_talking.mp4"], "video/mp4").run()
+    app.button(key="video_run").click().run()
+    _ok(app)
+    app.slider(key="cam_time").set_value(2.0).run()
+    _ok(app)
+    box = app.selectbox(key="cam_face")
+    shown, widget = box.options[box.index], box.id
+    assert shown.startswith("0: ")
+    # then a photo: the Grad-CAM tab shows it first, and its face's own label
+    _upload(app.tabs[2].file_uploader[0], media["astronaut.png"], "image/png").run()
+    _ok(app)
+    assert app.radio(key="cam_source").value.startswith("Photo: astronaut.png")
+    box = app.selectbox(key="cam_face")
+    photo_label = box.options[0]
+    assert photo_label.startswith(f"0: {_metric(app, 'Face 0')} ") and photo_label != shown
+    assert _label_shown(box, shown, widget) == photo_label
+    # back to the video, at 2 s: that frame's label again
+    shown, widget = photo_label, box.id
+    app.radio(key="cam_source").set_value("Video frame: astronaut_talking.mp4").run()
+    box = app.selectbox(key="cam_face")
+    shown, widget = _label_shown(box, shown, widget), box.id
+    assert shown == box.options[0]
+    app.slider(key="cam_time").set_value(2.0).run()
+    _ok(app)
+    box = app.selectbox(key="cam_face")
+    assert box.options[0] != photo_label
+    assert _label_shown(box, shown, widget) == box.options[0]

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from ..face.cam import default_layer, draw_explanations, explain_faces, overlay_heat
+from ..face.landmarker import no_face_hint
 from ..face.predict import frame_at, photo_faces
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
@@ -56,15 +57,21 @@ def render(settings: Settings) -> None:
         model = face_model(settings.options.face_model, settings.options.face_weights)
         faces, entries = photo_faces(model, frame, settings.options.faces)
         if not faces:
-            st.warning(f"No face was found in {name}: there is nothing to explain. Pick another picture or time.")
+            st.warning(f"No face was found in {name}: there is nothing to explain. Pick another picture or "
+                       f"time. {no_face_hint()}")
             st.image(frame.image, caption=name, width="stretch")
             return
+        labels = [f"{e['face_id']}: {e['top_emotion']} {e['confidence']:.0%}" for e in entries]
+        if st.session_state.get("cam_face_labels") != labels:
+            # another picture (or time, or model): the browser still shows the former picture's
+            # label for an unchanged index, so the choice is set again, which makes Streamlit
+            # send the new label (the same face number where this picture has it)
+            st.session_state["cam_face_labels"] = labels
+            st.session_state["cam_face"] = min(st.session_state.get("cam_face") or 0, len(faces) - 1)
         left, middle, right = st.columns(3)
         with left:
-            face_index = st.selectbox(
-                "Face", range(len(faces)), key="cam_face",
-                format_func=lambda i: f"{entries[i]['face_id']}: {entries[i]['top_emotion']} "
-                                      f"{entries[i]['confidence']:.0%}")
+            face_index = st.selectbox("Face", range(len(faces)), key="cam_face",
+                                      format_func=lambda i: labels[i])
         with middle:
             method = st.selectbox("CAM method", list(CAM_METHODS), key="cam_method",
                                   help="scorecam is the slowest; eigencam ignores the target emotion.")
