@@ -2,7 +2,17 @@
 
 import sys
 
-from source.cli.main import main
+
+def _interrupted() -> int:
+    print("interrupted", file=sys.stderr)
+    return 130
+
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:  # Ctrl-C while the libraries load is one line too, never a traceback
+        from source.cli.main import main
+
+        code = main()
+    except KeyboardInterrupt:
+        code = _interrupted()
+    sys.exit(code)

@@ -11,9 +11,19 @@ from typing import ClassVar
 
 import torch
 
+from .errors import StudioError
 from .labels import LabelSet, get_label_set, scored
 from .nets import EmotionNet, network_from_config
-from .weights import load_weights, save_weights
+from .weights import WeightsError, load_weights, save_weights
+
+
+def _first_problem(error: Exception) -> str:
+    """The first line of an error that names a problem (load_state_dict lists one per line)."""
+    if isinstance(error, KeyError):
+        return f"no {error.args[0]!r} entry"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    named = [line for line in lines if not line.startswith("Error(s) in loading")]
+    return (named or lines or [type(error).__name__])[0].rstrip(".")[:300]
 
 
 class TrainedModel:
@@ -66,15 +76,25 @@ class EmotionModel(TrainedModel):
     def load(cls, path: str | Path | None = None):
         """The model in ``path``, or the shipped one (checked against its sha256)."""
         shipped = path is None
-        return cls.from_saved(load_weights(cls.SHIPPED_WEIGHTS if shipped else path, cls.KIND,
-                                           cls.SHIPPED_SHA256 if shipped else None))
+        file = cls.SHIPPED_WEIGHTS if shipped else path
+        saved = load_weights(file, cls.KIND, cls.SHIPPED_SHA256 if shipped else None)
+        try:
+            return cls.from_saved(saved)
+        except WeightsError as error:
+            raise WeightsError(f"{file}: {error}") from error
 
     @classmethod
     def from_saved(cls, saved: dict):
         """The model in a dict read by ``load_weights`` (whose other entries, e.g. the recipe
         and command, stay with the caller)."""
-        network = cls.NETWORK_FROM_CONFIG(saved["network"])
-        network.load_state_dict(saved["state_dict"])
-        return cls(network, cls.TRANSFORM.from_dict(saved["transform"]),
-                   get_label_set(saved["label_set"]), float(saved["temperature"]),
-                   saved.get("metrics"), saved["sha256"])
+        try:
+            network = cls.NETWORK_FROM_CONFIG(saved["network"])
+            network.load_state_dict(saved["state_dict"])
+            return cls(network, cls.TRANSFORM.from_dict(saved["transform"]),
+                       get_label_set(saved["label_set"]), float(saved["temperature"]),
+                       saved.get("metrics"), saved["sha256"])
+        except StudioError:
+            raise
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+            raise WeightsError(f"the network the file describes does not fit its weights or settings "
+                               f"(edited or damaged): {_first_problem(error)}.") from error

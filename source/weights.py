@@ -5,6 +5,7 @@ calibration temperature and its measured metrics, so a model is never configured
 are read with ``weights_only=True``: only tensors and plain data, never pickled code.
 """
 
+import zipfile
 from pathlib import Path
 
 import torch
@@ -31,6 +32,20 @@ def save_weights(path: str | Path, network: torch.nn.Module, **metadata) -> str:
     return file_sha256(path)
 
 
+def unreadable_reason(path: Path, error: Exception) -> str:
+    """One line on why torch could not read ``path``, never torch's own advice (which suggests
+    loading the file with ``weights_only=False``: running whatever code it holds)."""
+    if not zipfile.is_zipfile(path):
+        return (f"{path} is not a weights file: it is not a PyTorch archive (a picture, some other "
+                "file, or a damaged copy).")
+    text = str(error)
+    if "weights_only" in text or "Weights only" in text or "npickl" in text:
+        return (f"{path} holds objects other than tensors and plain data; the studio does not load "
+                "such files (loading them could run code in them).")
+    first = text.strip().splitlines()[0][:200] if text.strip() else type(error).__name__
+    return f"{path} is a damaged weights file ({first})."
+
+
 def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None) -> dict:
     """The saved dict, plus ``sha256``; ``kind`` ("audio", "face", ...) must match the file's."""
     path = Path(path)
@@ -44,7 +59,7 @@ def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for damaged or foreign files
-        raise WeightsError(f"{path} is not a readable weights file ({error}).") from error
+        raise WeightsError(unreadable_reason(path, error)) from error
     if not isinstance(saved, dict) or saved.get("format") != WEIGHTS_FORMAT:
         raise WeightsError(f"{path} is not an Emotion Studio weights file.")
     if saved.get("kind") != kind:

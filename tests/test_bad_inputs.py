@@ -380,3 +380,74 @@ def test_shutdown_drops_queued_jobs_stops_running_ones_and_removes_uploads(media
     assert _leftovers(work) == ["jobs/0ld/clip_analysis.json"]
     with pytest.raises(ServiceStopping):
         jobs.new_folder()
+
+
+# ---------------------------------------------------------------- 10: one line, never a traceback
+
+def test_an_output_folder_that_cannot_be_used_is_one_line(media, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    for out in (blocker, blocker / "below"):
+        assert main(["analyze", str(media["astronaut.jpg"]), "--out", str(out)]) == 1
+        assert capsys.readouterr().err == f"error: The output folder {out} cannot be used: {blocker} is a file.\n"
+    assert main(["batch", str(media.dir), "--out", str(blocker)]) == 1
+    assert "cannot be used" in capsys.readouterr().err
+
+
+def test_an_output_folder_that_is_not_writable_is_one_line(media, tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refused)  # as chmod 555 does (not for root)
+    assert main(["analyze", str(media["astronaut.jpg"]), "--out", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == f"error: The output folder {tmp_path / 'out'} is not writable (permission denied).\n"
+
+
+class _NotPlainData:
+    pass
+
+
+def test_foreign_or_edited_weights_are_one_line_without_torchs_advice(media, tmp_path, capsys):
+    import torch
+
+    from source.face.model import FaceModel
+    from source.weights import WeightsError
+
+    saved = torch.load(FaceModel.SHIPPED_WEIGHTS, map_location="cpu", weights_only=True)
+    edits = {"classes.pt": {**saved, "network": {**saved["network"], "n_classes": 5}},
+             "units.pt": {**saved, "network": {**saved["network"], "head": {**saved["network"]["head"], "units": 64}}},
+             "no_transform.pt": {k: v for k, v in saved.items() if k != "transform"}}
+    for name, edited in edits.items():
+        torch.save(edited, tmp_path / name)
+        with pytest.raises(WeightsError, match="does not fit its weights or settings"):
+            FaceModel.load(tmp_path / name)
+    torch.save({**saved, "extra": _NotPlainData()}, tmp_path / "code.pt")
+    with pytest.raises(WeightsError, match="objects other than tensors and plain data") as refused:
+        FaceModel.load(tmp_path / "code.pt")
+    assert "weights_only" not in str(refused.value)
+    for weights in (media["astronaut.png"], tmp_path / "classes.pt", tmp_path / "code.pt"):
+        assert main(["analyze", str(media["astronaut.jpg"]), "--out", str(tmp_path / "out"),
+                     "--face-weights", str(weights)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+        assert "weights_only" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("after_s", [0.3, 0.7, 1.2])
+def test_ctrl_c_while_starting_is_one_line(media, tmp_path, after_s):
+    import signal
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "analyze",
+                                str(media["astronaut.jpg"]), "--out", str(tmp_path)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after_s)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    assert process.returncode in (130, -signal.SIGINT, 0), (process.returncode, err)

@@ -7,9 +7,28 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import StudioError
+
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)  # reading the process's umask means setting it: put it straight back
+
+
+def check_output_folder(folder: Path) -> Path:
+    """Make ``folder`` (and its parents) and check a file can be written in it: one clear line
+    when it is a file, cannot be made or is not writable, before any work is done."""
+    folder = Path(folder)
+    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise StudioError(f"The output folder {folder} cannot be used: {blocker} is a file.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise StudioError(f"The output folder {folder} is not writable ({reason.lower()}).") from error
+    return folder
 
 
 def _temporary_beside(path: Path) -> Path:

@@ -84,8 +84,10 @@ def options_from_args(args) -> AnalysisOptions:
 
 def run(args) -> int:
     from ..analysis.pipeline import analyze  # every branch's libraries: only when analysing
+    from ..analysis.writers import check_output_folder
 
     options = options_from_args(args)
+    check_output_folder(args.out)
     bar = None  # made at the first progress report, after the input has been checked
 
     def progress(stage: str, done: float, total: float | None) -> None:

@@ -35,7 +35,10 @@ def run(args) -> int:
 
     if args.address and args.engine != "ray":
         raise SystemExit("error: --address is for --engine ray")
+    from ..analysis.writers import check_output_folder
+
     options = options_from_args(args)
+    check_output_folder(args.out)
     plan = plan_batch(args.input_dir, args.out, args.force)
     print(f"{plan.total} media file(s) under {args.input_dir}: {len(plan.done)} already done, "
           f"{len(plan.todo)} to analyse ({args.engine}, {args.workers} worker(s))")
