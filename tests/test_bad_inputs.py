@@ -451,3 +451,85 @@ def test_ctrl_c_while_starting_is_one_line(media, tmp_path, after_s):
     _, err = process.communicate(timeout=120)
     assert "Traceback" not in err, err
     assert process.returncode in (130, -signal.SIGINT, 0), (process.returncode, err)
+
+
+# ---------------------------------------------------------------- 11: honest messages
+
+def test_one_video_frame_over_8_s_of_sound_is_analysed(media, tmp_path):
+    import subprocess
+
+    import media_fixtures
+    from source.analysis.pipeline import analyze
+
+    ffmpeg = media_fixtures.ffmpeg_binary()
+
+    def make(*args):
+        subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *map(str, args)], check=True)
+
+    make("-i", media["astronaut.png"], "-frames:v", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", tmp_path / "v.mp4")
+    make("-f", "lavfi", "-i", "sine=frequency=220:duration=8", "-c:a", "aac", tmp_path / "a.m4a")
+    make("-i", tmp_path / "v.mp4", "-i", tmp_path / "a.m4a", "-map", "0:v", "-map", "1:a", "-c", "copy",
+         tmp_path / "still.mp4")
+    info = probe(tmp_path / "still.mp4")
+    assert info.kind == "video" and info.duration_s == pytest.approx(8.0, abs=0.1)
+    result = analyze(tmp_path / "still.mp4", AnalysisOptions(words=False, plots=False), tmp_path / "out")
+    assert [(w["start_s"], w["n_frames"]) for w in result.windows] == [(0.0, 1), (4.0, 0)]
+    assert result.windows[0]["faces"] and all(w["speech"] is not None for w in result.windows)
+
+
+def test_an_unreadable_file_is_permission_denied_not_corrupt(media, tmp_path, monkeypatch):
+    import os
+
+    import source.media.probe as probe_module
+
+    locked = tmp_path / "locked.mp4"
+    locked.write_bytes(media["astronaut.jpg"].read_bytes())
+    if os.geteuid() != 0:  # root reads a chmod-000 file: there the refusal is simulated
+        locked.chmod(0)
+    else:
+        real_open = open
+
+        def no_permission(path, *args, **kwargs):
+            if Path(path) == locked:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(probe_module, "open", no_permission, raising=False)
+        monkeypatch.setattr(probe_module.Image, "open", lambda p, *a, **k: no_permission(p, "rb"))
+        monkeypatch.setattr(probe_module.av, "open", lambda p, *a, **k: no_permission(p, "rb"))
+    with pytest.raises(MediaError) as refused:
+        probe(locked)
+    assert str(refused.value) == "locked.mp4 cannot be read: permission denied."
+
+
+def test_progress_bars_never_pass_100_percent(recwarn):
+    from source.cli.progress import media_bar
+
+    with media_bar("voice") as progress:
+        progress(4.0, 8.04)  # the total is shown rounded (8.0); the last window ends at 8.04
+        progress(8.04, 8.04)
+    assert not [w for w in recwarn if "clamping frac" in str(w.message)]
+
+
+def test_the_analyze_bar_never_passes_100_percent(media, tmp_path, monkeypatch, recwarn):
+    import source.analysis.pipeline as pipeline
+    from source.cli import analyze as analyze_cli
+
+    shown = []
+    real_tqdm = analyze_cli.tqdm
+
+    def recording_tqdm(*args, **kwargs):
+        bar = real_tqdm(*args, **kwargs)
+        shown.append(bar)
+        return bar
+
+    def fake_analyze(path, options, out, progress):
+        progress("analysing", 4.0, 8.04)
+        progress("analysing", 8.04, 8.04)
+        raise MediaError("stop here")
+
+    monkeypatch.setattr(analyze_cli, "tqdm", recording_tqdm)
+    monkeypatch.setattr(pipeline, "analyze", fake_analyze)
+    assert main(["analyze", str(media["astronaut.jpg"]), "--out", str(tmp_path)]) == 1
+    assert shown and shown[0].n <= shown[0].total
+    assert not [w for w in recwarn if "clamping frac" in str(w.message)]

@@ -97,6 +97,8 @@ def run(args) -> int:
             bar = tqdm(total=round(total, 1) if total else None, unit="s",
                        bar_format=timed if total else None)
         bar.set_description(stage)
+        if bar.total is not None:  # a window may end past the rounded duration: never over 100%
+            done = min(done, bar.total)
         bar.update(done - bar.n)
 
     try:

@@ -72,6 +72,8 @@ def media_bar(desc: str):
         def progress(done: float, total: float | None) -> None:
             if total and bar.total is None:
                 bar.total = round(total, 1)
+            if bar.total is not None:  # the last window may end past the rounded total
+                done = min(done, bar.total)
             bar.update(round(done, 2) - bar.n)
 
         yield progress

@@ -139,7 +139,10 @@ def _probe_av(path: Path, size: int) -> MediaInfo:
         audio = audio_streams[0] if audio_streams else None
         if video is None and audio is None:
             raise MediaError(f"{path.name} holds neither a video nor an audio stream.")
-        duration = _duration(container, video or audio)
+        # the longer of picture and sound: one still frame over 8 s of speech lasts 8 s
+        durations = [d for d in (_duration(container, s) for s in (video, audio) if s is not None)
+                     if d is not None]
+        duration = max(durations) if durations else None
         kind = "video" if video is not None else "audio"
         fields = dict(
             path=str(path), kind=kind, container=container.format.name, size_bytes=size,
