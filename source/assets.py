@@ -20,8 +20,10 @@ from pathlib import Path
 from .errors import AssetChecksumMismatch, AssetMissing, StudioError
 from .paths import cache_dir
 
-# Written at fetch time beside the files: size, mtime and sha256 of each, so later checks only
-# stat the files and re-hash one only when it has changed.
+# Written at fetch time beside the files: size, mtime, ctime and sha256 of each, so later checks
+# only stat the files and re-hash one only when it has changed. The ctime cannot be set back (it
+# changes when the mtime is restored), so a file edited with its old mtime put back is re-hashed;
+# ``run.py assets --verify`` hashes every file regardless.
 STAMP_NAME = ".verified.json"
 
 
@@ -252,14 +254,15 @@ def _entry(asset: Asset, folder: Path) -> Path:
     return folder if asset.is_folder else folder / next(iter(asset.files))
 
 
-def asset_status(name: str) -> AssetStatus:
+def asset_status(name: str, full: bool = False) -> AssetStatus:
+    """The asset's state (ok, missing, corrupt); ``full`` hashes every file, stamped or not."""
     asset = get_asset(name)
     folder = assets_dir() / name
     path = _entry(asset, folder)
     if not folder.is_dir():
         return AssetStatus(name, "missing", path, f"not fetched yet: {fetch_command(name)}")
     try:
-        _check_cached(asset, folder)
+        _check_cached(asset, folder, full)
     except AssetChecksumMismatch as error:
         return AssetStatus(name, "corrupt", path, str(error))
     return AssetStatus(name, "ok", path, "verified")
@@ -435,7 +438,8 @@ def _hash_files(asset: Asset, folder: Path, origin: str) -> dict[str, dict]:
 
 def _stamp_entry(path: Path, sha256: str) -> dict:
     info = path.stat()
-    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "sha256": sha256}
+    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns,
+            "sha256": sha256}
 
 
 def _read_stamp(folder: Path) -> dict:
@@ -451,8 +455,9 @@ def _write_stamp(folder: Path, stamp: dict) -> None:
     os.replace(temporary, folder / STAMP_NAME)
 
 
-def _check_cached(asset: Asset, folder: Path) -> None:
-    """Raise AssetChecksumMismatch unless every file is intact; hashes only files changed since stamped."""
+def _check_cached(asset: Asset, folder: Path, full: bool = False) -> None:
+    """Raise AssetChecksumMismatch unless every file is intact; hashes only files changed since
+    stamped (size, mtime or ctime), or every file with ``full``."""
     stamp = _read_stamp(folder)
     fresh = {}
     for relative, expected in asset.files.items():
@@ -462,7 +467,7 @@ def _check_cached(asset: Asset, folder: Path) -> None:
                 f"The cached asset '{asset.name}' at {folder} lacks {relative}. "
                 f"Replace it with: {fetch_command(asset.name)}"
             )
-        if stamp.get(relative) == _stamp_entry(path, expected):
+        if not full and stamp.get(relative) == _stamp_entry(path, expected):
             fresh[relative] = stamp[relative]
             continue
         actual = file_sha256(path)

