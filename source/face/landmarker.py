@@ -53,7 +53,7 @@ TILE_FACE_SHARE = 0.156  # the smallest face is this share of the smallest tile 
 TILE_OVERLAP = 0.35  # share of a tile shared with its neighbour: faces up to 0.35 x tile fit in one
 REGION_SCALE = 3.0  # a region to re-find a face in is this many face widths wide
 SCAN_EMPTY_S = 1.0  # video: frames without a face are scanned at most this often
-SCAN_EVERY_S = 10.0  # video: and every frame this long after the last scan (small faces that join)
+SCAN_EVERY_S = 30.0  # video: and every frame this long after the last scan (small faces that join)
 
 
 @dataclass
