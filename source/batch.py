@@ -88,6 +88,9 @@ def done_row(file: BatchFile) -> dict | None:
 
 def analyze_file(file: BatchFile, options: AnalysisOptions) -> dict:
     """Analyse one file (in a worker); every failure becomes the row's error, never a raise."""
+    # partial outputs of an earlier run of this file that was killed (each file has its own folder)
+    for partial in file.folder.glob(f".{file.path.stem}_*.part"):
+        partial.unlink(missing_ok=True)
     try:
         result = analyze(file.path, options, file.folder)
     except StudioError as error:

@@ -590,3 +590,63 @@ def test_assets_verify_hashes_every_file(tmp_path, monkeypatch):
     monkeypatch.setattr(assets, "file_sha256", lambda path: hashed.append(path) or real_sha256(path))
     assert asset_status("toy").state == "ok" and hashed == []  # the stamp holds: no hashing
     assert main(["assets", "--verify"]) == 0 and len(hashed) == 1
+
+
+# ---------------------------------------------------------------- 5: no .part file left behind
+
+def test_a_landmarker_that_fails_to_open_leaves_no_partial_files(media, tmp_path, monkeypatch):
+    import source.analysis.pipeline as pipeline
+    from source.errors import StudioError
+
+    def broken(*args, **kwargs):
+        raise StudioError("the face landmarker asset is damaged")
+
+    monkeypatch.setattr(pipeline, "FaceLandmarker", broken)
+    with pytest.raises(StudioError, match="damaged"):
+        pipeline.analyze(media["astronaut.jpg"], AnalysisOptions(plots=False), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_batch_rerun_removes_a_killed_runs_partial_files(media, tmp_path, monkeypatch):
+    import source.batch as batch
+
+    folder = tmp_path / "out" / "photo.jpg"
+    folder.mkdir(parents=True)
+    stale = [folder / ".photo_windows.csv.k1ll3d.part", folder / ".photo_frames.csv.k1ll3d.part"]
+    for path in stale:
+        path.write_text("window\n")
+    (folder / ".other_windows.csv.x.part").write_text("")  # another file's: not this one's to remove
+
+    def failing(path, options, out):
+        raise MediaError("stop")
+
+    monkeypatch.setattr(batch, "analyze", failing)
+    row = batch.analyze_file(batch.BatchFile(tmp_path / "photo.jpg", "photo.jpg", folder), AnalysisOptions())
+    assert row["status"] == batch.FAILED
+    assert not any(path.exists() for path in stale)
+    assert (folder / ".other_windows.csv.x.part").exists()
+
+
+def test_sigterm_during_analyze_removes_the_partial_files(media, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "analyze",
+                                str(media["astronaut_talking.mp4"]), "--out", str(out), "--no-words",
+                                "--no-plots", "--fps", "30"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".*.part")) and process.poll() is None:
+        assert time.monotonic() < deadline, "the analysis never opened its CSV files"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    if process.returncode == 0:
+        pytest.skip("the analysis ended before the signal arrived")
+    assert process.returncode == 143 and err.strip().endswith("terminated"), err
+    assert "Traceback" not in err
+    assert list(out.glob(".*.part")) == []

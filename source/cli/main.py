@@ -1,7 +1,9 @@
 """``run.py``: the subcommands, and the menu when there are none."""
 
 import argparse
+import signal
 import sys
+import threading
 
 from ..errors import StudioError
 from . import analyze, assets, batch, models, serve
@@ -23,7 +25,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every cleanup (partial files) runs."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def run_command(argv: list[str]) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -37,6 +49,9 @@ def run_command(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
 
 
 def main(argv: list[str] | None = None) -> int:
