@@ -12,6 +12,7 @@ from PIL import Image
 from ..analysis.pipeline import analyze
 from ..analysis.plots import EMOTION_COLORS
 from ..analysis.writers import atomic_path
+from ..face.landmarker import no_face_hint
 from ..face.predict import photo_faces
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
@@ -83,8 +84,7 @@ def render(settings: Settings) -> None:
             st.image(annotated, caption=f"{path.name}: {len(faces)} face(s)", width="stretch")
         with scores:
             if not faces:
-                st.warning("No face was found in this picture. Faces should be at least about 40 pixels "
-                           "wide, turned less than about 60° from the camera and not covered.")
+                st.warning(f"No face was found in this picture. {no_face_hint()}")
             for entry in entries:
                 st.metric(f"Face {entry['face_id']}", entry["top_emotion"], f"{entry['confidence']:.0%} sure",
                           delta_color="off")
