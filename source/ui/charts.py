@@ -11,30 +11,104 @@ from ..labels import EMOTIONS, top_emotion
 BRANCH_TITLES = {"fused": "Fused", "face": "Face", "voice": "Voice", "text": "Words"}
 
 
-def timeline_figure(windows: list[dict], marker_s: float | None = None) -> go.Figure:
-    """One row per branch (fused first), a line per emotion over the windows' start times: point
-    ``i`` of every trace is window ``i``, so a click can seek the player there."""
+UNSURE_COLOR = "rgba(120, 120, 120, 0.22)"
+LONG_MEDIA_WINDOWS = 24  # more windows than this: the stacked view is shown first
+
+
+def uncertain_spans(windows: list[dict]) -> list[tuple[float, float]]:
+    """(start, end) of each run of consecutive windows fusion was unsure of (``entry["uncertain"]``)."""
+    spans: list[list[float]] = []
+    for window in windows:
+        if not window.get("uncertain", False):
+            continue
+        if spans and window["start_s"] <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], window["end_s"])
+        else:
+            spans.append([window["start_s"], window["end_s"]])
+    return [(start, end) for start, end in spans]
+
+
+def media_end(windows: list[dict], duration_s: float | None) -> float:
+    """Where the time axis ends: the end of the media (or of the last window, if later)."""
+    return max([duration_s or 0.0, *(w["end_s"] for w in windows)]) or 1.0
+
+
+def _mark_uncertain(figure: go.Figure, windows: list[dict], rows: int) -> None:
+    """A grey band over the windows fusion was unsure of, and a legend entry that says so."""
+    spans = uncertain_spans(windows)
+    for start, end in spans:
+        for row in range(1, rows + 1):
+            figure.add_vrect(x0=start, x1=end, fillcolor=UNSURE_COLOR, line_width=0, layer="below",
+                             row=row, col=1)
+    if spans:
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="fusion unsure",
+                                    marker={"symbol": "square", "size": 12, "color": UNSURE_COLOR},
+                                    hoverinfo="skip"), row=1, col=1)
+
+
+def _span_data(windows: list[dict]) -> np.ndarray:
+    return np.column_stack([range(len(windows)), [w["start_s"] for w in windows], [w["end_s"] for w in windows]])
+
+
+def timeline_figure(windows: list[dict], marker_s: float | None = None, duration_s: float | None = None) -> go.Figure:
+    """One row per branch (fused first), a line per emotion through the windows' centres, the
+    x axis from 0 to the end of the media: point ``i`` of every emotion's trace is window ``i``, so
+    a click can seek the player there. Windows fusion was unsure of are greyed."""
     branches = [b for b in BRANCHES if any(w["probabilities"].get(b) for w in windows)]
-    figure = make_subplots(rows=len(branches), cols=1, shared_xaxes=True, vertical_spacing=0.04,
+    figure = make_subplots(rows=len(branches), cols=1, shared_xaxes=True, vertical_spacing=0.06,
                            subplot_titles=[BRANCH_TITLES[b] for b in branches])
-    starts = [w["start_s"] for w in windows]
-    ends = [w["end_s"] for w in windows]
+    centres = [(w["start_s"] + w["end_s"]) / 2 for w in windows]
     for row, branch in enumerate(branches, start=1):
         for emotion in EMOTIONS:
             values = [(w["probabilities"].get(branch) or {}).get(emotion) for w in windows]
             figure.add_trace(go.Scatter(
-                x=starts, y=values, mode="lines+markers", name=emotion, legendgroup=emotion,
+                x=centres, y=values, mode="lines+markers", name=emotion, legendgroup=emotion,
                 showlegend=row == 1, line={"color": EMOTION_COLORS[emotion], "width": 2},
-                marker={"size": 6}, customdata=np.column_stack([range(len(windows)), ends]),
+                marker={"size": 6}, customdata=_span_data(windows),
                 hovertemplate=(f"{BRANCH_TITLES[branch]} · {emotion} %{{y:.0%}}<br>"
-                               "window %{customdata[0]}: %{x:.1f}–%{customdata[1]:.1f} s<extra></extra>"),
+                               "window %{customdata[0]}: %{customdata[1]:.1f}–%{customdata[2]:.1f} s"
+                               "<extra></extra>"),
             ), row=row, col=1)
         figure.update_yaxes(range=[0, 1], tickformat=".0%", row=row, col=1)
+    _mark_uncertain(figure, windows, len(branches))
     if marker_s is not None:
         figure.add_vline(x=marker_s, line={"dash": "dot", "width": 1})
+    figure.update_xaxes(range=[0, media_end(windows, duration_s)])
     figure.update_xaxes(title_text="time (s)", row=len(branches), col=1)
-    figure.update_layout(height=170 + 150 * len(branches), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                         hovermode="closest", legend={"orientation": "h", "y": 1.08})
+    # the legend stands right of the rows: above them it covered the first row's title
+    figure.update_layout(height=140 + 150 * len(branches), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         hovermode="closest", legend={"orientation": "v", "x": 1.01, "xanchor": "left",
+                                                      "y": 1, "yanchor": "top"})
+    return figure
+
+
+def stacked_figure(windows: list[dict], marker_s: float | None = None, duration_s: float | None = None) -> go.Figure:
+    """The fused probabilities stacked, each window flat over its own span, with a range slider
+    to zoom into long media: point ``i`` of every trace is window ``i``'s start."""
+    spans = _span_data(windows)
+    x = [w["start_s"] for w in windows] + [windows[-1]["end_s"]]
+    figure = go.Figure()
+    for emotion in EMOTIONS:
+        values = [(w["probabilities"].get("fused") or {}).get(emotion) or 0.0 for w in windows]
+        figure.add_trace(go.Scatter(
+            x=x, y=values + values[-1:], mode="lines", line={"shape": "hv", "width": 0.5,
+                                                            "color": EMOTION_COLORS[emotion]},
+            stackgroup="fused", name=emotion, customdata=np.vstack([spans, spans[-1:]]),
+            hovertemplate=(f"{emotion} %{{y:.0%}}<br>window %{{customdata[0]}}: "
+                           "%{customdata[1]:.1f}–%{customdata[2]:.1f} s<extra></extra>")))
+    for start, end in uncertain_spans(windows):
+        figure.add_vrect(x0=start, x1=end, fillcolor="rgba(255, 255, 255, 0.55)", line_width=0, layer="above")
+    if uncertain_spans(windows):
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="fusion unsure (faded)",
+                                    marker={"symbol": "square", "size": 12, "color": UNSURE_COLOR},
+                                    hoverinfo="skip"))
+    if marker_s is not None:
+        figure.add_vline(x=marker_s, line={"dash": "dot", "width": 1})
+    figure.update_xaxes(range=[0, media_end(windows, duration_s)], title_text="time (s)",
+                        rangeslider={"visible": True, "thickness": 0.12})
+    figure.update_yaxes(range=[0, 1], tickformat=".0%", title_text="fused")
+    figure.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10}, hovermode="closest",
+                         legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1, "yanchor": "top"})
     return figure
 
 

@@ -10,8 +10,11 @@ from pathlib import Path
 import streamlit as st
 
 from ..analysis.pipeline import AnalysisResult
-from .charts import distribution_figure, probability_figure, sentence_table, timeline_figure, window_table
+from .charts import (LONG_MEDIA_WINDOWS, distribution_figure, probability_figure, sentence_table, stacked_figure,
+                     timeline_figure, uncertain_spans, window_table)
 from .common import downloads
+
+VIEWS = ("Lines per branch", "Stacked (fused), zoomable")
 
 
 def _window_picked_on_chart(chart_key: str, slider_key: str, n_windows: int) -> None:
@@ -63,9 +66,20 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
             st.caption("Words: " + " ".join(word["text"] for word in window["words"]))
 
     if summary["dominant_emotion"]:
-        st.plotly_chart(timeline_figure(windows, window["start_s"]), key=chart_key,
+        view_key = f"{key}_view"
+        shown = f"{info.path}|{len(windows)}"
+        if st.session_state.get(f"{key}_shown") != shown:  # another analysis: its length picks the view
+            st.session_state[f"{key}_shown"] = shown
+            st.session_state[view_key] = VIEWS[len(windows) > LONG_MEDIA_WINDOWS]
+        view = st.radio("Timeline", VIEWS, key=view_key, horizontal=True,
+                        help="Lines: every branch, a line per emotion. Stacked: the fused emotions "
+                             "stacked, with a range slider to zoom into long media.")
+        draw = stacked_figure if view == VIEWS[1] else timeline_figure
+        st.plotly_chart(draw(windows, window["start_s"], info.duration_s), key=chart_key,
                         on_select=partial(_window_picked_on_chart, chart_key, slider_key, len(windows)),
                         selection_mode="points")
+        if uncertain_spans(windows):
+            st.caption("Grey: windows where fusion was unsure of its answer.")
         left, right = st.columns([1, 2])
         with left:
             st.markdown("**Share of time per emotion**")
