@@ -45,6 +45,14 @@ def _table(app: AppTest, *columns: str):
     return next(d.value for d in app.dataframe if set(columns) <= set(d.value.columns))
 
 
+def _downloads(app: AppTest) -> dict[str, str]:
+    """Each download button's label (what the file is, without its arrow) -> its help (the file's name)."""
+    buttons = app.get("download_button")
+    labels = [b.proto.label.removeprefix("⬇ ") for b in buttons]
+    assert len(set(labels)) == len(labels), labels  # no two buttons look the same
+    return {label: b.proto.help for label, b in zip(labels, buttons)}
+
+
 def _plotly_charts(app: AppTest) -> list:
     return app.get("plotly_chart")
 
@@ -72,9 +80,12 @@ def test_video_tab_analyses_an_upload(media, tmp_path):
     assert list(sentences["sentence"]) == list(media.speech_sentences)
     assert sentences["polarity"].iloc[0] > 0.3
     assert len(_plotly_charts(app)) >= 3  # window detail, timeline, share of time
-    downloads = {d.label.split(" · ")[1] for d in app.get("download_button")}
-    assert {"astronaut_talking_windows.csv", "astronaut_talking_analysis.json",
-            "astronaut_talking_transcript.srt", "astronaut_talking_plots.html"} <= downloads
+    downloads = _downloads(app)
+    assert {"Per-window CSV": "astronaut_talking_windows.csv", "Per-frame CSV": "astronaut_talking_frames.csv",
+            "Full analysis (JSON)": "astronaut_talking_analysis.json",
+            "Transcript (SRT)": "astronaut_talking_transcript.srt", "Timeline (PNG)": "astronaut_talking_timeline.png",
+            "Share of time (PNG)": "astronaut_talking_distribution.png",
+            "Interactive plots (HTML)": "astronaut_talking_plots.html"}.items() <= downloads.items()
     # picking the second window (as a click on the timeline does) shows it; the result stays
     app.select_slider(key="video_window").set_value(1).run()
     _ok(app)
@@ -150,6 +161,8 @@ def test_audio_tab_analyses_an_upload_and_shows_the_signal(media, tmp_path):
     assert len(charts) >= 5  # detail, timeline, share of time, waveform, MFCCs
     assert any("What the voice model hears in window 0" in c.value for c in app.caption)
     assert (tmp_path / "speech_transcript.srt").exists()
+    downloads = _downloads(app)  # no frames of an audio file: no header-only CSV to download
+    assert downloads["Per-window CSV"] == "speech_windows.csv" and "Per-frame CSV" not in downloads
 
 
 def test_audio_tab_analyses_a_microphone_recording(media, tmp_path):
@@ -184,6 +197,10 @@ def test_image_tab_takes_a_webcam_snapshot(media, tmp_path):
     _ok(app)
     assert _metric(app, "Face 0") == "happy"
     assert len(list((tmp_path / "out").glob("snapshot-*_faces.png"))) == 1
+    downloads = _downloads(app)  # labelled by what they are, the snapshot's file names as help
+    assert {"Per-window CSV", "Per-frame CSV", "Boxed faces (PNG)", "Full analysis (JSON)"} <= set(downloads)
+    assert downloads["Boxed faces (PNG)"].startswith("snapshot-") and downloads["Boxed faces (PNG)"].endswith(
+        "_faces.png")
 
 
 def test_image_without_a_face_says_so(tmp_path):

@@ -182,10 +182,29 @@ def analyse_with_progress(path: Path, options: AnalysisOptions, out_dir: Path) -
     return result
 
 
+DOWNLOAD_LABELS = {  # what each output is, in the order the buttons show them
+    "windows_csv": "Per-window CSV", "frames_csv": "Per-frame CSV", "transcript_srt": "Transcript (SRT)",
+    "analysis_json": "Full analysis (JSON)", "plots_html": "Interactive plots (HTML)",
+    "timeline_png": "Timeline (PNG)", "distribution_png": "Share of time (PNG)", "heatmap_png": "Heat map (PNG)",
+    "faces_png": "Boxed faces (PNG)",
+}
+
+
+def _has_rows(path: Path) -> bool:
+    """False for a CSV that holds only its header (the frames of an audio file)."""
+    with open(path, encoding="utf-8") as handle:
+        return sum(1 for _ in zip(range(2), handle)) > 1
+
+
 def downloads(outputs: dict[str, Path], key: str) -> None:
-    """One download button per file written, in columns."""
-    files = [Path(file) for file in outputs.values() if Path(file).exists()]
-    for column, file in zip(st.columns(min(4, len(files)) or 1) * len(files), files):
+    """One download button per file written, labelled by what it is (the file's name is its
+    help), in columns; a CSV with no rows is left out."""
+    order = list(DOWNLOAD_LABELS)
+    files = sorted(((kind, Path(file)) for kind, file in outputs.items() if Path(file).exists()),
+                   key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    files = [(kind, file) for kind, file in files if file.suffix != ".csv" or _has_rows(file)]
+    for column, (kind, file) in zip(st.columns(min(4, len(files)) or 1) * len(files), files):
+        label = DOWNLOAD_LABELS.get(kind, f"{file.suffix[1:].upper()} file")
         with column:
-            st.download_button(f"⬇ {file.suffix[1:].upper()} · {file.name}", file.read_bytes(),
-                               file_name=file.name, key=f"{key}_{file.name}", width="stretch", on_click="ignore")
+            st.download_button(f"⬇ {label}", file.read_bytes(), file_name=file.name, help=file.name,
+                               key=f"{key}_{kind}", width="stretch", on_click="ignore")
