@@ -77,3 +77,48 @@ def test_webcam_prediction_without_a_camera_is_one_clear_line(args, message, cap
     assert main(["predict", "--model", "face", "--webcam", *args]) == 1
     error = capsys.readouterr().err
     assert message in error and "Traceback" not in error
+
+
+def test_analyze_help_lists_every_output():
+    result = run_py("analyze", "--help")
+    text = " ".join(result.stdout.split())
+    for output in ("_windows.csv", "_frames.csv", "_analysis.json", "_transcript.srt", "_timeline.png",
+                   "_distribution.png", "_heatmap.png", "_plots.html"):
+        assert f"<stem>{output}" in text, output
+
+
+def test_analyze_progress_is_plain_lines_when_piped(media, tmp_path):
+    """Not a terminal (a pipe, a log): no carriage-return debris, lines that name the stage."""
+    result = run_py("analyze", media["astronaut_talking.mp4"], "--out", tmp_path, "--fps", 2, "--no-words")
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith(("loading models:", "analysing:"))]
+    assert lines and lines[-1].startswith("analysing: 100% (") and " s)" in lines[-1], result.stderr
+
+
+def test_line_progress_says_a_line_per_stage_and_interval(capsys):
+    from source.cli.progress import LineProgress
+
+    bar = LineProgress(total=10, unit="s", interval=3600, desc="decode")
+    bar.update(4)  # inside the interval: nothing yet
+    assert capsys.readouterr().err == ""
+    bar.set_description("faces")  # a new stage: a line at its first update
+    bar.update(2)
+    bar.update(4)
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("faces: 60% (6/10 s), ") and "left" in lines[0]
+    assert lines[1].startswith("faces: 100% (10/10 s), ") and len(lines) == 2
+    every = LineProgress(total=3, unit="file", interval=0)
+    for _ in range(3):
+        every.update()
+    every.close()
+    assert [line.split(",")[0] for line in capsys.readouterr().err.splitlines()] == [
+        "progress: 33% (1/3 file)", "progress: 67% (2/3 file)", "progress: 100% (3/3 file)"]
+
+
+def test_a_photo_reports_its_emotion_not_a_share_of_time(media, tmp_path):
+    result = run_py("analyze", media["astronaut.png"], "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "dominant emotion" not in result.stdout
+    assert "emotion: happy (" in result.stdout and "% sure" in result.stdout

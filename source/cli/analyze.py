@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..errors import StudioError
 from ..options import FACE_MODELS, AnalysisOptions, FaceOptions, WindowOptions
 from ..paths import OUTPUT_DIR
@@ -15,8 +13,13 @@ _DEFAULT_FACE = FaceOptions()
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "analyze", help="analyse a video, audio file or photo over time",
-        description="Analyse PATH window by window and write <stem>_windows.csv, "
-                    "<stem>_frames.csv and <stem>_analysis.json to the output folder.",
+        description="Analyse PATH window by window and write to the output folder: "
+                    "<stem>_windows.csv (a row per window and face), <stem>_frames.csv (a row per "
+                    "face per sampled frame), <stem>_analysis.json (everything, with the settings), "
+                    "<stem>_transcript.srt (the words, unless --no-words or no audio), and unless "
+                    "--no-plots: <stem>_timeline.png, <stem>_distribution.png, <stem>_heatmap.png "
+                    "(no timeline or heatmap for a photo) and <stem>_plots.html (interactive). "
+                    "Progress goes to stderr: a bar on a terminal, plain lines when piped or logged.",
     )
     parser.add_argument("path", type=Path, help="video, audio file or photo")
     parser.add_argument("--out", type=Path, default=OUTPUT_DIR,
@@ -86,6 +89,8 @@ def run(args) -> int:
     from ..analysis.pipeline import analyze  # every branch's libraries: only when analysing
     from ..analysis.writers import check_output_folder
 
+    from .progress import progress_bar
+
     options = options_from_args(args)
     check_output_folder(args.out)
     bar = None  # made at the first progress report, after the input has been checked
@@ -94,8 +99,8 @@ def run(args) -> int:
         nonlocal bar
         if bar is None:
             timed = "{desc}{percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}]"
-            bar = tqdm(total=round(total, 1) if total else None, unit="s",
-                       bar_format=timed if total else None)
+            bar = progress_bar(total=round(total, 1) if total else None, unit="s",
+                               bar_format=timed if total else None)
         bar.set_description(stage)
         if bar.total is not None:  # a window may end past the rounded duration: never over 100%
             done = min(done, bar.total)
@@ -115,7 +120,11 @@ def run(args) -> int:
     print(f"{len(result.windows)} windows, {len(faces['tracks'])} face track(s), "
           f"subject face id: {faces['subject_face_id']}")
     summary = result.summary
-    if summary["dominant_emotion"]:
+    if result.info.kind == "image" and summary["dominant_emotion"]:  # one moment: no share of time
+        window = result.windows[0]
+        print(f"emotion: {window['top_emotion']} ({window['confidence']:.0%} sure, "
+              f"from {', '.join(window.get('sources') or ['the face'])})")
+    elif summary["dominant_emotion"]:
         shares = ", ".join(f"{e} {p:.0%}" for e, p in summary["emotion_share"].items())
         print(f"dominant emotion: {summary['dominant_emotion']} ({shares}); "
               f"{len(summary['changes'])} change(s)")

@@ -4,6 +4,7 @@ lines, and writing ``--json`` files."""
 import shlex
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,82 @@ from tqdm import tqdm
 from ..analysis.writers import write_json
 from ..paths import MODELS_DIR
 from ..training.trainer import EpochReport
+
+
+class LineProgress:
+    """What a tqdm bar says, as plain lines for a pipe or a log (no carriage returns): one when the
+    stage changes, then at most one every ``interval`` seconds, and the last one when it closes.
+    Implements the part of tqdm's interface the commands use."""
+
+    def __init__(self, total: float | None = None, desc: str | None = None, unit: str = "it", initial: float = 0,
+                 interval: float = 10.0, file=None, **_ignored):
+        self.total, self.desc, self.unit, self.n = total, desc, unit, initial
+        self.interval = interval
+        self.file = file
+        self.postfix = ""
+        self._started = self._last = time.monotonic()
+        self._said = None  # the last line written
+        self._new_stage = False
+
+    def _line(self) -> str:
+        parts = [f"{self.desc}:" if self.desc else "progress:"]
+        if self.total:
+            fraction = min(1.0, self.n / self.total)
+            parts.append(f"{fraction:.0%} ({_number(self.n)}/{_number(self.total)} {self.unit})")
+        else:
+            parts.append(f"{_number(self.n)} {self.unit}")
+        elapsed = time.monotonic() - self._started
+        parts.append(f"{_clock(elapsed)} elapsed")
+        if self.total and 0 < self.n < self.total:
+            parts.append(f"about {_clock(elapsed / self.n * (self.total - self.n))} left")
+        return " ".join(parts[:2]) + ", " + ", ".join(parts[2:]) + (f" ({self.postfix})" if self.postfix else "")
+
+    def _say(self) -> None:
+        line = self._line()
+        if line != self._said:
+            print(line, file=self.file or sys.stderr, flush=True)
+            self._said = line
+        self._last = time.monotonic()
+
+    def update(self, delta: float = 1) -> None:
+        self.n += delta
+        if self._new_stage or time.monotonic() - self._last >= self.interval:
+            self._say()
+            self._new_stage = False
+
+    def set_description(self, desc: str) -> None:
+        """A new stage: its first update is written at once."""
+        if desc != self.desc:
+            self.desc, self._new_stage = desc, True
+
+    def set_postfix(self, **values) -> None:
+        self.postfix = ", ".join(f"{key} {value}" for key, value in values.items() if value != "")
+
+    def close(self) -> None:
+        self._say()  # the last state, unless that line was just written
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def progress_bar(**kwargs):
+    """A tqdm bar on a terminal; plain periodic lines (:class:`LineProgress`) when stderr is a
+    pipe or a file, where a bar's carriage returns would leave debris."""
+    if sys.stderr.isatty():
+        return tqdm(**kwargs)
+    return LineProgress(**kwargs)
 
 
 class StageBars:
@@ -30,7 +107,7 @@ class StageBars:
     def __call__(self, name: str, done: int, total: int) -> None:
         if name != self.name:
             self.close()
-            self.bar, self.name = tqdm(total=total, desc=name, unit=self.unit), name
+            self.bar, self.name = progress_bar(total=total, desc=name, unit=self.unit), name
             self.reused.setdefault(name, (done, total))
         self.bar.update(done - self.bar.n)
 
@@ -54,7 +131,7 @@ class EpochBar:
     def __call__(self, report: EpochReport) -> None:
         self.stages.close()
         if self.bar is None:
-            self.bar = tqdm(total=report.epochs, initial=report.epoch - 1, desc="epochs", unit="epoch")
+            self.bar = progress_bar(total=report.epochs, initial=report.epoch - 1, desc="epochs", unit="epoch")
         self.bar.update(1)
         self.bar.set_postfix(loss=f"{report.train_loss:.3f}", val_acc=f"{report.val_accuracy:.3f}",
                              lr=f"{report.learning_rate:.1e}", best="*" if report.best else "")
@@ -68,7 +145,7 @@ class EpochBar:
 @contextmanager
 def media_bar(desc: str):
     """A bar over seconds of media; yields ``progress(done_s, total_s)``."""
-    with tqdm(unit="s", desc=desc) as bar:
+    with progress_bar(unit="s", desc=desc) as bar:
         def progress(done: float, total: float | None) -> None:
             if total and bar.total is None:
                 bar.total = round(total, 1)
