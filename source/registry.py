@@ -4,14 +4,106 @@ As with torchvision's weights, an entry brings everything needed to use it: how 
 the network, its weights file, its preprocessing transform and its label list, so nothing
 is configured twice. Each model family registers itself in its ``register`` module; those
 are imported (all of them, once) the first time the registry is read.
+
+A ``register`` module is a table, not the model: it names the loader and the command handlers
+by import path (:func:`lazy`, :class:`Commands`), so reading the registry (``run.py --help``,
+the menu, the app's model list) imports no model code, torch or MediaPipe. A family's code is
+imported when its model is loaded or one of its commands runs.
 """
 
 import importlib
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .errors import StudioError
+
+
+def resolve(target: str):
+    """The object named ``"package.module:name"`` (``name`` may be dotted: ``Class.method``)."""
+    module_name, _, attribute = target.partition(":")
+    found = importlib.import_module(module_name)
+    for part in attribute.split(".") if attribute else ():
+        found = getattr(found, part)
+    return found
+
+
+class Lazy:
+    """A callable named by its import path, imported on its first call (or :meth:`resolve`)."""
+
+    __slots__ = ("target", "_found")
+
+    def __init__(self, target: str):
+        module_name, colon, attribute = target.partition(":")
+        if not (module_name and colon and attribute):
+            raise ValueError(f"a lazy target is 'package.module:name', not {target!r}")
+        self.target, self._found = target, None
+
+    def resolve(self) -> Callable:
+        if self._found is None:
+            self._found = resolve(self.target)
+        return self._found
+
+    def __call__(self, *args, **kwargs):
+        return self.resolve()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"lazy({self.target!r})"
+
+
+def lazy(target: str) -> Lazy:
+    """``lazy("source.face.model:FaceModel.load")``: the loader, imported when called."""
+    return Lazy(target)
+
+
+class Commands(Mapping):
+    """The CLI work a model supports: the command names are known at once (``--help``, the menu,
+    "supports"), each handler is imported when it is looked up.
+
+    Either ``{command: handler}``, a handler being a function or its import path
+    (``"source.cli.text:train"``); or the command names and ``handlers``: a module whose functions
+    are named after the commands (``"source.cli.face"``), or a function returning
+    ``{command: handler}`` for exactly those names (called once).
+    """
+
+    def __init__(self, names: Iterable[str] | Mapping[str, Callable | str],
+                 handlers: str | Callable[[], Mapping[str, Callable]] | None = None):
+        if isinstance(names, Mapping) == (handlers is not None):
+            raise TypeError("Commands takes {command: handler}, or command names and their handlers")
+        self._names = tuple(dict.fromkeys(names))
+        self._source = dict(names) if handlers is None else handlers
+        self._found: dict[str, Callable] = {}
+
+    def _find(self, name: str) -> Callable:
+        if isinstance(self._source, dict):
+            handler = self._source[name]
+            return resolve(handler) if isinstance(handler, str) else handler
+        if isinstance(self._source, str):
+            return getattr(importlib.import_module(self._source), name)
+        handlers = dict(self._source())
+        if set(handlers) != set(self._names):
+            raise RuntimeError(f"the handlers of {sorted(self._names)} are {sorted(handlers)}")
+        self._found.update(handlers)
+        return handlers[name]
+
+    def __getitem__(self, name: str) -> Callable:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._found:
+            self._found[name] = self._find(name)
+        return self._found[name]
+
+    def __contains__(self, name) -> bool:  # Mapping's would look the handler up
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"Commands({list(self._names)}, {self._source!r})"
 
 
 @dataclass(frozen=True)
@@ -19,9 +111,18 @@ class ModelEntry:
     name: str  # what users type: --model NAME
     branch: str  # "face", "audio", "text" or "fusion"
     description: str
-    load: Callable  # () -> ready-to-use model carrying its transform and labels
-    # CLI work this model supports: "predict", "train", ... -> handler(args) -> exit code
-    commands: Mapping[str, Callable] = field(default_factory=dict)
+    # () -> ready-to-use model carrying its transform and labels; "package.module:name" is
+    # imported when first called
+    load: Callable | str
+    # CLI work this model supports: "predict", "train", ... -> handler(args) -> exit code; a
+    # handler may be an import path "package.module:name" (see Commands), imported when used
+    commands: Mapping[str, Callable | str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if isinstance(self.load, str):
+            object.__setattr__(self, "load", Lazy(self.load))
+        if not isinstance(self.commands, Commands):
+            object.__setattr__(self, "commands", Commands(self.commands))
 
 
 _MODELS: dict[str, ModelEntry] = {}

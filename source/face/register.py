@@ -1,14 +1,11 @@
-"""The face model in the model registry."""
+"""The face model in the model registry (names only: the model and its commands are imported when used)."""
 
-from ..cli import face as commands
-from ..registry import ModelEntry, register_model
-from .model import FaceModel
+from ..registry import Commands, ModelEntry, register_model
 
 register_model(ModelEntry(
     name="face",
     branch="face",
     description="face: CNN on aligned grayscale face crops, calibrated probabilities of 7 emotions",
-    load=FaceModel.load,
-    commands={"predict": commands.predict, "preprocess": commands.preprocess, "tune": commands.tune,
-              "train": commands.train, "ensemble": commands.ensemble, "evaluate": commands.evaluate},
+    load="source.face.model:FaceModel.load",
+    commands=Commands(("predict", "preprocess", "tune", "train", "ensemble", "evaluate"), "source.cli.face"),
 ))

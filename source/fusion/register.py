@@ -1,14 +1,11 @@
-"""The combined model in the model registry."""
+"""The combined model in the model registry (names only: the model and its commands are imported when used)."""
 
-from ..cli import combined as commands
-from ..registry import ModelEntry, register_model
-from .model import CombinedModel
+from ..registry import Commands, ModelEntry, register_model
 
 register_model(ModelEntry(
     name="combined",
     branch="fusion",
     description="combined: voice and face embeddings and the words of each window, fused (CNN+LSTM)",
-    load=CombinedModel.load,
-    commands={"preprocess": commands.preprocess, "tune": commands.tune, "train": commands.train,
-              "evaluate": commands.evaluate},
+    load="source.fusion.model:CombinedModel.load",
+    commands=Commands(("preprocess", "tune", "train", "evaluate"), "source.cli.combined"),
 ))

@@ -1,12 +1,68 @@
-"""The research fusion families, as the registry and the command line see them."""
+"""The research fusion families, as the registry and the command line see them: what each is
+called, reads and does, with its recipe and network named by import path, so that reading this
+table (``run.py --help``, the menu) imports no torch."""
 
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...errors import UntrainedModel
 from ...options import WindowOptions
-from .c3d import C3dNet
-from .family import Family
-from .intermediate import IntermediateNet
-from .late import WeightedLateNet
-from .recipes import C3dRecipe, IaRecipe, ItRecipe, LateFusionRecipe, LtRecipe, XAttnRecipe
-from .xattn import XAttnNet
+from ...paths import MODELS_DIR
+from ...registry import resolve
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # --model NAME, and the kind of its weights files
+    title: str  # the model card's title
+    description: str  # one line, for model lists
+    about: str  # the card's paragraph on the design
+    # "module:Class" in this package, imported when used (the registry reads families without torch):
+    recipe_class: str  # a WindowsRecipe with ``network`` (the network's options) and ``train``
+    network_class: str  # nn.Module: (n_classes, options), ``config()``, ``from_config(config)``
+    inputs: str  # "encoded": the frozen voice and face models' embeddings; "raw": crops and MFCCs
+    windows: WindowOptions = WindowOptions()  # how ``predict`` cuts long media
+    shipped_sha256: str | None = None  # None: ships untrained
+    tried: str = ""  # for one that ships untrained: what training it here measured, and why it is not shipped
+
+    @property
+    def recipe(self) -> type:
+        return resolve(f"{__package__}.{self.recipe_class}")
+
+    @property
+    def network(self) -> type:
+        return resolve(f"{__package__}.{self.network_class}")
+
+    @property
+    def shipped_weights(self) -> Path:
+        return MODELS_DIR / self.name / f"{self.name}.pt"
+
+    @property
+    def train_command(self) -> str:
+        return f"python run.py train --model {self.name} --data ../shared/data"
+
+    @property
+    def reads(self) -> str:
+        return ("the frozen voice and face models' embeddings (checked by sha256 on load)" if self.inputs == "encoded"
+                else "face crops and MFCCs, through encoders it learns itself")
+
+    def untrained_card(self) -> str:
+        """``models/<name>/MODEL_CARD.md`` of a family that ships untrained."""
+        return "\n".join([
+            f"# {self.title}", "", f"**Ships untrained**: the studio holds no weights for `{self.name}`, and "
+            "`predict` refuses to run it rather than guess. Train it (and pass the file it writes with "
+            "`--weights`):", "", "```", self.train_command, "```", "",
+            f"It reads {self.reads}.", "", self.about, "", *([self.tried, ""] if self.tried else []),
+            "It trains and is tested on the combined model's paired windows (the same split and test windows; "
+            "see models/combined/MODEL_CARD.md); `train` writes this card again with the data, split, "
+            "metrics and confusion matrix of the run.", ""])
+
+    def untrained(self) -> UntrainedModel:
+        return UntrainedModel(
+            f"{self.name} ships untrained: there are no trained weights to predict with. Train it with "
+            f"`{self.train_command}` (writes output_files/models/{self.name}/{self.name}.pt), then pass that "
+            f"file with --weights (analyze: --fusion-weights).")
+
 
 # 3.6 s windows every second, as the reference design slides them over long media
 SLIDING = WindowOptions(window_s=3.6, hop_s=1.0)
@@ -33,7 +89,7 @@ LATE_FUSION = Family(
     "A weighted mean of the voice and face models' calibrated probabilities (the face's: the mean "
     "over the frames with a face); the face's weight is chosen on the validation windows, then a "
     "temperature is fitted there. A window with one branch gets that branch's probabilities.",
-    LateFusionRecipe, WeightedLateNet, "encoded",
+    "recipes:LateFusionRecipe", "late:WeightedLateNet", "encoded",
     shipped_sha256="09f57b5f48fe49549fc4d8ce9bcf8935a77da5abda2dcc56d32ac4a4b7fc31dc")
 XATTN_FUSION = Family(
     "xattn_fusion", "Cross-modal attention fusion: face-frame tokens attend to the voice",
@@ -41,14 +97,14 @@ XATTN_FUSION = Family(
     "The face model's embedding of each of the 16 frames becomes a token (with a position), the "
     "voice model's embedding becomes audio tokens; a class token and the frame tokens attend to "
     "the audio tokens, then to each other (pre-LN transformer layer); the class token is "
-    "classified. Both encoders are frozen.", XAttnRecipe, XAttnNet, "encoded",
+    "classified. Both encoders are frozen.", "recipes:XAttnRecipe", "xattn:XAttnNet", "encoded",
     shipped_sha256="3ef82b72b293a1f1c34adb6604845b917eb7adaaee24d52d728c68e14cce5892")
 LT_FUSION = Family(
     "lt_fusion", "Late transformer fusion of a face-frame CNN and an MFCC CNN",
     "late transformer fusion: 2D+1D CNN on 15 face frames, 1D CNN on MFCCs, cross-attention after both",
     _INTERMEDIATE.format(how="After both branches, each modality's sequence attends to the other's "
                          "(cross-attention), then both are pooled and concatenated."),
-    LtRecipe, IntermediateNet, "raw", SLIDING,
+    "recipes:LtRecipe", "intermediate:IntermediateNet", "raw", SLIDING,
     tried=_tried("14 minutes, 12 epochs (`--set train.time_limit_min=14`, before mixed precision)",
                  "0.404 / 0.373", "0.469 / 0.459"))
 IT_FUSION = Family(
@@ -56,7 +112,7 @@ IT_FUSION = Family(
     "intermediate transformer fusion: cross-attention between the branches' two stages",
     _INTERMEDIATE.format(how="Between the first and second stage of each branch, each modality's "
                          "sequence attends to the other's (cross-attention), so the second stages "
-                         "see both."), ItRecipe, IntermediateNet, "raw", SLIDING,
+                         "see both."), "recipes:ItRecipe", "intermediate:IntermediateNet", "raw", SLIDING,
     tried=_tried("13 minutes, 20 epochs (early stopping, best 14; `--set train.time_limit_min=15`)",
                  "0.469 / 0.439", "0.462 / 0.455"))
 IA_FUSION = Family(
@@ -64,7 +120,7 @@ IA_FUSION = Family(
     "intermediate attention fusion: each modality re-weights the other's time steps",
     _INTERMEDIATE.format(how="Between the stages, the attention each modality pays to the other's "
                          "time steps re-weights those steps; features are not mixed across "
-                         "modalities."), IaRecipe, IntermediateNet, "raw", SLIDING,
+                         "modalities."), "recipes:IaRecipe", "intermediate:IntermediateNet", "raw", SLIDING,
     tried=_tried("14 minutes, 18 epochs (early stopping, best 12; `--set train.time_limit_min=15`)",
                  "0.444 / 0.432", "0.477 / 0.485"))
 C3D_FUSION = Family(
@@ -73,9 +129,33 @@ C3D_FUSION = Family(
     "20 face frames (from the window's 16, evenly spaced) scaled to 112x112 go through four 3D "
     "convolution blocks, the MFCC map (40 coefficients x 44 frames over the 4 s window, with deltas "
     "as 3 channels) through three 2D blocks; "
-    "the pooled features are concatenated into two dense layers.", C3dRecipe, C3dNet, "raw",
+    "the pooled features are concatenated into two dense layers.", "recipes:C3dRecipe", "c3d:C3dNet", "raw",
     tried=_tried("20 minutes, 9 epochs (early stopping, best 4; `--set train.time_limit_min=25`); its "
                  "validation accuracy swung between 0.19 and 0.46 from epoch to epoch",
                  "0.458 / 0.376", "0.360 / 0.286"))
 
 WINDOW_FAMILIES = (LATE_FUSION, XATTN_FUSION, LT_FUSION, IT_FUSION, IA_FUSION, C3D_FUSION)
+
+# what ``tune --model NAME`` searches; a family without a space has no tune command
+SEARCH_SPACES = {
+    "xattn_fusion": {
+        "network.width": ("choice", [64, 128, 256]),
+        "network.audio_tokens": ("choice", [1, 4, 8]),
+        "network.dropout": ("uniform", 0.1, 0.4),
+        "network.modality_dropout": ("uniform", 0.0, 0.5),
+        "train.learning_rate": ("loguniform", 1e-4, 2e-3),
+    },
+    "lt_fusion": {
+        "network.width": ("choice", [32, 64, 128]),
+        "network.heads": ("choice", [1, 2, 4]),
+        "network.dropout_mode": ("choice", ["softhard", "noise", "nodropout"]),
+        "network.modality_dropout": ("uniform", 0.0, 0.4),
+        "train.learning_rate": ("loguniform", 3e-4, 3e-3),
+    },
+    "c3d_fusion": {
+        "network.dense_units": ("choice", [128, 256, 512]),
+        "network.dropout": ("uniform", 0.2, 0.5),
+        "train.learning_rate": ("loguniform", 3e-4, 3e-3),
+    },
+}
+SEARCH_SPACES["it_fusion"] = SEARCH_SPACES["ia_fusion"] = SEARCH_SPACES["lt_fusion"]

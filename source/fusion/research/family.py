@@ -17,12 +17,11 @@ import torch
 from ...audio.features import MfccTransform
 from ...audio.model import VoiceModel
 from ...emotion_model import TrainedModel
-from ...errors import DatasetError, UntrainedModel
+from ...errors import DatasetError
 from ...face.model import FaceModel
 from ...face.transform import FaceTransform
 from ...labels import LabelSet, get_label_set
-from ...options import WindowOptions
-from ...paths import DATA_DIR, MODELS_DIR
+from ...paths import DATA_DIR
 from ...training.recipes import recipe_from_dict
 from ...training.reports import model_card, write_model_files, write_run_reports
 from ...training.trainer import EpochReport, predict_logits
@@ -30,54 +29,11 @@ from ...weights import load_weights, save_weights
 from ..model import check_encoders
 from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, run_fingerprint, fit_windows, fusion_data,
                      windows_report)
+from .families import Family
 from .raw_inputs import RawShapes
 from .raw_items import RawItems
 
 INPUTS = ("encoded", "raw")
-
-
-@dataclass(frozen=True)
-class Family:
-    name: str  # --model NAME, and the kind of its weights files
-    title: str  # the model card's title
-    description: str  # one line, for model lists
-    about: str  # the card's paragraph on the design
-    recipe: type  # a WindowsRecipe with ``network`` (the network's options) and ``train``
-    network: type  # nn.Module: (n_classes, options), ``config()``, ``from_config(config)``
-    inputs: str  # "encoded": the frozen voice and face models' embeddings; "raw": crops and MFCCs
-    windows: WindowOptions = WindowOptions()  # how ``predict`` cuts long media
-    shipped_sha256: str | None = None  # None: ships untrained
-    tried: str = ""  # for one that ships untrained: what training it here measured, and why it is not shipped
-
-    @property
-    def shipped_weights(self) -> Path:
-        return MODELS_DIR / self.name / f"{self.name}.pt"
-
-    @property
-    def train_command(self) -> str:
-        return f"python run.py train --model {self.name} --data ../shared/data"
-
-    @property
-    def reads(self) -> str:
-        return ("the frozen voice and face models' embeddings (checked by sha256 on load)" if self.inputs == "encoded"
-                else "face crops and MFCCs, through encoders it learns itself")
-
-    def untrained_card(self) -> str:
-        """``models/<name>/MODEL_CARD.md`` of a family that ships untrained."""
-        return "\n".join([
-            f"# {self.title}", "", f"**Ships untrained**: the studio holds no weights for `{self.name}`, and "
-            "`predict` refuses to run it rather than guess. Train it (and pass the file it writes with "
-            "`--weights`):", "", "```", self.train_command, "```", "",
-            f"It reads {self.reads}.", "", self.about, "", *([self.tried, ""] if self.tried else []),
-            "It trains and is tested on the combined model's paired windows (the same split and test windows; "
-            "see models/combined/MODEL_CARD.md); `train` writes this card again with the data, split, "
-            "metrics and confusion matrix of the run.", ""])
-
-    def untrained(self) -> UntrainedModel:
-        return UntrainedModel(
-            f"{self.name} ships untrained: there are no trained weights to predict with. Train it with "
-            f"`{self.train_command}` (writes output_files/models/{self.name}/{self.name}.pt), then pass that "
-            f"file with --weights (analyze: --fusion-weights).")
 
 
 @dataclass

@@ -66,26 +66,3 @@ class C3dRecipe(WindowsRecipe):
     # channels, as the voice model's map)
     voice_transform: MfccTransform | None = MfccTransform(n_mfcc=40, hop_length=1456)
 
-
-SEARCH_SPACES = {
-    "xattn_fusion": {
-        "network.width": ("choice", [64, 128, 256]),
-        "network.audio_tokens": ("choice", [1, 4, 8]),
-        "network.dropout": ("uniform", 0.1, 0.4),
-        "network.modality_dropout": ("uniform", 0.0, 0.5),
-        "train.learning_rate": ("loguniform", 1e-4, 2e-3),
-    },
-    "lt_fusion": {
-        "network.width": ("choice", [32, 64, 128]),
-        "network.heads": ("choice", [1, 2, 4]),
-        "network.dropout_mode": ("choice", ["softhard", "noise", "nodropout"]),
-        "network.modality_dropout": ("uniform", 0.0, 0.4),
-        "train.learning_rate": ("loguniform", 3e-4, 3e-3),
-    },
-    "c3d_fusion": {
-        "network.dense_units": ("choice", [128, 256, 512]),
-        "network.dropout": ("uniform", 0.2, 0.5),
-        "train.learning_rate": ("loguniform", 3e-4, 3e-3),
-    },
-}
-SEARCH_SPACES["it_fusion"] = SEARCH_SPACES["ia_fusion"] = SEARCH_SPACES["lt_fusion"]

@@ -1,19 +1,21 @@
-"""The research fusion families in the model registry."""
+"""The research fusion families in the model registry (names only: the models and their commands
+are imported when used)."""
 
 from functools import partial
 
-from ...cli.research import family_commands, image_vit_commands
-from ...registry import ModelEntry, register_model
-from .families import WINDOW_FAMILIES
-from .family import FamilyModel
-from .image_vit import ImageVitModel
-from .recipes import SEARCH_SPACES
+from ...registry import Commands, ModelEntry, lazy, register_model
+from .families import SEARCH_SPACES, WINDOW_FAMILIES
 
 for family in WINDOW_FAMILIES:
-    register_model(ModelEntry(name=family.name, branch="fusion", description=family.description,
-                              load=partial(FamilyModel.load, family),
-                              commands=family_commands(family, SEARCH_SPACES.get(family.name))))
+    search_space = SEARCH_SPACES.get(family.name)
+    register_model(ModelEntry(
+        name=family.name, branch="fusion", description=family.description,
+        load=partial(lazy("source.fusion.research.family:FamilyModel.load"), family),
+        commands=Commands(("preprocess", "train", "evaluate", "predict", *(("tune",) if search_space else ())),
+                          partial(lazy("source.cli.research:family_commands"), family, search_space))))
 
 register_model(ModelEntry(name="image_vit", branch="face",
                           description="face: ResNet-50 feature maps + transformer encoder (ResNet+ViT hybrid)",
-                          load=ImageVitModel.load, commands=image_vit_commands()))
+                          load="source.fusion.research.image_vit:ImageVitModel.load",
+                          commands=Commands(("train", "evaluate", "predict"),
+                                            lazy("source.cli.research:image_vit_commands"))))
