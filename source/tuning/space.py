@@ -12,8 +12,6 @@ import json
 import math
 from collections.abc import Mapping
 
-from hyperopt import hp
-
 from ..errors import StudioError
 
 AUGMENT_STRENGTH = "augment_strength"
@@ -21,6 +19,8 @@ AUGMENT_STRENGTH = "augment_strength"
 
 def hyperopt_space(space: Mapping[str, tuple]) -> dict:
     """The Hyperopt expressions for ``space``, labelled by setting name."""
+    from hyperopt import hp  # here, not at the top: the CLI's --help reads this package's names
+
     built = {}
     for name, (kind, *bounds) in space.items():
         if kind == "choice":
