@@ -316,3 +316,48 @@ def test_gradcam_face_label_follows_a_switch_from_video_to_photo(media, tmp_path
     box = app.selectbox(key="cam_face")
     assert box.options[0] != photo_label
     assert _label_shown(box, shown, widget) == box.options[0]
+
+
+def test_a_setting_changed_during_an_analysis_does_not_throw_the_run_away(media, tmp_path, monkeypatch):
+    """The browser sends a rerun when a slider moves mid-run: the analysis finishes with the
+    settings it started with, its result is shown, and the new setting applies to the next run."""
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    app = _app(tmp_path)
+    _upload(app.tabs[0].file_uploader[0], media["astronaut_talking.mp4"], "video/mp4").run()
+    real_analyze, calls = common.analyze, []
+
+    def analyze_while_the_user_moves_a_slider(path, options, out_dir, progress):
+        def progress_and_move(stage, done, total):
+            if not calls[-1]:  # once, at the first report: what the browser sends when the slider moves
+                calls[-1] = True
+                app.button(key="video_run").set_value(False)  # the press that started this run is over
+                next(s for s in app.select_slider if s.label == "Smoothing (windows)").set_value(5)
+                ctx = get_script_run_ctx()
+                ctx.script_requests.request_rerun(RerunData(widget_states=app._tree.get_widget_states(),
+                                                            page_script_hash=ctx.page_script_hash))
+            progress(stage, done, total)
+
+        calls.append(False)
+        return real_analyze(path, options, out_dir, progress_and_move)
+
+    monkeypatch.setattr(common, "analyze", analyze_while_the_user_moves_a_slider)
+    app.button(key="video_run").click().run()
+    _ok(app)
+    assert calls == [True]  # one analysis, not thrown away nor run again
+    assert _metric(app, "Windows") == "2"
+    assert next(s for s in app.select_slider if s.label == "Smoothing (windows)").value == 5
+    assert any("settings changed since this analysis" in i.value for i in app.info)
+    rows = _rows(tmp_path / "astronaut_talking_windows.csv")
+    assert len(rows) == 2
+    assert not any(i.value.startswith("Drop a video") for i in app.info)
+
+
+def test_the_drop_hint_does_not_come_back_over_a_loaded_file(media, tmp_path):
+    app = _app(tmp_path)
+    assert any(i.value.startswith("Drop a video") for i in app.tabs[0].info)
+    _upload(app.tabs[0].file_uploader[0], media["corrupt.mp4"], "video/mp4").run()
+    app.button(key="video_run").click().run()
+    assert "could not be read" in app.error[0].value
+    assert not any(i.value.startswith("Drop a video") for i in app.tabs[0].info)

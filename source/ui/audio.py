@@ -10,7 +10,8 @@ import streamlit as st
 from ..media.decode import audio_between, audio_envelope
 from ..media.probe import AUDIO_EXTENSIONS
 from .charts import mfcc_figure, waveform_figure
-from .common import Settings, analyse_with_progress, dropped_or_captured, friendly_errors, saved_upload, voice_model
+from .common import (Settings, analyse_with_progress, dropped_or_captured, friendly_errors, saved_upload,
+                     settings_changed_note, voice_model)
 from .results import show_analysis
 
 RESULT = "audio_result"
@@ -29,14 +30,16 @@ def _recording() -> Path | None:
 
 def render(settings: Settings) -> None:
     path = dropped_or_captured("a recording", AUDIO_EXTENSIONS, "audio", "Record with the microphone", _recording)
+    options = replace(settings.options, face=False)
     if path is not None and st.button(f"Analyse {path.name}", type="primary", key="audio_run"):
         with friendly_errors(f"Analysing {path.name}"):
-            options = replace(settings.options, face=False)
-            st.session_state[RESULT] = analyse_with_progress(path, options, settings.out_dir)
+            analyse_with_progress(path, options, settings.out_dir, RESULT)
     result = st.session_state.get(RESULT)
     if result is None:
-        st.info("Drop a recording or record one, then press Analyse: voice and word emotions per window.")
+        if path is None:
+            st.info("Drop a recording or record one, then press Analyse: voice and word emotions per window.")
         return
+    settings_changed_note(result, options)
     index = show_analysis(result, "audio")
     st.markdown("**Signal**")
     info = result.info

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from ..analysis.pipeline import AnalysisResult, analyze, face_model_class, loaded
 from ..audio.model import VoiceModel
@@ -154,15 +155,46 @@ def _clock(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-def analyse_with_progress(path: Path, options: AnalysisOptions, out_dir: Path) -> AnalysisResult:
-    """``analyze`` with a bar naming the stage, the media time done and the time left."""
-    bar = st.progress(0.0, text=f"Reading {path.name}…")
+class _Rerun:
+    """Streamlit calls that survive a rerun request: a widget changed during an analysis makes
+    the next ``st`` call raise ``RerunException``, which would throw the analysis away. The
+    request is kept instead (the latest one), the call made again, and :meth:`resume` reruns the
+    script once the analysis is finished and kept: its result stands, and the new settings
+    apply from the next run."""
+
+    def __init__(self):
+        self.pending: RerunException | None = None
+
+    def __call__(self, call: Callable, *args, **kwargs):
+        for _ in range(100):  # each retry consumes one request: a fresh one only if the user changes more
+            try:
+                return call(*args, **kwargs)
+            except RerunException as request:
+                self.pending = request
+        return None
+
+    def resume(self) -> None:
+        if self.pending is not None:
+            raise self.pending
+
+
+def analyse_with_progress(path: Path, options: AnalysisOptions, out_dir: Path, result_key: str) -> AnalysisResult:
+    """``analyze`` with a bar naming the stage, the media time done and the time left; the result
+    is kept in ``st.session_state[result_key]``. A setting changed meanwhile does not stop the
+    run: it finishes with the settings it started with, then the page reruns with the new ones."""
+    rerun = _Rerun()
+    bar = rerun(st.progress, 0.0, text=f"Reading {path.name}…")
     started = time.monotonic()
     first_window: list[float] = []  # when the windows began: the rate excludes model loading
 
+    def show(fraction: float, text: str) -> None:
+        if rerun.pending is not None:
+            text += " · settings changed: they apply to the next analysis"
+        rerun(bar.progress, fraction, text=text)
+
     def progress(stage: str, done: float, total: float | None) -> None:
         if stage == "loading models":
-            bar.progress(0.0, text="Loading the models…")
+            show(0.0, "Models loaded; reading the first window (decoding, faces, voice, words)…")
             return
         now = time.monotonic()
         if not first_window:
@@ -172,14 +204,23 @@ def analyse_with_progress(path: Path, options: AnalysisOptions, out_dir: Path) -
         elapsed = now - first_window[0]
         if 0 < fraction < 1 and elapsed > 1:
             text += f" · about {_clock(elapsed / fraction * (1 - fraction))} left"
-        bar.progress(fraction, text=text)
+        show(fraction, text)
 
     try:
         result = analyze(path, options, out_dir, progress)
     finally:
-        bar.empty()
-    st.toast(f"{path.name} analysed in {_clock(time.monotonic() - started)}.")
+        rerun(bar.empty)
+    st.session_state[result_key] = result
+    rerun(st.toast, f"{path.name} analysed in {_clock(time.monotonic() - started)}.")
+    rerun.resume()
     return result
+
+
+def settings_changed_note(result: AnalysisResult, options: AnalysisOptions) -> None:
+    """Say so when the result on show was made with other settings than the sidebar's now."""
+    if result.options != options:
+        st.info("The settings changed since this analysis (it used the ones it started with): press "
+                "Analyse again to apply them.")
 
 
 DOWNLOAD_LABELS = {  # what each output is, in the order the buttons show them

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ..media.probe import VIDEO_EXTENSIONS
-from .common import Settings, analyse_with_progress, friendly_errors, pick_input
+from .common import Settings, analyse_with_progress, friendly_errors, pick_input, settings_changed_note
 from .results import show_analysis
 
 RESULT = "video_result"
@@ -13,10 +13,12 @@ def render(settings: Settings) -> None:
     path = pick_input("a video", VIDEO_EXTENSIONS, "video")
     if path is not None and st.button(f"Analyse {path.name}", type="primary", key="video_run"):
         with friendly_errors(f"Analysing {path.name}"):
-            st.session_state[RESULT] = analyse_with_progress(path, settings.options, settings.out_dir)
+            analyse_with_progress(path, settings.options, settings.out_dir, RESULT)
     result = st.session_state.get(RESULT)
     if result is None:
-        st.info("Drop a video or pick one from input_files/, then press Analyse. Faces, voice and "
-                "words are read window by window and fused into one emotion timeline.")
+        if path is None:  # with a file loaded (an error above, or not analysed yet) the hint is noise
+            st.info("Drop a video or pick one from input_files/, then press Analyse. Faces, voice and "
+                    "words are read window by window and fused into one emotion timeline.")
         return
+    settings_changed_note(result, settings.options)
     show_analysis(result, "video")
