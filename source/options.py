@@ -7,6 +7,8 @@ SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
 FUSION_METHODS = ("auto", "late")  # besides these, any fusion model of the registry by name
 # the face branch's models: the shipped CNN, or the ResNet-50 + ViT hybrid (with a trained file)
 FACE_MODELS = ("face", "image_vit")
+# the voice branch's models: the MFCC CNN ("audio") and the Whisper-encoder model ("voice_whisper")
+VOICE_MODELS = ("audio", "voice_whisper")
 # class activation map methods of pytorch-grad-cam (face/cam.py maps each name to its class)
 CAM_METHODS = ("gradcam", "gradcam++", "scorecam", "eigencam", "xgradcam", "layercam")
 
@@ -112,6 +114,7 @@ class AnalysisOptions:
     audio: bool = True
     face_model: str = "face"  # one of FACE_MODELS
     face_weights: str | None = None  # face model file; None: the shipped model
+    voice_model: str = "audio"  # one of VOICE_MODELS
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
@@ -126,6 +129,8 @@ class AnalysisOptions:
     def __post_init__(self):
         if self.face_model not in FACE_MODELS:
             raise ValueError(f"face_model must be one of {', '.join(FACE_MODELS)}, not {self.face_model!r}")
+        if self.voice_model not in VOICE_MODELS:
+            raise ValueError(f"voice_model must be one of {', '.join(VOICE_MODELS)}, not {self.voice_model!r}")
         if not self.fusion:
             raise ValueError("fusion needs a method: auto, late or a fusion model's name")
         check_range("smooth", self.smooth_windows, "smoothing (windows)")

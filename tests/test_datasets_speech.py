@@ -68,6 +68,18 @@ TREES = {
         "wav/12b09Ta.wav": CORRUPT,
         "erkennung.txt": TEXT,
     },
+    "turev": {
+        "Sound Source/Angry/1157_kz_acik.wav": "speech.wav",
+        "Sound Source/Calm/1234_sk_beste.flac": "speech.flac",
+        "Sound Source/Happy/7895_mt_cay.wav": "speech.wav",
+        "Sound Source/Sad/1358_hl_algi.wav": CORRUPT,
+        "Sound Source/Bored/1358_hl_bugu.wav": "speech.wav",
+    },
+    "urdu": {
+        "Angry/SM1_F10_A010.wav": "speech.wav",
+        "Neutral/SF3_F2_N001.wav": "speech.wav",
+        "Sad/SM1_F11_S048.wav": EMPTY,
+    },
     "generic": {
         "Angry/a.wav": "speech.wav",
         "anger/b.mp3": "speech_44k.mp3",
@@ -109,6 +121,15 @@ SAMPLES = {
         "wav/08b02Wa.wav": ("angry", "emodb:08"),
         "wav/16b10Nc.wav": ("neutral", "emodb:16"),
     },
+    "turev": {
+        "Sound Source/Angry/1157_kz_acik.wav": ("angry", "turev:1157"),
+        "Sound Source/Calm/1234_sk_beste.flac": ("neutral", "turev:1234"),
+        "Sound Source/Happy/7895_mt_cay.wav": ("happy", "turev:7895"),
+    },
+    "urdu": {
+        "Angry/SM1_F10_A010.wav": ("angry", "urdu:SM1"),
+        "Neutral/SF3_F2_N001.wav": ("neutral", "urdu:SF3"),
+    },
     "generic": {
         "Angry/a.wav": ("angry", "generic:Angry/a"),
         "anger/b.mp3": ("angry", "generic:anger/b"),
@@ -147,6 +168,13 @@ SKIPPED = {
         "wav/10a04Lb.wav": "not modelled: boredom",
         "wav/11a05Xa.wav": "unknown emotion: EmoDB emotion letter X",
         "wav/12b09Ta.wav": "unreadable audio:",
+    },
+    "turev": {
+        "Sound Source/Sad/1358_hl_algi.wav": "unreadable audio:",
+        "Sound Source/Bored/1358_hl_bugu.wav": "unknown emotion: 'Bored'",
+    },
+    "urdu": {
+        "Sad/SM1_F11_S048.wav": "empty audio:",
     },
     "generic": {
         "sad/e.wav": "duplicate: the same recording as sad/e.flac",
@@ -331,3 +359,11 @@ def test_real_ravdess_speech(shared_data):
     train, validation = speaker_split(dataset.samples)
     assert (len(train), len(validation), len(speakers(validation))) == (960, 240, 4)
     assert not speakers(train) & speakers(validation)
+
+
+def test_real_turev_speech(shared_data):
+    dataset = scan_speech_dataset(shared_data / "turev_speech")
+    assert dataset.skipped == () and dataset.corpora == ("turev",)
+    assert dataset.speakers == ("turev:1157", "turev:1234", "turev:1358", "turev:1984", "turev:7895")
+    assert Counter(s.emotion for s in dataset.samples) == {"angry": 405, "happy": 275, "sad": 401, "neutral": 326}
+    assert {s.label for s in dataset.samples if s.emotion == "neutral"} == {"Calm"}

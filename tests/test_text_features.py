@@ -11,7 +11,7 @@ from source.errors import AssetMissing, MediaError
 from source.labels import EMOTIONS
 from source.registry import get_model
 from source.text import features
-from source.text.features import FEATURE_NAMES, TEXT_COLUMNS, TextAnalyzer, text_columns
+from source.text.features import FEATURE_NAMES, TEXT_COLUMNS, TEXT_FEATURE_COLUMNS, TextAnalyzer, text_columns
 from source.text.model import predict
 from source.text.transcribe import Segment, Transcript, TranscribeOptions, Word, load_transcriber
 from source.text.writers import write_srt, write_transcript_json, write_txt, write_word_frequencies
@@ -34,7 +34,7 @@ def transcript():
 
 
 def test_vector_is_fixed_and_ordered(analyzer):
-    assert FEATURE_NAMES == ("polarity", "subjectivity", *EMOTIONS) and len(FEATURE_NAMES) == 9
+    assert FEATURE_NAMES == ("polarity", "subjectivity", *(f"lexicon_{e}" for e in EMOTIONS)) and len(FEATURE_NAMES) == 9
     empty = analyzer.analyze("")
     assert empty.vector().tolist() == [0, 0, 0, 0, 0, 0, 0, 0, 1]  # no words: neutral
     assert analyzer.analyze([]).vector().tolist() == empty.vector().tolist()
@@ -101,9 +101,13 @@ def test_window_columns(analyzer):
     words = [Word(0.1, 0.3, "I", 1.0), Word(0.3, 0.5, "am", 1.0), Word(0.5, 0.9, "happy.", 1.0)]
     columns = text_columns(words, analyzer)
     assert list(columns) == TEXT_COLUMNS and columns["transcript"] == "I am happy."
-    assert columns["text_happy"] > 0 and columns["text_polarity"] > 0
-    assert text_columns([], analyzer) == {"transcript": "", **dict.fromkeys(TEXT_COLUMNS[1:], 0.0),
-                                          "text_neutral": 1.0}
+    assert columns["text_lexicon_happy"] > 0 and columns["text_polarity"] > 0
+    assert columns["text_top"] == "happy" and columns["text_happy"] > 0.5 and columns["text_evidence"] > 0.5
+    assert sum(columns[f"text_{e}"] for e in EMOTIONS) == pytest.approx(1, abs=1e-3)
+    empty = text_columns([], analyzer)
+    assert empty == {"transcript": "", **dict.fromkeys(TEXT_FEATURE_COLUMNS, 0.0), "text_lexicon_neutral": 1.0,
+                     "text_top": "", "text_confidence": "", "text_evidence": 0.0,
+                     **{f"text_{e}": "" for e in EMOTIONS}}
 
 
 def test_word_frequencies(analyzer):
@@ -151,6 +155,7 @@ def test_predict_speech_and_text(media, tmp_path, capsys):
     assert predict(Namespace(path=media["negative_speech.wav"], weights=None, json=None), tmp_path) == 0
     shown = capsys.readouterr().out
     assert "worst day of my life" in shown and "not happy (happy -1.00)" in shown
+    assert "text emotion: " in shown and "text emotion: happy" not in shown
     stem = tmp_path / "negative_speech"
     assert "hate" in (tmp_path / "negative_speech_transcript.txt").read_text()
     assert (tmp_path / "negative_speech_transcript.srt").read_text().startswith("1\n00:00:00,000 --> ")

@@ -5,6 +5,7 @@ import pytest
 from source.analysis.timeline import fuse_window, smoothed, summarize
 from source.fusion.late import late_fusion, text_distribution
 from source.labels import EMOTIONS
+from source.text.emotion import TextEmotionModel
 
 
 def one_hot(emotion: str, weight: float = 1.0) -> dict[str, float]:
@@ -12,13 +13,22 @@ def one_hot(emotion: str, weight: float = 1.0) -> dict[str, float]:
     return {e: weight if e == emotion else rest for e in EMOTIONS}
 
 
-def window(index: int, face: str | None, voice: str | None, words: str = "") -> dict:
-    text = {"transcript": words, **{f"text_{e}": 0.0 for e in EMOTIONS}, "text_neutral": 1.0}
+def text_columns(words: str) -> dict:
+    """A window's text columns as the pipeline writes them, from the shipped text-emotion model."""
+    scores = TextEmotionModel.load().score(words) if words else None
+    if scores is None:
+        return {"transcript": words, "text_top": "", "text_evidence": 0.0, **{f"text_{e}": "" for e in EMOTIONS}}
+    return {"transcript": words, "text_top": scores["top_emotion"], "text_evidence": scores["evidence"],
+            **{f"text_{e}": p for e, p in scores["probabilities"].items()}}
+
+
+def window(index: int, face: str | None, voice: str | None, words: str = "", face_weight: float = 0.8,
+           voice_weight: float = 0.6, combined=None) -> dict:
     faces = [] if face is None else [{"face_id": 0, "is_subject": True,
-                                      "emotions": {"probabilities": one_hot(face, 0.8)}}]
+                                      "emotions": {"probabilities": one_hot(face, face_weight)}}]
     return fuse_window({"index": index, "start_s": 4.0 * index, "end_s": 4.0 * index + 4,
-                        "faces": faces, "text": text,
-                        "voice": {"probabilities": one_hot(voice, 0.6)} if voice else None})
+                        "faces": faces, "text": text_columns(words),
+                        "voice": {"probabilities": one_hot(voice, voice_weight)} if voice else None}, combined)
 
 
 def test_late_fusion_averages_what_is_there():
@@ -30,17 +40,17 @@ def test_late_fusion_averages_what_is_there():
     assert weighted["happy"] == 0.75
 
 
-def test_text_scores_become_a_distribution_only_with_words():
-    scores = {f"text_{e}": 0.0 for e in EMOTIONS}
-    assert text_distribution({"transcript": "", **scores, "text_neutral": 1.0}) is None
-    negated = {"transcript": "not happy", **scores, "text_happy": -0.5, "text_sad": 0.25,
-               "text_neutral": 0.25}
-    assert text_distribution(negated) == {**dict.fromkeys(EMOTIONS, 0.0), "sad": 0.5, "neutral": 0.5}
+def test_words_count_only_for_their_emotional_content():
+    assert text_distribution(text_columns("")) is None
+    said = text_distribution(text_columns("I am so happy, this is wonderful!"))
+    assert said["neutral"] == 0 and max(said, key=said.get) == "happy" and sum(said.values()) == pytest.approx(1, abs=1e-3)
 
 
 def test_windows_record_their_sources():
-    both = window(0, "happy", "happy", "what a day")
+    both = window(0, "happy", "happy", "What a wonderful day, I love it!")
     assert both["sources"] == ["face", "voice", "text"] and both["top_emotion"] == "happy"
+    plain = window(0, "happy", "happy", "The meeting is at ten in the conference room.")
+    assert plain["sources"] == ["face", "voice"]  # words without emotion are left out
     silent = window(1, "angry", None)
     assert silent["sources"] == ["face"] and silent["top_emotion"] == "angry"
     assert silent["faces"][0]["fused"] == silent["probabilities"]["fused"]
@@ -73,3 +83,35 @@ def test_summary_shares_dominant_and_changes():
                                         "happy": pytest.approx(1 / 3, abs=1e-4)}
     assert summary["changes"] == [{"time_s": 8.0, "from": "sad", "to": "happy"}]
     assert summarize([])["dominant_emotion"] is None
+
+
+def test_happy_face_and_happy_words_fuse_to_happy():
+    fused = window(0, "happy", None, "This is wonderful news. I love it.")
+    assert fused["top_emotion"] == "happy" and not fused["uncertain"]
+
+
+def test_neutral_words_said_angrily_do_not_pull_to_neutral():
+    fused = window(0, "angry", "angry", "The meeting is at ten in the conference room.", face_weight=0.6, voice_weight=0.5)
+    assert fused["top_emotion"] == "angry" and fused["confidence"] > 0.5 and not fused["uncertain"]
+
+
+def test_face_alone_is_passed_through():
+    alone = window(0, "surprise", None, face_weight=0.55)
+    assert alone["top_emotion"] == "surprise" and alone["confidence"] == pytest.approx(0.55, abs=1e-3)
+    assert not alone["uncertain"]
+
+
+def test_strong_disagreement_is_uncertain():
+    split = window(0, "happy", "angry", "I am terrified, please help me!", face_weight=0.5, voice_weight=0.5)
+    assert split["uncertain"] and split["faces"][0]["uncertain"]
+    agree = window(0, "sad", "sad")
+    assert not agree["uncertain"]
+
+
+def test_a_learned_fusion_cannot_invent_an_emotion():
+    # the model says disgust although no branch put disgust first: the late result is used, marked uncertain
+    invented = window(0, "happy", "happy", combined=lambda face_id: one_hot("disgust", 0.8))
+    assert invented["top_emotion"] == "happy" and invented["uncertain"]
+    supported = window(0, "happy", "sad", combined=lambda face_id: one_hot("happy", 0.7))
+    assert supported["top_emotion"] == "happy" and supported["confidence"] == pytest.approx(0.7, abs=1e-3)
+    assert not supported["uncertain"]

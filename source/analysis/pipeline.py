@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..audio.activity import speech_activity
+from ..audio.activity import speech_activity, speech_segments
 from ..audio.model import VoiceModel
 from ..errors import MediaError, StudioError
 from ..face.model import FaceModel
@@ -32,7 +32,7 @@ from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
 from ..options import AnalysisOptions
 from ..weights import WeightsError
-from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TextAnalyzer, sentence_rows, text_columns
+from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
 from ..text.transcribe import Segment, TranscribeOptions, Transcript, WordTimeline, load_transcriber, words_of
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
@@ -42,6 +42,7 @@ from .timeline import fuse_window, smoothed, summarize
 from .writers import CsvStream, write_json
 
 if TYPE_CHECKING:  # the research families load only when one is asked for: analyze starts faster
+    from ..audio.whisper_voice import WhisperVoiceModel
     from ..fusion.research.family import FamilyModel
 
 # progress(stage, done, total): done/total in seconds of media (total None when unknown)
@@ -52,7 +53,7 @@ WINDOW_COLUMNS = [
     "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "face_found_ratio",
     *BLENDSHAPE_COLUMNS, "yaw", "pitch", "roll", "speech_ratio", "rms_db",
     "face_top", "face_confidence", "voice_top", "voice_confidence",
-    "top_emotion", "confidence", "sources", *(f"fused_{e}" for e in EMOTIONS),
+    "top_emotion", "confidence", "uncertain", "sources", *(f"fused_{e}" for e in EMOTIONS),
 ]  # then face_<label> and voice_<label> for the models' labels, then TEXT_COLUMNS with words
 FRAME_COLUMNS = [
     "frame", "time_s", "source_time_s", "n_faces", "face_id", "x0", "y0", "x1", "y1",
@@ -233,20 +234,20 @@ def window_rows(entry: dict) -> list[dict]:
     if not entry["faces"]:
         ratio = 0.0 if entry["n_frames"] else ""
         return [{**base, "face_found_ratio": ratio,
-                 **_fused_columns(entry["probabilities"]["fused"], entry["sources"])}]
+                 **_fused_columns(entry["probabilities"]["fused"], entry["sources"], entry["uncertain"])}]
     return [{**base, "face_id": face["face_id"], "is_subject": int(face["is_subject"]),
              "face_found_ratio": face["face_found_ratio"], **face["blendshapes"],
              **face["head_pose"], **_emotion_columns("face", face["emotions"]),
-             **_fused_columns(face["fused"], face["sources"])}
+             **_fused_columns(face["fused"], face["sources"], face["uncertain"])}
             for face in entry["faces"]]
 
 
-def _fused_columns(fused: dict | None, sources: list[str]) -> dict:
+def _fused_columns(fused: dict | None, sources: list[str], uncertain: bool) -> dict:
     label, confidence = top_emotion(fused)
     if label is None:
         return {}
-    return {"top_emotion": label, "confidence": confidence, "sources": "+".join(sorted(sources)),
-            **{f"fused_{e}": p for e, p in fused.items()}}
+    return {"top_emotion": label, "confidence": confidence, "uncertain": int(uncertain),
+            "sources": "+".join(sorted(sources)), **{f"fused_{e}": p for e, p in fused.items()}}
 
 
 @lru_cache(maxsize=16)
@@ -273,6 +274,15 @@ def face_model_class(name: str) -> type[FaceModel]:
 
         return ImageVitModel
     return FaceModel
+
+
+def voice_model_class(name: str) -> "type[VoiceModel] | type[WhisperVoiceModel]":
+    """The voice model class named by ``AnalysisOptions.voice_model``."""
+    if name == "voice_whisper":
+        from ..audio.whisper_voice import WhisperVoiceModel
+
+        return WhisperVoiceModel
+    return VoiceModel
 
 
 def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
@@ -302,7 +312,7 @@ def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
 def combined_for_window(combined: CombinedModel, window: Window, voice_embedding: np.ndarray | None,
                         text: dict | None) -> Callable[[int | None], dict | None]:
     """face id (None: no face) -> the combined model's fused probabilities for this window."""
-    text_vector = (np.array([text[column] for column in TEXT_COLUMNS[1:]], dtype=np.float32)
+    text_vector = (np.array([text[column] for column in TEXT_FEATURE_COLUMNS], dtype=np.float32)
                    if text and text["transcript"].strip() else None)
 
     def fused(face_id: int | None) -> dict | None:
@@ -353,10 +363,13 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     times = StageTimes()
     with times("load models"):
         face_model = loaded(face_model_class(options.face_model).load, options.face_weights) if use_faces else None
-        voice = loaded(VoiceModel.load, options.voice_weights) if use_audio else None
-        fusion, fusion_warning = load_fusion(options, voice, face_model)
-        if isinstance(fusion, CombinedModel) and fusion.tuned_encoders:  # its own encoders serve the branches
-            face_model, voice = (fusion.face if use_faces else None), (fusion.voice if use_audio else None)
+        voice = loaded(voice_model_class(options.voice_model).load, options.voice_weights) if use_audio else None
+        # the combined model reads the embeddings of the MFCC voice model it was trained over
+        fusion, fusion_warning = load_fusion(options, voice if isinstance(voice, VoiceModel) else None, face_model)
+        if isinstance(fusion, CombinedModel) and (fusion.tuned_encoders or voice is not fusion.voice):
+            # its own encoders serve the branches
+            face_model = fusion.face if use_faces and fusion.tuned_encoders else face_model
+            voice = fusion.voice if use_audio else None
     if fusion_warning:
         warnings.append(fusion_warning)
     face_columns = [f"face_{label}" for label in face_model.labels] if face_model else []
@@ -366,11 +379,11 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         text_analyzer = TextAnalyzer() if use_words else None
     if text_analyzer is not None and text_analyzer.warning:
         warnings.append(text_analyzer.warning)
+    with times("load models"):  # opened before the CSV streams: a failure here leaves no .part file
+        landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
     window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + face_columns + voice_columns
                            + (TEXT_COLUMNS if use_words else []))
     frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS)
-    with times("load models"):
-        landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
     entries: list[dict] = []
     segments: list[Segment] = []
@@ -404,9 +417,10 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                 if words is not None:
                     window.words = words.take(window.start_s, window.end_s)
                 with times("voice"):
-                    speech = speech_activity(window.audio) if window.audio is not None else None
-                    voice_embedding, voice_scores = (voice.encode_window(window.audio) if voice is not None
-                                                     else (None, None))
+                    segments = speech_segments(window.audio) if window.audio is not None else None
+                    speech = speech_activity(window.audio, segments) if window.audio is not None else None
+                    voice_embedding, voice_scores = (voice.encode_window(window.audio, segments)
+                                                     if voice is not None else (None, None))
                 with times("words"):
                     text = text_columns(window.words, text_analyzer) if words is not None else None
                 with times("fusion"):
@@ -415,6 +429,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                         "n_frames": len(window.frames),
                         "faces": window_faces(window) if window.frames else [],
                         "speech": speech, "voice": voice_scores, "text": text,
+                        "voice_note": _voice_note(voice, speech, voice_scores),
                         "words": [asdict(word) for word in window.words],
                     }, fusion and fusion_for_window(fusion, window, voice_embedding, text))
                 yield entry
@@ -476,6 +491,15 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}},
     )
     return result
+
+
+def _voice_note(voice, speech: dict | None, scores: dict | None) -> str | None:
+    """Why a window with sound has no voice result (None when it has one or has no sound)."""
+    if voice is None or speech is None or scores is not None:
+        return None
+    if speech["speech_ratio"] == 0:
+        return "no speech: voice activity detection found none in this window"
+    return f"too little speech ({speech['speech_ratio']:.0%} of the window) for the voice model"
 
 
 def _coverage_warnings(info: MediaInfo, entries: list[dict], use_faces: bool,

@@ -9,33 +9,42 @@ width, so rows are still written as the analysis goes.
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from ..fusion.late import late_fusion, text_distribution
+from ..fusion.late import branch_weights, is_uncertain, late_fusion, text_distribution
 from ..labels import mean_probabilities, top_emotion
 
 
 def fuse_window(entry: dict, combined: Callable[[int | None], dict | None] | None = None) -> dict:
-    """Fill the entry's per-branch and fused probabilities, per window and face: late fusion, or
-    ``combined(face_id)`` (the combined model's probabilities for that face, None: no face)."""
+    """Fill the entry's per-branch and fused probabilities, per window and face, and whether the
+    result is ``uncertain``: late fusion, or ``combined(face_id)`` (a learned fusion model's
+    probabilities for that face, None: no face).
+
+    A learned model is guarded: where it puts first an emotion that no branch put first, the
+    late-fusion result is used instead (and the window is uncertain), so it cannot invent an
+    emotion on footage unlike its training data."""
     voice = entry["voice"]["probabilities"] if entry.get("voice") else None
     text = text_distribution(entry.get("text"))
+    weights = branch_weights(entry.get("text"))
 
     def branches(face: dict | None) -> dict:
         scores = face["emotions"]["probabilities"] if face and face.get("emotions") else None
-        return {"face": scores, "voice": voice, "text": text}
+        return {"face": scores, "voice": voice, "text": text if weights["text"] > 0 else None}
 
-    def fused(face: dict | None) -> dict | None:
-        if combined is None:
-            return late_fusion(branches(face))
-        return combined(face["face_id"] if face else None)
+    def fused(face: dict | None) -> tuple[dict | None, bool]:
+        present = branches(face)
+        late = late_fusion(present, weights)
+        learned = combined(face["face_id"] if face else None) if combined is not None else None
+        if learned is not None and not is_uncertain(present, learned):
+            return learned, False
+        return late, is_uncertain(present, late) or learned is not None
 
     for face in entry["faces"]:
         face["sources"] = [name for name, p in branches(face).items() if p]
-        face["fused"] = fused(face)
+        face["fused"], face["uncertain"] = fused(face)
     subject = next((f for f in entry["faces"] if f["is_subject"]), None)
     window = branches(subject)
     entry["sources"] = [name for name, p in window.items() if p]
-    entry["probabilities"] = {**{name: p for name, p in window.items() if p},
-                              "fused": subject["fused"] if subject else fused(None)}
+    fused_window, entry["uncertain"] = (subject["fused"], subject["uncertain"]) if subject else fused(None)
+    entry["probabilities"] = {**{name: p for name, p in window.items() if p}, "fused": fused_window}
     entry["top_emotion"], entry["confidence"] = top_emotion(entry["probabilities"]["fused"])
     return entry
 

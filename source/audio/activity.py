@@ -1,30 +1,63 @@
-"""How much speech a window holds, from frame energies (no model needed)."""
+"""Where a clip holds speech: Silero VAD, and the window's loudness.
+
+Speech is found by Silero VAD (MIT license; its ONNX model ships inside the faster-whisper wheel,
+so nothing is downloaded), not by an energy threshold: quiet but clear speech counts as speech, a
+loud tone, hum or music does not. The same ``speech_span`` trims clips for training and windows
+for prediction, so both see speech framed the same way.
+"""
+
+from functools import lru_cache
 
 import numpy as np
 
 from ..options import SAMPLE_RATE
 
-FRAME_S = 0.03
-ACTIVE_DB = -40.0  # a 30 ms frame louder than this (dBFS) counts as sound
 SILENCE_DB = -120.0  # what digital silence reports instead of minus infinity
+VAD_THRESHOLD = 0.5  # Silero's speech probability above which a 32 ms frame is speech
+MIN_SPEECH_S = 0.25  # shorter bursts (a click, a cough) are not speech
+SPAN_PAD_S = 0.1  # kept either side of the speech when a clip is trimmed to it
 
 
 def _db(power: np.ndarray | float) -> np.ndarray | float:
     return 10.0 * np.log10(np.maximum(power, 10 ** (SILENCE_DB / 10)))
 
 
-def speech_activity(audio: np.ndarray) -> dict[str, float]:
-    """``rms_db``: the window's loudness in dBFS; ``speech_ratio``: share of 30 ms frames that
-    are well above the window's noise floor and louder than -40 dBFS."""
+@lru_cache(maxsize=1)
+def _vad_options():
+    from faster_whisper.vad import VadOptions
+
+    return VadOptions(threshold=VAD_THRESHOLD, min_speech_duration_ms=round(MIN_SPEECH_S * 1000),
+                      min_silence_duration_ms=300, speech_pad_ms=30)
+
+
+def speech_segments(audio: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) sample indices of the speech in 16 kHz mono ``audio``, by Silero VAD."""
+    from faster_whisper.vad import get_speech_timestamps
+
+    if audio.size < SAMPLE_RATE * MIN_SPEECH_S:
+        return []
+    found = get_speech_timestamps(np.ascontiguousarray(audio, dtype=np.float32), _vad_options(),
+                                  sampling_rate=SAMPLE_RATE)
+    return [(segment["start"], segment["end"]) for segment in found]
+
+
+def speech_span(audio: np.ndarray, segments: list[tuple[int, int]] | None = None) -> np.ndarray | None:
+    """``audio`` from just before its first speech to just after its last; None without speech."""
+    segments = speech_segments(audio) if segments is None else segments
+    if not segments:
+        return None
+    pad = round(SPAN_PAD_S * SAMPLE_RATE)
+    return audio[max(0, segments[0][0] - pad):min(audio.size, segments[-1][1] + pad)]
+
+
+def speech_activity(audio: np.ndarray, segments: list[tuple[int, int]] | None = None) -> dict[str, float]:
+    """``rms_db``: the window's loudness in dBFS; ``speech_ratio``: the share of it that Silero
+    VAD calls speech."""
     if audio.size == 0:
         return {"rms_db": SILENCE_DB, "speech_ratio": 0.0}
-    frame = round(FRAME_S * SAMPLE_RATE)
-    count = audio.size // frame
-    frames = audio[: count * frame].reshape(count, frame) if count else audio[None, :]
-    frame_db = _db(np.mean(frames.astype(np.float64) ** 2, axis=1))
-    floor = np.percentile(frame_db, 10)
-    active = (frame_db > ACTIVE_DB) & (frame_db > floor + 10.0)
+    segments = speech_segments(audio) if segments is None else segments
+    spoken = sum(end - start for start, end in segments)
     return {
         "rms_db": round(float(_db(np.mean(audio.astype(np.float64) ** 2))), 2),
-        "speech_ratio": round(float(active.mean()), 3),
+        "speech_ratio": round(min(1.0, spoken / audio.size), 3),
     }

@@ -23,6 +23,7 @@ class WaveAugment:
     pitch_semitones: tuple[float, float] = (-2.0, 2.0)
     tempo: tuple[float, float] = (0.85, 1.15)  # time stretch, pitch kept
     p: float = 0.5
+    reverb_rt60_s: tuple[float, float] | None = None  # room reverberation time; None: no reverb
 
     def variant(self, audio: np.ndarray, seed: int) -> np.ndarray:
         """One augmented copy of ``audio``; the same seed always gives the same copy."""
@@ -35,6 +36,8 @@ class WaveAugment:
                                               n_steps=rng.uniform(*self.pitch_semitones))
         if rng.random() < self.p:
             out = out * 10 ** (rng.uniform(*self.gain_db) / 20)
+        if self.reverb_rt60_s is not None and rng.random() < self.p:
+            out = reverberant(out, rng.uniform(*self.reverb_rt60_s), rng)
         if rng.random() < self.p:
             power = float(np.mean(out ** 2))
             if power > 0:
@@ -44,6 +47,17 @@ class WaveAugment:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def reverberant(audio: np.ndarray, rt60_s: float, rng: np.random.Generator) -> np.ndarray:
+    """``audio`` in a synthetic room: convolved with exponentially decaying noise that falls
+    60 dB in ``rt60_s``, half direct sound and half reverberation, at the original loudness."""
+    from scipy.signal import fftconvolve
+
+    t = np.arange(round(rt60_s * SAMPLE_RATE)) / SAMPLE_RATE
+    tail = rng.normal(0, 1, t.size) * 10 ** (-3 * t / rt60_s)
+    tail *= np.sqrt(np.sum(audio ** 2) / max(np.sum(fftconvolve(audio, tail)[:audio.size] ** 2), 1e-12))
+    return (0.5 * audio + 0.5 * fftconvolve(audio, tail)[:audio.size]).astype(np.float32)
 
 
 @dataclass(frozen=True)

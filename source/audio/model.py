@@ -44,10 +44,11 @@ class VoiceModel(EmotionModel):
         """The head's last hidden layer (no softmax), for the combined model."""
         return self.encode(self.features(clips).float())[0].numpy()
 
-    def encode_window(self, audio: np.ndarray | None) -> tuple[np.ndarray | None, dict | None]:
+    def encode_window(self, audio: np.ndarray | None,
+                      segments: list[tuple[int, int]] | None = None) -> tuple[np.ndarray | None, dict | None]:
         """One window's embedding and its probabilities by label, top emotion and confidence;
-        (None, None) without speech."""
-        if audio is None or speech_activity(audio)["speech_ratio"] < MIN_SPEECH_RATIO:
+        (None, None) without speech. ``segments``: the window's speech, when already found."""
+        if audio is None or speech_activity(audio, segments)["speech_ratio"] < MIN_SPEECH_RATIO:
             return None, None
         embedded, probabilities = self.encode(self.features([audio]).float())
         return embedded[0].numpy(), self.scored(probabilities[0])

@@ -24,8 +24,9 @@ from ..labels import EMOTIONS, canonical
 from ..media.probe import AUDIO_EXTENSIONS
 
 RAVDESS, CREMA_D, TESS, SAVEE, EMODB = "ravdess", "crema-d", "tess", "savee", "emodb"
+TUREV, URDU = "turev", "urdu"  # emotion folders of clips named <speaker>_...
 GENERIC = "generic"  # one folder per emotion, speakers unknown
-CORPORA = (RAVDESS, CREMA_D, TESS, SAVEE, EMODB, GENERIC)
+CORPORA = (RAVDESS, CREMA_D, TESS, SAVEE, EMODB, TUREV, URDU, GENERIC)
 
 _LOSSLESS = (".wav", ".flac")  # of two copies of one clip, these are kept over lossy ones
 _SOUNDFILE_SUFFIXES = (".wav", ".flac", ".ogg")  # libsndfile reads these headers without noise
@@ -205,6 +206,12 @@ def _parse_emodb(path: Path, root: Path) -> _Parsed:
     return _Parsed(_EMODB_EMOTIONS[emotion], speaker, path.stem)
 
 
+def _parse_speaker_named(path: Path, root: Path) -> _Parsed:
+    # TurEV-DB (Sound Source/Angry/1157_kz_acik.wav), URDU (Angry/SM1_F10_A010.wav): the folder
+    # names the emotion, the file name's part before the first "_" the speaker
+    return _Parsed(path.parent.name, path.stem.partition("_")[0], path.stem)
+
+
 def _parse_generic(path: Path, root: Path) -> _Parsed:
     # no speaker is known: each file is its own group, named by where it lies
     clip = path.relative_to(root).with_suffix("").as_posix()
@@ -226,6 +233,12 @@ _CONVENTIONS = {
                        re.compile(r"DC|JE|JK|KL"), _parse_savee),
     EMODB: _Convention(EMODB, "wav/03a01Fa.wav", re.compile(r"\d\d[a-z]\d\d[A-Z][a-z]"), None,
                        _parse_emodb),
+    # TurEV-DB's tag is the emotion in Turkish: kizgin, huzunlu, mutlu, sakin
+    TUREV: _Convention(TUREV, "Sound Source/Angry/1157_kz_acik.wav (emotion folders; speaker "
+                              "before the first _)",
+                       re.compile(r"\d{4}_(kz|hl|mt|sk)_[^_]+", re.IGNORECASE), None, _parse_speaker_named),
+    URDU: _Convention(URDU, "Angry/SM1_F10_A010.wav (emotion folders; speaker before the first _)",
+                      re.compile(r"S[MF]\d+_F\d+_[ANHS]\d+", re.IGNORECASE), None, _parse_speaker_named),
     GENERIC: _Convention(GENERIC, "angry/any_name.wav: one folder per emotion, named "
                                   f"{', '.join(EMOTIONS)} or a common alias (anger, calm, ...)",
                          None, None, _parse_generic),

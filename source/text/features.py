@@ -1,5 +1,11 @@
 """Text-emotion features: a fixed vector per window and for the whole transcript.
 
+What the words say is scored by the trained text-emotion model (``emotion.py``): calibrated
+probabilities of the seven emotions and the words' emotional evidence (1 - P(neutral)); these are
+the ``text_<emotion>``, ``text_top``, ``text_confidence`` and ``text_evidence`` columns, and what
+fusion uses. The lexicon below stays as an explanation (which words carried which emotion) and,
+with TextBlob, as the combined model's input features.
+
 ``FEATURE_NAMES``: TextBlob's polarity (-1..1) and subjectivity (0..1), then one score per canonical
 emotion (``source.labels.EMOTIONS``). The six emotion scores come from a lexicon matched on spaCy
 lemmas: each emotion word adds its weight, times its intensifiers ("so", "very": x1.5; "slightly":
@@ -32,8 +38,9 @@ from textblob import TextBlob
 from ..assets import asset_path, fetch_command
 from ..errors import StudioError
 from ..labels import EMOTIONS
+from .emotion import TextEmotionModel
 
-FEATURE_NAMES = ("polarity", "subjectivity", *EMOTIONS)
+FEATURE_NAMES = ("polarity", "subjectivity", *(f"lexicon_{e}" for e in EMOTIONS))
 LEXICON_LICENSE = "Empath lexicon, MIT license (c) 2016 Ethan Fast"
 SPACY_ASSET = "spacy-en_core_web_sm"
 
@@ -83,9 +90,12 @@ class Match:
 class TextEmotion:
     polarity: float
     subjectivity: float
-    emotions: dict  # every name in EMOTIONS -> score
+    emotions: dict  # every name in EMOTIONS -> lexicon score
     n_words: int  # content words the scores are divided by
     matches: tuple[Match, ...]
+    # the text-emotion model's calibrated probabilities, top emotion, confidence and evidence
+    # (1 - P(neutral)); None for text without words
+    model: dict | None = None
 
     def vector(self) -> np.ndarray:
         """The FEATURE_NAMES values, float32."""
@@ -97,11 +107,12 @@ class TextEmotion:
 
 
 class TextAnalyzer:
-    """Loads spaCy and the lexicon once; ``analyze`` then scores any text."""
+    """Loads spaCy, the lexicon and the text-emotion model once; ``analyze`` then scores any text."""
 
     labels = FEATURE_NAMES
 
-    def __init__(self):
+    def __init__(self, emotion_model: TextEmotionModel | None = None):
+        self.emotion_model = emotion_model or TextEmotionModel.load()
         self.lexicon = load_lexicon()
         self.warning = None
         try:
@@ -137,12 +148,13 @@ class TextAnalyzer:
                 matches.append(Match(" ".join(t.text for t in shown), found))
         scores = {e: float(np.clip(totals[e] / max(n_words, 1), -1, 1)) for e in _LEXICON_EMOTIONS}
         scores["neutral"] = float(np.clip(1 - sum(abs(v) for v in scores.values()), 0, 1))
-        sentiment = TextBlob(" ".join(parts)).sentiment
+        joined = " ".join(parts)
+        sentiment = TextBlob(joined).sentiment
         return TextEmotion(
             polarity=round(float(sentiment.polarity), 4),
             subjectivity=round(float(sentiment.subjectivity), 4),
             emotions={e: round(scores[e], 4) for e in EMOTIONS},
-            n_words=n_words, matches=tuple(matches),
+            n_words=n_words, matches=tuple(matches), model=self.emotion_model.score(joined),
         )
 
     def _context(self, token) -> tuple[list, list]:
@@ -181,7 +193,9 @@ def _is_content(token) -> bool:
             and _lemma(token) not in INTENSIFIERS)
 
 
-TEXT_COLUMNS = ["transcript", *(f"text_{name}" for name in FEATURE_NAMES)]
+TEXT_FEATURE_COLUMNS = [f"text_{name}" for name in FEATURE_NAMES]  # the combined model's input
+TEXT_COLUMNS = ["transcript", *TEXT_FEATURE_COLUMNS, "text_top", "text_confidence", "text_evidence",
+                *(f"text_{e}" for e in EMOTIONS)]
 
 
 SENTENCE_END = (".", "?", "!", "…")
@@ -189,7 +203,8 @@ SENTENCE_END = (".", "?", "!", "…")
 
 def sentence_rows(words: Iterable, analyzer: TextAnalyzer) -> list[dict]:
     """The transcript's words (``transcribe.Word``) cut into sentences at . ? ! … , each with its
-    times, polarity, subjectivity and the emotion the lexicon scores highest (neutral: none)."""
+    times, polarity, subjectivity, the text-emotion model's top emotion, its confidence and the
+    words' emotional evidence."""
     sentences, current = [], []
     for word in words:
         current.append(word)
@@ -202,16 +217,21 @@ def sentence_rows(words: Iterable, analyzer: TextAnalyzer) -> list[dict]:
     for sentence in sentences:
         text = " ".join(word.text for word in sentence)
         scores = analyzer.analyze(text)
-        lexical = {e: v for e, v in scores.emotions.items() if e != "neutral" and v > 0}
+        model = scores.model or {"top_emotion": "neutral", "confidence": 1.0, "evidence": 0.0}
         rows.append({"start_s": round(sentence[0].start, 3), "end_s": round(sentence[-1].end, 3),
                      "text": text, "polarity": scores.polarity, "subjectivity": scores.subjectivity,
-                     "emotion": max(lexical, key=lexical.get) if lexical else "neutral"})
+                     "emotion": model["top_emotion"], "confidence": model["confidence"],
+                     "evidence": model["evidence"]})
     return rows
 
 
 def text_columns(words: Iterable, analyzer: TextAnalyzer) -> dict:
     """The per-window columns: the window's words (``transcribe.Word``) and their feature vector."""
     text = " ".join(word.text for word in words)
-    vector = analyzer.analyze(text).vector()
+    scores = analyzer.analyze(text)
+    model = scores.model or {}
     return {"transcript": text,
-            **{column: round(float(v), 4) for column, v in zip(TEXT_COLUMNS[1:], vector)}}
+            **{column: round(float(v), 4) for column, v in zip(TEXT_FEATURE_COLUMNS, scores.vector())},
+            "text_top": model.get("top_emotion", ""), "text_confidence": model.get("confidence", ""),
+            "text_evidence": model.get("evidence", 0.0),
+            **{f"text_{e}": (model["probabilities"][e] if model else "") for e in EMOTIONS}}

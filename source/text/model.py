@@ -17,7 +17,7 @@ from ..paths import OUTPUT_DIR
 
 
 def load():
-    """The text-emotion scorer (``features.TextAnalyzer``); its labels are ``FEATURE_NAMES``."""
+    """The text scorer (``features.TextAnalyzer``): the text-emotion model, TextBlob and the lexicon."""
     from .features import TextAnalyzer
 
     return TextAnalyzer()
@@ -89,9 +89,14 @@ def predict(args, out_dir: Path = OUTPUT_DIR) -> int:
         outputs += [writers.write_txt(stem.with_suffix(".txt"), transcript),
                     writers.write_srt(stem.with_suffix(".srt"), transcript)]
     emotion = analyzer.analyze(parts)
+    if emotion.model:
+        print(f"text emotion: {emotion.model['top_emotion']} ({emotion.model['confidence']:.0%} of the model's "
+              f"probability; emotional evidence {emotion.model['evidence']:.2f})")
+        print("probabilities: " + "  ".join(f"{name} {p:.2f}" for name, p in sorted(
+            emotion.model["probabilities"].items(), key=lambda kv: -kv[1])))
     print(f"polarity {emotion.polarity:+.2f}  subjectivity {emotion.subjectivity:.2f}  "
           f"({emotion.n_words} content words)")
-    print("emotions: " + "  ".join(f"{name} {score:+.2f}" for name, score in
+    print("lexicon: " + "  ".join(f"{name} {score:+.2f}" for name, score in
                                    sorted(emotion.emotions.items(), key=lambda kv: -abs(kv[1]))))
     if emotion.matches:
         print("from: " + ", ".join(

@@ -73,7 +73,8 @@ def model_card(title: str, about: list[str], data_summary: str, split: list[str]
              or f"Training: best epoch {metrics['best_epoch']} of {metrics['epochs_run']} run "
                 f"(stopped by {metrics['stopped']}), {metrics['training_minutes']} min of training "
                 "epochs on 2 CPU cores (shared with other work at the time), after feature extraction.",
-             f"Calibration: temperature {metrics['temperature']:.3f}, fitted on the validation data."]
+             f"Calibration: temperature {metrics['temperature']:.3f}, fitted on "
+             f"{metrics.get('calibration_data', 'the validation data')}."]
     for part, heading in parts.items():
         if part not in metrics:
             continue

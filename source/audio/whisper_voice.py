@@ -1,0 +1,136 @@
+"""The Whisper voice model: Whisper encoder states of every layer -> learned layer weights -> small head.
+
+The encoder is frozen (the studio's shipped Whisper weights); only the head is trained, on
+pooled states cached once per clip (``encodings``). The network is ``LayerWeightedHead``: a softmax
+weighting of the encoder's layers (middle layers carry more of how something is said than the
+last, which Whisper tunes for the words), then a small MLP. Inputs are standardised with the
+training clips' mean and deviation, kept in the network, so a saved file needs nothing else.
+"""
+
+import zlib
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..emotion_model import EmotionModel
+from ..media.decode import read_audio
+from ..paths import MODELS_DIR
+from ..training.cache import cached_rows, file_identity
+from .activity import speech_segments, speech_span
+from .augment import WaveAugment
+
+KIND = "voice_whisper"
+SHIPPED_WEIGHTS = MODELS_DIR / "voice_whisper" / "voice_whisper.pt"
+SHIPPED_SHA256 = ""  # set when the model is shipped
+
+# waveform augmentation of the training copies: background noise, room, level, speed and pitch
+AUGMENT = WaveAugment(noise_snr_db=(5.0, 30.0), gain_db=(-20.0, 6.0), pitch_semitones=(-2.0, 2.0),
+                      tempo=(0.9, 1.1), p=0.5, reverb_rt60_s=(0.2, 0.8))
+
+
+@lru_cache(maxsize=2)
+def whisper_encoder(whisper_model: str):
+    from .whisper_encoder import WhisperEncoder
+
+    return WhisperEncoder(whisper_model)
+
+
+@dataclass(frozen=True)
+class WhisperTransform:
+    """16 kHz audio -> pooled encoder states (layers, 2 * width) of its speech; None without speech."""
+
+    whisper_model: str = "base"
+
+    def __call__(self, audio: np.ndarray, segments: list[tuple[int, int]] | None = None) -> np.ndarray | None:
+        speech = speech_span(audio, segments)
+        return None if speech is None else whisper_encoder(self.whisper_model).pooled(speech, trimmed=True)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "WhisperTransform":
+        return cls(**values)
+
+
+def _encoding_row(job: tuple) -> np.ndarray:
+    """One clip's pooled states (copy 0: as recorded; others: augmented), NaN without speech."""
+    path, copy, whisper_model, shape = job
+    audio = read_audio(path)
+    if copy:
+        audio = AUGMENT.variant(audio, seed=zlib.crc32(f"{Path(path).name}:{copy}".encode()))
+    pooled = WhisperTransform(whisper_model)(audio)
+    return np.full(shape, np.nan, np.float16) if pooled is None else pooled.astype(np.float16)
+
+
+def encodings(paths: list[Path], whisper_model: str, copies: int, progress=None) -> np.ndarray:
+    """(clips, copies, layers, 2 * width) float16, cached on disk and resumable."""
+    encoder = whisper_encoder(whisper_model).info
+    shape = (encoder.layers, 2 * encoder.width)
+    jobs = [(path, copy, whisper_model, shape) for path in paths for copy in range(copies)]
+    key = {"whisper_model": whisper_model, "augment": AUGMENT.to_dict(), "files": [file_identity(p) for p in paths],
+           "copies": copies, "version": 1}
+    rows = cached_rows(f"voice-whisper-{whisper_model}", key, jobs, _encoding_row, shape, np.float16,
+                       progress=progress, save_every_s=20.0)
+    return rows.reshape(len(paths), copies, *shape)
+
+
+class LayerWeightedHead(nn.Module):
+    """(batch, layers, features) -> standardise -> softmax-weighted sum of layers -> MLP."""
+
+    def __init__(self, layers: int, features: int, n_classes: int, hidden: int = 256, dropout: float = 0.3):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(layers, features))
+        self.register_buffer("std", torch.ones(layers, features))
+        self.layer_logits = nn.Parameter(torch.zeros(layers))
+        self.body = nn.Sequential(nn.Dropout(dropout), nn.Linear(features, hidden), nn.GELU(), nn.Dropout(dropout))
+        self.classifier = nn.Linear(hidden, n_classes)
+        self.dims = {"layers": layers, "features": features, "n_classes": n_classes, "hidden": hidden,
+                     "dropout": dropout}
+
+    def layer_weights(self) -> torch.Tensor:
+        return torch.softmax(self.layer_logits, dim=0)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x - self.mean) / self.std
+        return self.body((x * self.layer_weights()[:, None]).sum(dim=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.embed(x))
+
+    def config(self) -> dict:
+        return {"layer_weighted_head": self.dims}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "LayerWeightedHead":
+        return cls(**config["layer_weighted_head"])
+
+
+class WhisperVoiceModel(EmotionModel):
+    KIND = KIND
+    TRANSFORM = WhisperTransform
+    SHIPPED_WEIGHTS = SHIPPED_WEIGHTS
+    SHIPPED_SHA256 = SHIPPED_SHA256
+    NETWORK_FROM_CONFIG = staticmethod(LayerWeightedHead.from_config)
+
+    def predict_features(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities (clips, labels) of pooled encoder states (clips, layers, features)."""
+        return self.encode(torch.from_numpy(np.asarray(features, dtype=np.float32)))[1].numpy()
+
+    def encode_window(self, audio: np.ndarray | None,
+                      segments: list[tuple[int, int]] | None = None) -> tuple[np.ndarray | None, dict | None]:
+        """One window's embedding and scored probabilities; (None, None) without speech."""
+        if audio is None:
+            return None, None
+        features = self.transform(audio, segments if segments is not None else speech_segments(audio))
+        if features is None:
+            return None, None
+        embedded, probabilities = self.encode(torch.from_numpy(features[None]))
+        return embedded[0].numpy(), self.scored(probabilities[0])
+
+    def predict_window(self, audio: np.ndarray | None) -> dict | None:
+        return self.encode_window(audio)[1]
