@@ -12,7 +12,7 @@ import pytest
 from source.registry import Commands, Lazy, get_model, lazy, list_models
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("torch", "torchvision", "mediapipe", "spacy", "ray", "whisper", "faster_whisper", "ctranslate2",
+HEAVY = ("numpy", "torch", "torchvision", "mediapipe", "spacy", "ray", "whisper", "faster_whisper", "ctranslate2",
          "streamlit", "sklearn", "scipy", "hyperopt", "cv2", "librosa", "pandas", "matplotlib", "transformers",
          "textblob", "nltk", "fastapi", "uvicorn")
 

@@ -12,7 +12,7 @@ from ..errors import StudioError
 from ..options import CAM_METHODS
 from ..paths import MODELS_DIR
 from ..registry import get_model, list_models
-from ..training.cache import default_workers
+from ..training.workers import default_workers
 from ..tuning.search import ALGORITHMS, BEST_FILE, ENGINES
 from .webcam import record_webcam
 

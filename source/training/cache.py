@@ -21,6 +21,7 @@ import numpy as np
 
 from ..analysis.writers import atomic_path
 from ..paths import cache_dir
+from .workers import default_workers  # noqa: F401 (here too: the trainers' import)
 
 
 def file_identity(path: Path) -> list:
@@ -45,10 +46,6 @@ def cached_array(name: str, key: dict, compute: Callable[[], np.ndarray]) -> np.
 
 # a process pool pays off only past a few dozen files: each worker imports torch and librosa
 POOL_MIN_ROWS = 64
-
-
-def default_workers() -> int:
-    return min(os.cpu_count() or 1, 8)
 
 
 def _stored(path: Path, shape: tuple) -> np.ndarray | None:
