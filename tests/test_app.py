@@ -105,17 +105,27 @@ def test_sidebar_picks_research_fusion_and_face_models(media, tmp_path):
     app.button(key="video_run").click().run()
     _ok(app)
     assert _metric(app, "Fusion") == "xattn_fusion"
+    # an untrained fusion model is refused as soon as it is picked, before anything runs, with
+    # what to do in the app (no command-line flag, no folder of the command line's)
+    (tmp_path / "astronaut_talking_windows.csv").unlink()
     app.sidebar.selectbox(key="fusion").select("lt_fusion").run()
-    app.button(key="video_run").click().run()
     assert not app.exception
-    assert "lt_fusion ships untrained" in app.error[0].value and "python run.py train --model lt_fusion" in app.error[0].value
+    refusal = app.error[0].value
+    assert "lt_fusion ships untrained" in refusal and "python run.py train --model lt_fusion" in refusal
+    assert "“Fusion model file”" in refusal and "--fusion-weights" not in refusal and "shared/data" not in refusal
+    assert app.button(key="video_run").disabled
+    assert not (tmp_path / "astronaut_talking_windows.csv").exists()
+    assert not app.sidebar.text_input(key="fusion_weights").disabled
     # the face branch's hybrid model: listed, and untrained it says how to train it
+    app.sidebar.selectbox(key="fusion").select("auto").run()
+    assert not app.error and not app.button(key="video_run").disabled
+    assert app.sidebar.text_input(key="fusion_weights").disabled
     face_picker = app.sidebar.selectbox(key="face_model")
     assert face_picker.options == ["face", "image_vit (untrained: give its file)"]
     face_picker.select("image_vit").run()
-    app.button(key="video_run").click().run()
     assert not app.exception
     assert "image_vit ships untrained" in app.error[0].value and "train --model image_vit" in app.error[0].value
+    assert "“Face model file”" in app.error[0].value and app.button(key="video_run").disabled
 
 
 def test_video_tab_picks_from_input_files(media, tmp_path):
@@ -361,3 +371,18 @@ def test_the_drop_hint_does_not_come_back_over_a_loaded_file(media, tmp_path):
     app.button(key="video_run").click().run()
     assert "could not be read" in app.error[0].value
     assert not any(i.value.startswith("Drop a video") for i in app.tabs[0].info)
+
+
+def test_an_empty_upload_says_empty_and_no_message_shows_the_upload_folder(media, tmp_path):
+    app = _app(tmp_path)
+    empty = tmp_path / "empty.png"
+    empty.touch()
+    _upload(app.tabs[2].file_uploader[0], empty, "image/png").run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["empty.png is empty (0 bytes)."]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    _upload(app.tabs[2].file_uploader[0], broken, "image/png").run()
+    messages = [e.value for e in app.error]
+    assert messages and all("broken.png" in m and common.UPLOAD_PREFIX not in m and "/tmp" not in m
+                            for m in messages), messages

@@ -11,7 +11,7 @@ from ..media.decode import audio_between, audio_envelope
 from ..media.probe import AUDIO_EXTENSIONS
 from .charts import mfcc_figure, waveform_figure
 from .common import (Settings, analyse_with_progress, dropped_or_captured, friendly_errors, saved_upload,
-                     settings_changed_note, voice_model)
+                     settings_changed_note, untrained_refusal, voice_model)
 from .results import show_analysis
 
 RESULT = "audio_result"
@@ -31,7 +31,11 @@ def _recording() -> Path | None:
 def render(settings: Settings) -> None:
     path = dropped_or_captured("a recording", AUDIO_EXTENSIONS, "audio", "Record with the microphone", _recording)
     options = replace(settings.options, face=False)
-    if path is not None and st.button(f"Analyse {path.name}", type="primary", key="audio_run"):
+    refusal = untrained_refusal(options)
+    if refusal:
+        st.error(refusal)
+    if path is not None and st.button(f"Analyse {path.name}", type="primary", key="audio_run",
+                                      disabled=refusal is not None):
         with friendly_errors(f"Analysing {path.name}"):
             analyse_with_progress(path, options, settings.out_dir, RESULT)
     result = st.session_state.get(RESULT)

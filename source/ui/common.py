@@ -2,6 +2,7 @@
 progress bar, friendly errors and downloads."""
 
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from ..registry import list_models
 from ..text.transcribe import MODELS as WHISPER_MODELS
 
 log = logging.getLogger("emotion_studio.app")
+UPLOAD_PREFIX = "studio-upload-"  # each upload's folder, in the temporary folder
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,35 @@ def sidebar_settings() -> Settings:
                               help="auto: the shipped combined model when it fits the face and voice "
                                    "models in use, else late: the mean of the branches. Or one fusion "
                                    "model (the Models tab compares them).")
+        fusion_file = st.text_input("Fusion model file (optional)", key="fusion_weights",
+                                    disabled=fusion in FUSION_METHODS,
+                                    help="A weights file written by `python run.py train --model NAME` for "
+                                         "the fusion model picked above; empty: the shipped one.").strip()
         out_dir = Path(st.text_input("Output folder", str(OUTPUT_DIR), key="out_dir",
                                      help="Every analysis writes the same files as the command line."))
         st.caption(f"Uploads up to {upload_limit_mb()} MB.")
     options = AnalysisOptions(windows=WindowOptions(window_s=window_s, fps=fps), face=use_face,
                               face_model=face_name, face_weights=face_file or None, audio=use_voice, words=use_words, whisper_model=whisper,
-                              smooth_windows=smooth, fusion=fusion)
+                              smooth_windows=smooth, fusion=fusion,
+                              fusion_weights=(fusion_file or None) if fusion not in FUSION_METHODS else None)
     return Settings(options, out_dir)
+
+
+def _trained(name: str) -> bool:
+    return (MODELS_DIR / name / "metrics.json").exists()
+
+
+def untrained_refusal(options: AnalysisOptions) -> str | None:
+    """What to say, before anything runs, when a model picked in the sidebar ships untrained and
+    no file of it was given; None when every model picked can run."""
+    picked = []
+    if options.face and not options.face_weights and not _trained(options.face_model):
+        picked.append((options.face_model, "Face model file", "face model"))
+    if options.fusion not in FUSION_METHODS and not options.fusion_weights and not _trained(options.fusion):
+        picked.append((options.fusion, "Fusion model file", "fusion"))
+    return " ".join(f"{name} ships untrained: train it with `python run.py train --model {name} --data DIR`, "
+                    f"then give the file it writes in the sidebar's “{field}”, or pick another {what}."
+                    for name, field, what in picked) or None
 
 
 @st.cache_resource
@@ -88,13 +112,16 @@ def saved_upload(upload, name: str | None = None) -> Path | None:
     if upload is None:
         return None
     limit = upload_limit_mb()
+    if upload.size == 0:
+        st.error(f"{upload.name} is empty (0 bytes).")
+        return None
     if upload.size > limit * 2**20:
         st.error(f"{upload.name} is {upload.size / 2**20:.0f} MB, over the {limit} MB upload limit. "
                  f"Analyse it with the command line instead: python run.py analyze PATH")
         return None
     saved = st.session_state.setdefault("uploads", {})
     if upload.file_id not in saved:
-        folder = Path(tempfile.mkdtemp(prefix="studio-upload-"))
+        folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
         path = folder / Path(name or upload.name).name
         path.write_bytes(upload.getbuffer())
         saved[upload.file_id] = path
@@ -130,14 +157,22 @@ def friendly_errors(what: str) -> Iterator[None]:
     try:
         yield
     except StudioError as error:
-        st.error(str(error))
+        st.error(without_upload_folders(str(error)))
     except ValueError as error:
-        st.error(f"{what}: {error}")
+        st.error(without_upload_folders(f"{what}: {error}"))
     except Exception as error:  # the page must survive whatever a file or model does
         log.exception("%s failed", what)
-        st.error(f"{what} failed unexpectedly ({type(error).__name__}: {error}). "
-                 f"The full report is in the server's log.")
+        st.error(without_upload_folders(f"{what} failed unexpectedly ({type(error).__name__}: {error}). "
+                                        f"The full report is in the server's log."))
 
+
+_UPLOAD_FOLDER = re.compile(re.escape(str(Path(tempfile.gettempdir()) / UPLOAD_PREFIX)) + r"[^/\\'\"]*[/\\]")
+
+
+def without_upload_folders(message: str) -> str:
+    """``message`` with the server's temporary upload folders taken out of every path: a dropped
+    file is named as the user knows it."""
+    return _UPLOAD_FOLDER.sub("", message)
 
 @st.cache_resource(show_spinner="Loading the face model…")
 def face_model(name: str, weights: str | None) -> FaceModel:

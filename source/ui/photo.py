@@ -17,7 +17,8 @@ from ..face.predict import photo_faces
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
 from .charts import probability_figure
-from .common import Settings, downloads, dropped_or_captured, face_model, friendly_errors, saved_upload
+from .common import (Settings, downloads, dropped_or_captured, face_model, friendly_errors, saved_upload,
+                     untrained_refusal)
 
 PHOTO = "photo_path"  # the last photo or snapshot, which the Grad-CAM tab also offers
 
@@ -71,6 +72,10 @@ def render(settings: Settings) -> None:
     path = dropped_or_captured("a photo", IMAGE_EXTENSIONS, "photo", "Webcam snapshot", _snapshot)
     if path is None:
         st.info("Drop a photo or take a webcam snapshot: every face is found, boxed and scored.")
+        return
+    refusal = untrained_refusal(replace(settings.options, face=True, audio=False))
+    if refusal:
+        st.error(refusal)
         return
     st.session_state[PHOTO] = path
     with friendly_errors(f"Reading {path.name}"):

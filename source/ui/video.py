@@ -3,7 +3,8 @@
 import streamlit as st
 
 from ..media.probe import VIDEO_EXTENSIONS
-from .common import Settings, analyse_with_progress, friendly_errors, pick_input, settings_changed_note
+from .common import (Settings, analyse_with_progress, friendly_errors, pick_input, settings_changed_note,
+                     untrained_refusal)
 from .results import show_analysis
 
 RESULT = "video_result"
@@ -11,7 +12,11 @@ RESULT = "video_result"
 
 def render(settings: Settings) -> None:
     path = pick_input("a video", VIDEO_EXTENSIONS, "video")
-    if path is not None and st.button(f"Analyse {path.name}", type="primary", key="video_run"):
+    refusal = untrained_refusal(settings.options)
+    if refusal:  # said before anything runs, with what to do in the app
+        st.error(refusal)
+    if path is not None and st.button(f"Analyse {path.name}", type="primary", key="video_run",
+                                      disabled=refusal is not None):
         with friendly_errors(f"Analysing {path.name}"):
             analyse_with_progress(path, settings.options, settings.out_dir, RESULT)
     result = st.session_state.get(RESULT)
