@@ -386,3 +386,31 @@ def test_an_empty_upload_says_empty_and_no_message_shows_the_upload_folder(media
     messages = [e.value for e in app.error]
     assert messages and all("broken.png" in m and common.UPLOAD_PREFIX not in m and "/tmp" not in m
                             for m in messages), messages
+
+
+def test_models_tab_says_what_was_not_measured_on_held_out_data(tmp_path):
+    """The face model ships with a validation result only: its test row says so, rather than
+    the table reading as if validation were the held-out result."""
+    app = _app(tmp_path)
+    _ok(app)
+    results = _table(app, "model", "split", "accuracy", "note")
+    face = results[results.model == "face"]
+    assert list(face["split"]) == ["validation", "test"]
+    test_row = face[face.split == "test"].iloc[0]
+    assert test_row["note"] == "not measured on held-out data" and test_row["accuracy"] != test_row["accuracy"]
+    combined = results[results.model == "combined"]
+    assert combined[combined.split == "test"]["accuracy"].iloc[0] > 0
+    assert combined[combined.split == "test"]["note"].iloc[0] == "held out from every choice"
+    assert any(c.value.startswith("Measured on validation data only: not measured on held-out data")
+               for c in app.caption)
+
+
+def test_photo_confidence_has_no_change_arrow(media, tmp_path):
+    from streamlit.proto.Metric_pb2 import Metric
+
+    app = _app(tmp_path)
+    _upload(app.tabs[2].file_uploader[0], media["astronaut.png"], "image/png").run()
+    _ok(app)
+    metric = next(m for m in app.metric if m.label == "Face 0")
+    assert metric.value == "happy" and metric.delta.endswith("% sure")
+    assert metric.proto.direction == Metric.MetricDirection.NONE

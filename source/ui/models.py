@@ -13,10 +13,25 @@ from ..registry import list_models
 SPLITS = ("validation", "test")
 
 
+NOT_HELD_OUT = "not measured on held-out data"
+
+
+def _measured(metrics: dict, split: str) -> bool:
+    part = metrics.get(split)
+    return isinstance(part, dict) and "accuracy" in part and part.get("n", 0) > 0
+
+
 def _metrics_rows(name: str, metrics: dict) -> list[dict]:
-    return [{"model": name, "split": split, "n": metrics[split]["n"], "accuracy": metrics[split]["accuracy"],
-             "macro-F1": metrics[split]["macro_f1"], "ECE": metrics[split].get("ece")}
-            for split in SPLITS if isinstance(metrics.get(split), dict) and "accuracy" in metrics[split]]
+    """A row per split measured; a model measured on validation only gets a test row that says
+    it was not measured on held-out data, so the table never reads as if it had been."""
+    rows = [{"model": name, "split": split, "n": metrics[split]["n"], "accuracy": metrics[split]["accuracy"],
+             "macro-F1": metrics[split]["macro_f1"], "ECE": metrics[split].get("ece"),
+             "note": "held out from every choice" if split == "test" else "chose the epoch and calibration"}
+            for split in SPLITS if _measured(metrics, split)]
+    if rows and not _measured(metrics, "test"):
+        rows.append({"model": name, "split": "test", "n": 0, "accuracy": None, "macro-F1": None, "ECE": None,
+                     "note": NOT_HELD_OUT})
+    return rows
 
 
 def _metrics(entry) -> dict | None:
@@ -36,6 +51,8 @@ def _model(entry) -> None:
         else:
             st.caption("Uses external files only (see the assets below).")
         return
+    if not _measured(_metrics(entry), "test"):
+        st.caption(f"Measured on validation data only: {NOT_HELD_OUT} (its card says what was).")
     plots = sorted(folder.glob("confusion_*.png"))
     for column, plot in zip(st.columns(max(2, len(plots))), plots):
         column.image(str(plot), caption=plot.stem.replace("_", " "), width="stretch")

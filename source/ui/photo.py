@@ -92,7 +92,7 @@ def render(settings: Settings) -> None:
                 st.warning(f"No face was found in this picture. {no_face_hint()}")
             for entry in entries:
                 st.metric(f"Face {entry['face_id']}", entry["top_emotion"], f"{entry['confidence']:.0%} sure",
-                          delta_color="off")
+                          delta_color="off", delta_arrow="off")  # a confidence, not a change: no arrow
                 st.plotly_chart(probability_figure(entry["probabilities"], f"Face {entry['face_id']}"),
                                 key=f"photo_face_{entry['face_id']}")
         if faces:
