@@ -414,3 +414,13 @@ def test_photo_confidence_has_no_change_arrow(media, tmp_path):
     metric = next(m for m in app.metric if m.label == "Face 0")
     assert metric.value == "happy" and metric.delta.endswith("% sure")
     assert metric.proto.direction == Metric.MetricDirection.NONE
+
+
+def test_progress_names_the_stage_and_the_time_left():
+    fraction, text = common.progress_text("loading models", 0.0, 190.0, 0.0)
+    assert fraction == 0 and "Loading the models" not in text and "first window" in text
+    fraction, text = common.progress_text("voice", 76.0, 190.0, 30.0)
+    assert fraction == pytest.approx(0.4)
+    assert text == "Analysing: voice · 76 of 190 s · about 45 s left"
+    assert common.progress_text("decode", 10.0, 190.0, 5.0)[1].startswith("Analysing: decoding · 10 of 190 s")
+    assert common.progress_text("analysing", 190.0, 190.0, 80.0) == (1.0, "Analysing · 190 of 190 s")

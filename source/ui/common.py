@@ -190,6 +190,24 @@ def _clock(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
+STAGE_WORDS = {"decode": "decoding", "face": "faces", "faces": "faces", "voice": "voice", "words": "words",
+               "fusion": "fusion", "writing": "writing the files", "plots": "drawing the plots"}
+
+
+def progress_text(stage: str, done: float, total: float | None, elapsed_s: float) -> tuple[float, str]:
+    """(fraction done, what the bar says) for one progress report of ``analyze``: the stage when
+    the pipeline names it (decode, faces, voice, words, fusion...), the media seconds done and
+    the time left, estimated from the seconds since the first window began."""
+    if stage == "loading models":  # reported once the models are in memory
+        return 0.0, "Models loaded; reading the first window (decoding, faces, voice, words)…"
+    fraction = min(1.0, done / total) if total else 0.0
+    text = f"Analysing{': ' + STAGE_WORDS.get(stage, stage) if stage != 'analysing' else ''} · " \
+           f"{done:.0f} of {total or 0:.0f} s"
+    if 0 < fraction < 1 and elapsed_s > 1:
+        text += f" · about {_clock(elapsed_s / fraction * (1 - fraction))} left"
+    return fraction, text
+
+
 class _Rerun:
     """Streamlit calls that survive a rerun request: a widget changed during an analysis makes
     the next ``st`` call raise ``RerunException``, which would throw the analysis away. The
@@ -228,18 +246,10 @@ def analyse_with_progress(path: Path, options: AnalysisOptions, out_dir: Path, r
         rerun(bar.progress, fraction, text=text)
 
     def progress(stage: str, done: float, total: float | None) -> None:
-        if stage == "loading models":
-            show(0.0, "Models loaded; reading the first window (decoding, faces, voice, words)…")
-            return
         now = time.monotonic()
-        if not first_window:
+        if stage != "loading models" and not first_window:
             first_window.append(now)
-        fraction = min(1.0, done / total) if total else 0.0
-        text = f"Analysing: {done:.0f} of {total or 0:.0f} s"
-        elapsed = now - first_window[0]
-        if 0 < fraction < 1 and elapsed > 1:
-            text += f" · about {_clock(elapsed / fraction * (1 - fraction))} left"
-        show(fraction, text)
+        show(*progress_text(stage, done, total, now - first_window[0] if first_window else 0.0))
 
     try:
         result = analyze(path, options, out_dir, progress)
