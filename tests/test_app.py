@@ -424,3 +424,32 @@ def test_progress_names_the_stage_and_the_time_left():
     assert text == "Analysing: voice · 76 of 190 s · about 45 s left"
     assert common.progress_text("decode", 10.0, 190.0, 5.0)[1].startswith("Analysing: decoding · 10 of 190 s")
     assert common.progress_text("analysing", 190.0, 190.0, 80.0) == (1.0, "Analysing · 190 of 190 s")
+
+
+def test_an_avi_is_previewed_as_a_playable_mp4(media, tmp_path, monkeypatch):
+    """MPEG-4 part 2 in AVI shows only an audio bar in Chromium: the player gets an H.264 MP4."""
+    from source.media.probe import probe
+
+    monkeypatch.setattr("source.ui.preview.PREVIEW_DIR", tmp_path / "previews")
+    app = _app(tmp_path)
+    _upload(app.tabs[0].file_uploader[0], media["astronaut_talking.avi"], "video/x-msvideo").run()
+    app.button(key="video_run").click().run()
+    _ok(app)
+    previews = list((tmp_path / "previews").glob("astronaut_talking-*.mp4"))
+    assert len(previews) == 1 and probe(previews[0]).video_codec == "h264"
+    assert app.get("video")[0].proto.url
+    assert any("browser-playable preview of astronaut_talking.avi" in c.value for c in app.caption)
+    app.select_slider(key="video_window").set_value(1).run()  # seeking from the timeline still works
+    assert app.get("video")[0].proto.start_time == 4
+
+
+def test_a_window_longer_than_the_models_learned_from_is_warned(tmp_path):
+    app = _app(tmp_path)
+    assert not app.sidebar.warning  # 4-s windows: what the voice and fusion models were trained on
+    window = next(s for s in app.sidebar.slider if s.label == "Window length (s)")
+    window.set_value(10.0).run()
+    _ok(app)
+    note = app.sidebar.warning[0].value
+    assert "trained on 4-s windows" in note and "first 4 s of sound in each" in note
+    next(s for s in app.sidebar.slider if s.label == "Window length (s)").set_value(2.5).run()
+    assert "less to go on" in app.sidebar.warning[0].value

@@ -12,7 +12,8 @@ import streamlit as st
 from ..analysis.pipeline import AnalysisResult
 from .charts import (LONG_MEDIA_WINDOWS, distribution_figure, probability_figure, sentence_table, stacked_figure,
                      timeline_figure, uncertain_spans, window_table)
-from .common import downloads
+from .common import downloads, friendly_errors
+from .preview import browser_preview, playable
 
 VIEWS = ("Lines per branch", "Stacked (fused), zoomable")
 
@@ -51,7 +52,14 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
     player, detail = st.columns([3, 2])
     with player:
         if info.kind == "video":
-            st.video(info.path, start_time=int(window["start_s"]))
+            with friendly_errors("The video preview"):
+                source = info.path
+                if not playable(info):  # the browser would show only an audio bar
+                    with st.spinner("Making a preview the browser can play…"):
+                        source = browser_preview(info)
+                    st.caption(f"A browser-playable preview of {Path(info.path).name} ({info.video_codec} in "
+                               f"{Path(info.path).suffix.lstrip('.').upper()}); the analysis read the original.")
+                st.video(str(source), start_time=int(window["start_s"]))
         elif info.kind == "audio":
             st.audio(info.path, start_time=int(window["start_s"]))
     with detail:
