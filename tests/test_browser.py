@@ -161,3 +161,55 @@ def test_audio_upload_and_models_tab(page, media):
     panel = _tab(page, "Models")
     panel.get_by_text("Measured results of the shipped models").wait_for()
     _screenshot(page, "models")
+
+
+def test_an_avi_plays_through_its_preview(page, media):
+    """MPEG-4 part 2 in AVI: Chromium showed only an audio bar; the preview has a picture."""
+    panel = _tab(page, "Video")
+    panel.locator("input[type=file]").set_input_files(media["astronaut_talking.avi"])
+    panel.get_by_role("button", name="Analyse astronaut_talking.avi").click()
+    panel.get_by_text("Share of time per emotion").wait_for(timeout=ANALYSIS_MS)
+    panel.get_by_text("browser-playable preview of astronaut_talking.avi").wait_for()
+    page.wait_for_function("() => { const v = document.querySelector('[role=tabpanel]:not([hidden]) video');"
+                           " return v && v.readyState >= 1 && v.videoWidth > 0; }")
+    _screenshot(page, "video_avi_preview", charts=3)
+
+
+LONG_ANALYSIS_MS = 600_000
+
+
+@pytest.fixture(scope="module", params=[60, 180], ids=["1min", "3min"])
+def long_video(request, media, tmp_path_factory) -> Path:
+    """The talking clip looped to a minute or three (streams copied)."""
+    seconds = request.param
+    target = tmp_path_factory.mktemp("long") / f"talking_{seconds}s.mp4"
+    subprocess.run([ffmpeg_binary(), "-v", "error", "-stream_loop", str(seconds // 5), "-i",
+                    str(media["astronaut_talking.mp4"]), "-c", "copy", "-t", str(seconds), str(target)], check=True)
+    return target
+
+
+def test_long_video_every_tab(page, long_video):
+    """A 1- and a 3-minute video: the timeline reaches the end of the media; the long one opens
+    in the stacked view with a range slider; a screenshot of every tab."""
+    name = long_video.stem
+    panel = _tab(page, "Video")
+    panel.locator("input[type=file]").set_input_files(long_video)
+    panel.get_by_role("button", name=f"Analyse {long_video.name}").click()
+    panel.get_by_text("Share of time per emotion").wait_for(timeout=LONG_ANALYSIS_MS)
+    panel.locator("video").wait_for()
+    _screenshot(page, f"{name}_video", charts=3)
+    ticks = [float(t) for t in panel.locator(".js-plotly-plot").nth(1).locator(".xaxislayer-above text")
+             .all_text_contents() if t and t.strip()]
+    assert ticks and max(ticks) >= (60 if "60s" in name else 180), ticks  # the axis reaches the end
+    if "180s" in name:  # 45 windows: the stacked view first, with its range slider
+        assert panel.locator(".js-plotly-plot .rangeslider-container").count() == 1
+        panel.get_by_text("Lines per branch", exact=True).click()
+        page.wait_for_function("() => !document.querySelector('[role=tabpanel]:not([hidden]) .rangeslider-container')")
+        _screenshot(page, f"{name}_video_lines", charts=3)
+    else:
+        panel.get_by_text("Stacked (fused), zoomable", exact=True).click()
+        panel.locator(".js-plotly-plot .rangeslider-container").wait_for()
+        _screenshot(page, f"{name}_video_stacked", charts=3)
+    for tab in ("Audio", "Image / webcam", "Grad-CAM", "Models"):
+        _tab(page, tab)
+        _screenshot(page, f"{name}_{tab.split()[0].replace('-', '').lower()}")

@@ -12,6 +12,7 @@ BRANCH_TITLES = {"fused": "Fused", "face": "Face", "voice": "Voice", "text": "Wo
 
 
 UNSURE_COLOR = "rgba(120, 120, 120, 0.22)"
+UNSURE_STRIP = "rgba(90, 90, 90, 0.75)"
 LONG_MEDIA_WINDOWS = 24  # more windows than this: the stacked view is shown first
 
 
@@ -96,11 +97,12 @@ def stacked_figure(windows: list[dict], marker_s: float | None = None, duration_
             stackgroup="fused", name=emotion, customdata=np.vstack([spans, spans[-1:]]),
             hovertemplate=(f"{emotion} %{{y:.0%}}<br>window %{{customdata[0]}}: "
                            "%{customdata[1]:.1f}–%{customdata[2]:.1f} s<extra></extra>")))
-    for start, end in uncertain_spans(windows):
-        figure.add_vrect(x0=start, x1=end, fillcolor="rgba(255, 255, 255, 0.55)", line_width=0, layer="above")
+    for start, end in uncertain_spans(windows):  # a grey strip above the plot: the colours stay readable
+        figure.add_shape(type="rect", x0=start, x1=end, y0=1.015, y1=1.06, xref="x", yref="paper",
+                         fillcolor=UNSURE_STRIP, line_width=0, layer="above")
     if uncertain_spans(windows):
-        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="fusion unsure (faded)",
-                                    marker={"symbol": "square", "size": 12, "color": UNSURE_COLOR},
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="fusion unsure (strip above)",
+                                    marker={"symbol": "square", "size": 12, "color": UNSURE_STRIP},
                                     hoverinfo="skip"))
     if marker_s is not None:
         figure.add_vline(x=marker_s, line={"dash": "dot", "width": 1})
