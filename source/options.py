@@ -114,13 +114,13 @@ class AnalysisOptions:
     audio: bool = True
     face_model: str = "face"  # one of FACE_MODELS
     face_weights: str | None = None  # face model file; None: the shipped model
-    voice_model: str = "audio"  # one of VOICE_MODELS
+    voice_model: str = "voice_whisper"  # one of VOICE_MODELS
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
-    # "auto": the shipped combined model when there is one and it was trained on the face and
-    # voice models in use, else late fusion; "late": the mean of the branches present; any other
-    # name: that fusion model of the registry ("combined", "xattn_fusion", ...), with fusion_weights
+    # "auto": the method that did best on the real-video set: late fusion (the combined model when
+    # fusion_weights names its file); "late": the reliability- and evidence-weighted mean of the
+    # branches present; any other name: that fusion model of the registry ("combined", ...)
     fusion: str = "auto"
     fusion_weights: str | None = None  # the fusion model's file; None: the shipped one
     smooth_windows: int = 1  # centred moving average of the fused probabilities; 1: none

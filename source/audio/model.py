@@ -6,6 +6,7 @@ written by ``VoiceModel.save`` loads the same way and brings its own transform a
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,6 +21,9 @@ from ..options import WindowOptions
 from ..paths import MODELS_DIR
 from .activity import speech_activity
 from .features import MfccTransform
+
+if TYPE_CHECKING:
+    from .whisper_voice import WhisperVoiceModel
 
 KIND = "audio"
 SHIPPED_WEIGHTS = MODELS_DIR / "audio" / "voice_ensemble.pt"
@@ -58,7 +62,7 @@ class VoiceModel(EmotionModel):
         return self.encode_window(audio)[1]
 
 
-def predict_file(model: VoiceModel, path: str | Path, windows: WindowOptions = WindowOptions(),
+def predict_file(model: "VoiceModel | WhisperVoiceModel", path: str | Path, windows: WindowOptions = WindowOptions(),
                  progress=None) -> dict:
     """Per-window probabilities for any audio or video file, streamed, and the overall result.
 
@@ -77,7 +81,7 @@ def predict_file(model: VoiceModel, path: str | Path, windows: WindowOptions = W
         if progress:
             progress(window.end_s, info.duration_s)
     overall = mean_probabilities([r["probabilities"] for r in rows])
-    return {"path": str(path), "model": KIND, "weights_sha256": model.sha256,
+    return {"path": str(path), "model": model.KIND, "weights_sha256": model.sha256,
             "labels": list(model.labels), "windows": rows, "overall": overall,
             "top_emotion": top_emotion(overall)[0],
             "warnings": report.warnings + ([] if overall else ["No speech was found in the file."])}

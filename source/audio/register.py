@@ -1,14 +1,21 @@
 """The voice model in the model registry."""
 
-from ..cli import audio as commands
 from ..registry import ModelEntry, register_model
-from .model import VoiceModel
 
 register_model(ModelEntry(
     name="audio",
     branch="audio",
     description="voice: MFCC CNN over 4 s windows, calibrated probabilities of 7 emotions",
-    load=VoiceModel.load,
-    commands={"predict": commands.predict, "preprocess": commands.preprocess, "tune": commands.tune,
-              "train": commands.train, "ensemble": commands.ensemble, "evaluate": commands.evaluate},
+    load="source.audio.model:VoiceModel.load",
+    commands={name: f"source.cli.audio:{name}"  # import paths: imported when the command runs
+              for name in ("predict", "preprocess", "tune", "train", "ensemble", "evaluate")},
+))
+
+register_model(ModelEntry(
+    name="voice_whisper",
+    branch="audio",
+    description="voice: Whisper-base encoder states of every layer, learned layer weights and a small head; "
+                "trained on RAVDESS and TurEV-DB, calibrated probabilities of 7 emotions",
+    load="source.audio.whisper_voice:WhisperVoiceModel.load",
+    commands={name: f"source.cli.voice_whisper:{name}" for name in ("predict", "train", "evaluate")},
 ))

@@ -25,7 +25,7 @@ from .augment import WaveAugment
 
 KIND = "voice_whisper"
 SHIPPED_WEIGHTS = MODELS_DIR / "voice_whisper" / "voice_whisper.pt"
-SHIPPED_SHA256 = ""  # set when the model is shipped
+SHIPPED_SHA256 = "00fa9aab99ab5a8c636430932be28b9126093f4840eb59c76cdf21bd0a37bc90"
 
 # waveform augmentation of the training copies: background noise, room, level, speed and pitch
 AUGMENT = WaveAugment(noise_snr_db=(5.0, 30.0), gain_db=(-20.0, 6.0), pitch_semitones=(-2.0, 2.0),
@@ -87,8 +87,10 @@ class LayerWeightedHead(nn.Module):
         self.register_buffer("mean", torch.zeros(layers, features))
         self.register_buffer("std", torch.ones(layers, features))
         self.layer_logits = nn.Parameter(torch.zeros(layers))
-        self.body = nn.Sequential(nn.Dropout(dropout), nn.Linear(features, hidden), nn.GELU(), nn.Dropout(dropout))
-        self.classifier = nn.Linear(hidden, n_classes)
+        # hidden 0: a linear classifier over the weighted layers
+        self.body = (nn.Sequential(nn.Dropout(dropout), nn.Linear(features, hidden), nn.GELU(), nn.Dropout(dropout))
+                     if hidden else nn.Dropout(dropout))
+        self.classifier = nn.Linear(hidden or features, n_classes)
         self.dims = {"layers": layers, "features": features, "n_classes": n_classes, "hidden": hidden,
                      "dropout": dropout}
 

@@ -17,7 +17,11 @@ def _recipe(args) -> VoiceRecipe:
 
 
 def predict(args) -> int:
-    model = VoiceModel.load(args.weights)
+    return predict_with(VoiceModel.load(args.weights), args)
+
+
+def predict_with(model, args) -> int:
+    """Print and write a voice model's per-window and overall result for ``args.path``."""
     with media_bar("voice") as progress:
         result = predict_file(model, args.path, progress=progress)
     print(f"{'window':>15}  " + "  ".join(f"{label:>8}" for label in result["labels"]))

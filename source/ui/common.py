@@ -62,9 +62,10 @@ def sidebar_settings() -> Settings:
         fusers = fusion_models()
         fusion = st.selectbox("Fusion", [*FUSION_METHODS, *fusers], key="fusion",
                               format_func=lambda name: fusers.get(name, name),
-                              help="auto: the shipped combined model when it fits the face and voice "
-                                   "models in use, else late: the mean of the branches. Or one fusion "
-                                   "model (the Models tab compares them).")
+                              help="auto: the method best on real video (late). late: the mean of the "
+                                   "branches, weighted by their reliability and the words' emotional "
+                                   "evidence; unsure windows are marked uncertain. Or one fusion model, "
+                                   "guarded the same way (the Models tab compares them).")
         fusion_file = st.text_input("Fusion model file (optional)", key="fusion_weights",
                                     disabled=fusion in FUSION_METHODS,
                                     help="A weights file written by `python run.py train --model NAME` for "

@@ -1,0 +1,136 @@
+"""Scoring the studio on real, labelled video: each branch alone and each fusion method, per clip
+and per window (``bench/real_video.py``, ``run.py evaluate --model fusion --data DIR``).
+
+A clip's label comes from its file name, in the corpora's own naming: RAVDESS
+(``01-01-07-02-02-01-01``: the third field is the emotion) and MEAD (``M030_front_angry_level3_001``
+or ``mead_M030_sad_level3_001``). Emotions the studio does not model (MEAD's contempt) are left out;
+files without a label are scored only for how often each emotion is called (``calls``), which
+shows a branch that calls calm speech "disgust".
+
+A clip's answer from a branch or a fusion is the emotion with the highest mean probability over
+the windows where it had one; a window's answer is its top emotion.
+"""
+
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..labels import EMOTIONS, canonical
+from ..media.probe import VIDEO_EXTENSIONS
+from ..options import AnalysisOptions
+from .pipeline import analyze
+
+BRANCHES = ("face", "voice", "text")
+_RAVDESS = re.compile(r"(?:^|_)0[12]-0[12]-(\d\d)-\d\d-\d\d-\d\d-\d\d$")
+_RAVDESS_EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry",
+                     "06": "fearful", "07": "disgust", "08": "surprised"}
+_MEAD = re.compile(r"(?:^|_)[MW]\d{3}_(?:front_)?([a-z]+)_level\d")
+
+
+def clip_label(path: Path) -> str | None:
+    """The canonical emotion named by a RAVDESS or MEAD file name; None when it names none the
+    studio models, or no emotion at all."""
+    for pattern, names in ((_RAVDESS, _RAVDESS_EMOTIONS), (_MEAD, None)):
+        match = pattern.search(path.stem)
+        if match:
+            name = names[match.group(1)] if names else match.group(1)
+            try:
+                return canonical(name)
+            except KeyError:
+                return None
+    return None
+
+
+@dataclass(frozen=True)
+class RealClip:
+    path: Path
+    label: str | None  # None: unlabelled (only the calls are counted)
+
+
+def real_clips(root: str | Path) -> list[RealClip]:
+    """Every video under ``root``, with its label when its name gives one the studio models;
+    clips of an emotion the studio does not model (contempt) are left out."""
+    clips = []
+    for path in sorted(Path(root).rglob("*")):
+        if path.suffix.lower() not in VIDEO_EXTENSIONS or path.name.startswith("."):
+            continue
+        label = clip_label(path)
+        named = bool(_RAVDESS.search(path.stem) or _MEAD.search(path.stem))
+        if named and label is None:
+            continue  # an emotion the studio does not model
+        clips.append(RealClip(path, label))
+    return clips
+
+
+def _branch_probabilities(entry: dict, branch: str) -> np.ndarray | None:
+    """One window's probabilities from one branch alone (the words with their neutral)."""
+    if branch == "text":
+        text = entry.get("text") or {}
+        if not str(text.get("transcript", "")).strip() or text.get("text_top") in (None, ""):
+            return None
+        return np.array([float(text[f"text_{e}"]) for e in EMOTIONS])
+    scores = entry["probabilities"].get(branch)
+    return None if not scores else np.array([scores.get(e, 0.0) for e in EMOTIONS])
+
+
+def clip_answers(windows: list[dict]) -> dict[str, dict]:
+    """Per branch and for the fused result: the clip's answer and each window's top emotion."""
+    answers = {}
+    for source in (*BRANCHES, "fused"):
+        rows = [(_branch_probabilities(w, source) if source != "fused" else
+                 (np.array([w["probabilities"]["fused"][e] for e in EMOTIONS]) if w["probabilities"].get("fused") else None),
+                 w.get("uncertain", False) if source == "fused" else False) for w in windows]
+        present = [(p, uncertain) for p, uncertain in rows if p is not None]
+        if not present:
+            continue
+        answers[source] = {"clip": EMOTIONS[int(np.mean([p for p, _ in present], axis=0).argmax())],
+                           "windows": [EMOTIONS[int(p.argmax())] for p, _ in present],
+                           "uncertain_windows": sum(u for _, u in present)}
+    return answers
+
+
+def evaluate_real_video(clips: list[RealClip], methods: dict[str, AnalysisOptions],
+                        progress=None) -> dict:
+    """Per method (a name -> analysis options): per clip the answers of each branch and of the fusion,
+    and per source the clips and windows right, over the labelled clips."""
+    report = {"clips": [str(c.path) for c in clips], "labels": [c.label for c in clips], "methods": {}}
+    with tempfile.TemporaryDirectory(prefix="real-video-") as out:
+        for name, options in methods.items():
+            per_clip = []
+            for index, clip in enumerate(clips):
+                result = analyze(clip.path, replace(options, plots=False), out)
+                per_clip.append(clip_answers(result.windows))
+                if progress:
+                    progress(name, index + 1, len(clips))
+            report["methods"][name] = {"per_clip": per_clip, "scores": scores(clips, per_clip)}
+    return report
+
+
+def scores(clips: list[RealClip], per_clip: list[dict]) -> dict:
+    """Per source: clips right of the labelled clips it answered, windows right, and over the
+    unlabelled clips how often each emotion was called (share of windows)."""
+    out = {}
+    for source in (*BRANCHES, "fused"):
+        right = total = window_right = window_total = uncertain = 0
+        calls = Counter()
+        for clip, answers in zip(clips, per_clip):
+            answer = answers.get(source)
+            if answer is None:
+                continue
+            if clip.label is None:
+                calls.update(answer["windows"])
+                continue
+            total += 1
+            right += answer["clip"] == clip.label
+            window_total += len(answer["windows"])
+            window_right += sum(w == clip.label for w in answer["windows"])
+            uncertain += answer["uncertain_windows"]
+        n_calls = sum(calls.values())
+        out[source] = {"clips_right": right, "clips": total, "windows_right": window_right, "windows": window_total,
+                       "uncertain_windows": uncertain,
+                       "unlabelled_calls": {e: round(n / n_calls, 3) for e, n in calls.most_common()} if n_calls else {}}
+    return out
