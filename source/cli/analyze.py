@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from ..errors import StudioError
-from ..options import FACE_MODELS, AnalysisOptions, FaceOptions, WindowOptions
+from ..options import FACE_MODELS, VOICE_MODELS, AnalysisOptions, FaceOptions, WindowOptions
 from ..paths import OUTPUT_DIR
 
 _DEFAULT_WINDOW = WindowOptions()
@@ -55,11 +55,15 @@ def add_analysis_arguments(parser) -> None:
                              "ViT hybrid, ships untrained: give its trained file with --face-weights) "
                              "(default: %(default)s)")
     parser.add_argument("--face-weights", help="face model file (default: the shipped model)")
+    parser.add_argument("--voice-model", choices=VOICE_MODELS, default=AnalysisOptions.voice_model,
+                        help="the voice branch's model: audio (the MFCC CNN) or voice_whisper (the "
+                             "Whisper-encoder model) (default: %(default)s)")
     parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
     parser.add_argument("--fusion", default="auto", metavar="METHOD",
-                        help="how branches are fused: auto (the shipped combined model when it matches "
-                             "the face and voice models, else late), late (the mean of the branches "
-                             "present), or a fusion model by name: combined, xattn_fusion, late_fusion, "
+                        help="how branches are fused: auto (the method best on real video: late), late "
+                             "(the mean of the branches present, weighted by their reliability and the "
+                             "words' emotional evidence; unsure windows are marked uncertain), or a fusion "
+                             "model by name, guarded the same way: combined, xattn_fusion, late_fusion, "
                              "... (`python run.py card --model NAME`) (default: auto)")
     parser.add_argument("--fusion-weights", help="the fusion model's file (default: the shipped model)")
 
@@ -77,6 +81,7 @@ def options_from_args(args) -> AnalysisOptions:
             plots=not args.no_plots,
             face_model=args.face_model,
             face_weights=args.face_weights,
+            voice_model=args.voice_model,
             voice_weights=args.voice_weights,
             fusion=args.fusion,
             fusion_weights=args.fusion_weights,
