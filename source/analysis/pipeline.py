@@ -415,13 +415,17 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             windows = iter_windows(frames, audio, options.windows, info.duration_s)
 
         def window_entries() -> Iterator[dict]:
-            for window in windows:
+            for window in windows:  # the window's frames are decoded and their faces scored by now
                 if words is not None:
+                    if progress:
+                        progress("words", window.start_s, total)
                     window.words = words.take(window.start_s, window.end_s)
+                if progress:
+                    progress("voice", window.start_s, total)
                 with times("voice"):
-                    segments = speech_segments(window.audio) if window.audio is not None else None
-                    speech = speech_activity(window.audio, segments) if window.audio is not None else None
-                    voice_embedding, voice_scores = (voice.encode_window(window.audio, segments)
+                    speech_parts = speech_segments(window.audio) if window.audio is not None else None
+                    speech = speech_activity(window.audio, speech_parts) if window.audio is not None else None
+                    voice_embedding, voice_scores = (voice.encode_window(window.audio, speech_parts)
                                                      if voice is not None else (None, None))
                 with times("words"):
                     text = text_columns(window.words, text_analyzer) if words is not None else None
@@ -486,7 +490,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         result.outputs["transcript_srt"] = write_srt(out_dir / f"{stem}_transcript.srt", transcript)
     if options.plots and summary["dominant_emotion"]:
         with times("plots"):
-            result.outputs.update(write_plots(entries, summary, out_dir, stem, path.name))
+            result.outputs.update(write_plots(entries, summary, out_dir, stem, path.name, info.duration_s))
     result.timings = times.rounded()
     result.outputs["analysis_json"] = write_json(
         out_dir / f"{stem}_analysis.json",
