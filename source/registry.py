@@ -151,8 +151,17 @@ def list_models() -> list[ModelEntry]:
     return sorted(_MODELS.values(), key=lambda e: e.name)
 
 
+def _aliases() -> dict[str, str]:
+    """Names that stand for whichever model a branch uses by default: ``voice`` is the analysis's
+    default voice model, so ``evaluate``/``card``/``predict --model voice`` follow the default."""
+    from .options import AnalysisOptions
+
+    return {"voice": AnalysisOptions.voice_model}
+
+
 def get_model(name: str) -> ModelEntry:
     _load_families()
+    name = _aliases().get(name, name)
     if name not in _MODELS:
         known = ", ".join(e.name for e in list_models()) or "none in this version"
         raise StudioError(f"There is no model named {name!r}. Available models: {known}.")

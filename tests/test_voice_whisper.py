@@ -109,3 +109,13 @@ def test_predict_cli(media, tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert result["model"] == "voice_whisper" and result["overall"] and result["labels"] == list(EMOTIONS)
+
+
+def test_voice_names_the_default_voice_model():
+    from source.options import AnalysisOptions
+
+    assert get_model("voice") is get_model(AnalysisOptions.voice_model) is get_model("voice_whisper")
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "card", "--model", "voice"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.startswith("voice_whisper (audio)")
+    assert "Voice model on Whisper-base encoder states" in done.stdout

@@ -73,7 +73,8 @@ def register(subparsers) -> None:
     names = ", ".join(e.name for e in list_models()) or "none in this version"
     for command, summary in _COMMANDS.items():
         parser = subparsers.add_parser(command, help=summary, description=summary + ".")
-        parser.add_argument("--model", required=True, help=f"model name ({names})")
+        parser.add_argument("--model", required=True,
+                            help=f"model name ({names}; voice: the default voice model)")
         if command == "predict":
             _predict_arguments(parser)
         if command in _DATASET_COMMANDS:
