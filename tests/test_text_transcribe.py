@@ -101,21 +101,24 @@ def test_whisper_you_over_silence_is_dropped(tiny):
     you = Segment(0.0, 2.0, "You", (Word(0.0, 2.0, "You", 0.03),), "en", 0.94, -0.94)
     assert tiny._hallucinated(you, quiet, start_s=0.0)
     loud = quiet + 0.1 * np.sin(np.arange(quiet.size) / 5).astype(np.float32)
-    assert not tiny._hallucinated(you, loud, start_s=0.0)
+    # over a loud tone the silence check lets it through, but "You" is a stock phrase and Silero
+    # VAD hears no speech in a tone
+    assert tiny._hallucinated(you, loud, start_s=0.0)
+    unsure = Segment(0.0, 2.0, "Hello there", (), "en", 0.94, -0.94)
+    assert not tiny._hallucinated(unsure, loud, start_s=0.0)
     speech = Segment(0.0, 2.0, "Hello", (), "en", 0.05, -0.3)
     assert not tiny._hallucinated(speech, quiet, start_s=0.0)
+    assert tiny._hallucinated(Segment(0.0, 2.0, ". . .", (), "en", 0.5, -1.2), loud, start_s=0.0)
     assert is_silent(quiet, -50) and is_silent(quiet[:0], -50) and not is_silent(loud, -50)
 
 
-def test_repeat_over_trailing_silence_is_dropped(media, base):
-    """base repeats the last sentence over 40 s of silence after speech, sure it is not speech."""
+def test_nothing_over_trailing_silence(media, base):
+    """base used to repeat the last sentence over 40 s of silence after speech (conditioned on it);
+    speech is now decoded alone, unconditioned, and silence never reaches the model."""
     speech = np.concatenate(list(iter_audio(media["speech.wav"], DecodeReport())))
     audio = np.concatenate([speech, np.zeros(40 * SAMPLE_RATE, dtype=np.float32)])
-    unguarded = load_transcriber(TranscribeOptions(model="base", silence_db=-np.inf))
-    late = [s for s in unguarded.stream([audio]) if s.start > speech.size / SAMPLE_RATE]
-    assert late and all(s.no_speech_prob > 0.6 for s in late)  # what the guard is for
     segments = list(base.stream([audio]))
-    assert segments and all(s.end <= speech.size / SAMPLE_RATE for s in segments)
+    assert segments and all(s.end <= speech.size / SAMPLE_RATE + 0.5 for s in segments)
 
 
 def test_vad_skips_silence_and_keeps_times(media, gap_words):

@@ -7,16 +7,19 @@
   ever downloaded from a model hub.
 
 Audio arrives as a stream of 16 kHz mono float32 chunks (``source.media.decode.iter_audio``) and is
-transcribed a piece (``chunk_s``) at a time, each cut at its quietest moment near the end so words
-are rarely split, so hours of audio never sit in memory. Silence yields nothing: a piece whose
-loudest 20 ms stays under ``silence_db`` never reaches the model, a segment Whisper itself marks as
-probably not speech (``no_speech_prob``) over such quiet audio is dropped (Whisper writes " You"
-over pure silence), and with ``vad`` only what Silero VAD (shipped inside the faster-whisper wheel)
-calls speech is decoded: the speech parts are joined, as faster-whisper's own ``vad_filter`` does,
-and the times mapped back.
+transcribed a piece (``chunk_s``) at a time, so hours of audio never sit in memory. With ``vad`` (the
+default) only what Silero VAD (shipped inside the faster-whisper wheel) calls speech is decoded, in
+packs of whole utterances of at most ``pack_s`` seconds, each decoded alone (never conditioned on
+earlier text); a piece ends where no speech is going on, so no sentence is cut or doubled at a join.
+Hallucination guards: text Whisper doubts (compression ratio, log-probability, or seconds of speech
+left without words: what a long 30-s window of repetitive speech gave, up to 30 s dropped) is decoded
+again in halves before Whisper's temperature fallback; segments of punctuation alone, ones Whisper
+calls probably not speech (``no_speech_prob``) over silent audio, and stock phrases ("Thank you for
+watching") over audio VAD does not mostly call speech are dropped.
 """
 
 import os
+import re
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +34,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.vad import SpeechTimestampsMap, VadOptions, get_speech_timestamps
 from whisper.model import ModelDimensions, Whisper
 
+from ..audio.activity import speech_activity
 from ..assets import asset_path, file_sha256, get_asset
 from ..errors import MediaError, NoAudioTrack, StudioError
 from ..media.decode import DecodeReport, iter_audio
@@ -43,6 +47,16 @@ from .convert import convert
 MODELS = {"tiny.en": "whisper-tiny.en", "base": "whisper-base"}
 BACKENDS = ("faster-whisper", "openai-whisper")
 _FRAME = SAMPLE_RATE // 50  # 20 ms, the unit of the silence checks
+GAP_S = 4.0  # seconds of speech left without words that make a decoding doubted
+MIN_PACK_S = 3.0  # speech that Whisper struggles with is split in halves down to about this length
+HOLD_S = 2.5  # speech ending this close to the end of what has arrived may not be over yet
+FALLBACK = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # Whisper's temperatures, tried in turn while the text is doubted
+# what Whisper writes at the end of a video or over music, learnt from subtitled videos: kept only
+# over audio that Silero VAD, strictly, calls speech
+STOCK_PHRASES = re.compile(
+    r"(thank you|thanks)( (so|very) much)?( (for|for all) (watching|listening|viewing))?( everyone)?|"
+    r"(please )?(like and )?subscribe( to (my|our|the) channel)?|see you (in the )?next (time|video)|"
+    r"(subtitles|captions|transcription) by .*|you|bye( bye)?")
 
 # progress(stage, done, total): seconds of audio transcribed, and the length when known
 Progress = Callable[[str, float, float | None], None]
@@ -55,8 +69,11 @@ class TranscribeOptions:
     language: str | None = None  # None: English for ".en" models, detected by multilingual ones
     beam_size: int = 5
     word_timestamps: bool = True
-    vad: bool = False  # decode only what Silero VAD calls speech
+    vad: bool = True  # decode only what Silero VAD calls speech, a few sentences at a time
     no_speech_threshold: float = 0.6
+    compression_ratio_threshold: float = 2.4  # text this repetitive (gzip ratio) is doubted
+    log_prob_threshold: float = -1.0  # text decoded this unsurely (mean token log-probability) is doubted
+    pack_s: float = 24.0  # with vad: at most this much speech is decoded at once
     silence_db: float = -50.0  # audio whose loudest 20 ms is quieter than this (dBFS) is silence
     chunk_s: float = 120.0  # long audio is transcribed a piece of about this length at a time
     compute_type: str = "int8"  # faster-whisper weights on CPU
@@ -69,6 +86,8 @@ class TranscribeOptions:
             raise ValueError("beam_size must be at least 1")
         if self.chunk_s < 10:
             raise ValueError("chunk_s must be at least 10 seconds")
+        if not 2 * MIN_PACK_S <= self.pack_s <= 30:
+            raise ValueError(f"pack_s must be from {2 * MIN_PACK_S:g} to 30 seconds (one Whisper window)")
         if self.threads < 0:
             raise ValueError("threads must be 0 (the default) or more")
 
@@ -94,6 +113,7 @@ class Segment:
     language: str | None
     no_speech_prob: float
     avg_logprob: float
+    compression_ratio: float = 0.0  # gzip ratio of the text: high when it repeats itself
 
 
 @dataclass
@@ -136,28 +156,112 @@ class Transcriber(ABC):
         if not multilingual and options.language not in (None, "en"):
             raise StudioError(f"Whisper {options.model} is English-only; it cannot transcribe "
                               f"language {options.language!r}. Choose a multilingual model: base.")
-        self._vad = VadOptions() if options.vad else None
+        # faster-whisper's VAD settings for Whisper (2 s of silence ends speech, 0.4 s kept either
+        # side), with long speech split at its pauses so a pack never exceeds one Whisper window
+        self._vad = VadOptions(max_speech_duration_s=self.pack_s) if options.vad else None
+
+    @property
+    def pack_s(self) -> float:
+        """The most speech decoded at once: at most half a piece, so a piece always has speech that
+        is over to decode, however small ``chunk_s`` is."""
+        return min(self.options.pack_s, self.options.chunk_s / 2)
 
     @abstractmethod
-    def _decode(self, audio: np.ndarray, language: str | None) -> Iterator[Segment]:
-        """Whisper on one piece of audio; times from the piece's start."""
+    def _decode(self, audio: np.ndarray, language: str | None,
+                temperatures: tuple[float, ...]) -> Iterator[Segment]:
+        """Whisper on one piece of audio, never conditioned on earlier text; times from its start."""
 
     def stream(self, chunks: Iterable[np.ndarray], progress: Progress | None = None,
                total_s: float | None = None) -> Iterator[Segment]:
-        """Segments of an audio stream, in order, each yielded as soon as its piece is decoded."""
+        """Segments of an audio stream, in order, each yielded as soon as its piece is decoded.
+
+        With ``vad`` (the default) a piece is decoded only where Silero VAD hears speech, in packs
+        of whole utterances (at most ``pack_s`` seconds of speech each); speech still running at the
+        end of a piece is not cut but carried into the next, so no sentence is split, lost or
+        transcribed twice at a join. Without it, each piece is decoded whole (cut in a pause).
+        """
         language = self.options.language or (None if self.multilingual else "en")
-        for offset, audio in iter_pieces(chunks, self.options.chunk_s):
+        pieces = (self._vad_pieces(chunks) if self._vad is not None
+                  else ((offset, audio, [{"start": 0, "end": audio.size}])
+                        for offset, audio in iter_pieces(chunks, self.options.chunk_s)))
+        for offset, audio, spans in pieces:
             start_s = offset / SAMPLE_RATE
-            spans = [] if is_silent(audio, self.options.silence_db) else self._speech_spans(audio)
-            if spans:  # decode the speech alone, then put its times back where they were
-                timeline = SpeechTimestampsMap(spans, SAMPLE_RATE, time_precision=3)
-                speech = np.concatenate([audio[span["start"]:span["end"]] for span in spans])
-                for segment in self._decode(speech, language):
-                    segment = _placed(segment, timeline, start_s)
-                    if not self._hallucinated(segment, audio, start_s):
-                        yield segment
+            if not is_silent(audio, self.options.silence_db):
+                for pack in self._packs(spans):
+                    yield from self._decode_pack(audio, pack, start_s, language)
             if progress:
                 progress("transcribing", start_s + audio.size / SAMPLE_RATE, total_s)
+
+    def _vad_pieces(self, chunks: Iterable[np.ndarray]) -> Iterator[tuple[int, np.ndarray, list[dict]]]:
+        """(first sample, piece, its speech spans): pieces of about ``chunk_s`` that end where no
+        speech is going on; what follows the cut, speech not yet over included, opens the next."""
+        size, hold = round(self.options.chunk_s * SAMPLE_RATE), round(HOLD_S * SAMPLE_RATE)
+        parts, held, offset = [], 0, 0
+        for chunk in chunks:
+            parts.append(chunk)
+            held += chunk.size
+            if held < size:
+                continue
+            audio = np.concatenate(parts)
+            spans = self._speech_spans(audio)
+            # speech reaching the last HOLD_S seconds may go on: cut before it, else HOLD_S from the end
+            cut = min([span["start"] for span in spans if span["end"] > audio.size - hold]
+                      + [audio.size - hold])
+            if cut <= 0:  # cannot happen with pack_s <= chunk_s / 2; kept as a guard
+                cut = audio.size
+            yield offset, audio[:cut], [span for span in spans if span["end"] <= cut]
+            offset += cut
+            parts, held = [audio[cut:]], audio.size - cut
+        if held:
+            audio = np.concatenate(parts)
+            yield offset, audio, self._speech_spans(audio)
+
+    def _packs(self, spans: list[dict]) -> Iterator[list[dict]]:
+        """Consecutive speech spans joined while their speech lasts at most ``pack_s``."""
+        limit = round(self.pack_s * SAMPLE_RATE)
+        pack, length = [], 0
+        for span in spans:
+            if pack and length + span["end"] - span["start"] > limit:
+                yield pack
+                pack, length = [], 0
+            pack.append(span)
+            length += span["end"] - span["start"]
+        if pack:
+            yield pack
+
+    def _decode_pack(self, audio: np.ndarray, spans: list[dict], start_s: float,
+                     language: str | None) -> Iterator[Segment]:
+        """The speech ``spans`` of ``audio`` decoded together, their times put back where they were.
+
+        Greedy first; text Whisper doubts (too repetitive, too unsure, or leaving seconds of the
+        speech without words: a looped sentence does all three, and Whisper's own fallback then
+        drops or garbles up to 30 s) is decoded again in halves, down to MIN_PACK_S, and only then
+        with Whisper's temperature fallback."""
+        speech = np.concatenate([audio[span["start"]:span["end"]] for span in spans])
+        segments = list(self._decode(speech, language, (0.0,)))
+        if self._doubted(segments, speech.size / SAMPLE_RATE):
+            halves = _halves(audio, spans)
+            if halves is not None:
+                for half in halves:
+                    yield from self._decode_pack(audio, half, start_s, language)
+                return
+            segments = list(self._decode(speech, language, FALLBACK))
+        timeline = SpeechTimestampsMap(spans, SAMPLE_RATE, time_precision=3)
+        for segment in segments:
+            segment = _placed(segment, timeline, start_s)
+            if not self._hallucinated(segment, audio, start_s):
+                yield segment
+
+    def _doubted(self, segments: list[Segment], length_s: float) -> bool:
+        options = self.options
+        if any(s.compression_ratio > options.compression_ratio_threshold
+               or s.avg_logprob < options.log_prob_threshold for s in segments):
+            return True
+        if not self.options.word_timestamps:
+            return False
+        edges = [0.0] + [t for w in (w for s in segments for w in s.words) for t in (w.start, w.end)]
+        edges.append(length_s)
+        return max(b - a for a, b in zip(edges[::2], edges[1::2])) > GAP_S
 
     def transcribe(self, path: str | Path, progress: Progress | None = None) -> Transcript:
         """The transcript of an audio or video file, decoded and transcribed as a stream."""
@@ -176,14 +280,25 @@ class Transcriber(ABC):
         """The speech in a piece ({"start", "end"} in samples): all of it without VAD."""
         if self._vad is None:
             return [{"start": 0, "end": audio.size}]
+        if is_silent(audio, self.options.silence_db):
+            return []
         return get_speech_timestamps(audio, self._vad, SAMPLE_RATE)
 
     def _hallucinated(self, segment: Segment, audio: np.ndarray, start_s: float) -> bool:
-        """Whisper doubts there is speech and the audio under the segment is silent."""
+        """Text Whisper makes up: a segment without words but punctuation; one Whisper doubts is
+        speech over silent audio (Whisper writes " You" over silence); and a stock phrase ("Thank
+        you for watching", "Please subscribe"...) over audio that Silero VAD, strictly, does not
+        mostly call speech."""
+        if not re.search(r"\w", segment.text):
+            return True
         first, last = segment.start - start_s, segment.end - start_s
-        under = audio[int(first * SAMPLE_RATE):int(np.ceil(last * SAMPLE_RATE))]
-        return (segment.no_speech_prob > self.options.no_speech_threshold
-                and is_silent(under, self.options.silence_db))
+        under = audio[max(0, int(first * SAMPLE_RATE)):int(np.ceil(last * SAMPLE_RATE))]
+        if segment.no_speech_prob > self.options.no_speech_threshold and is_silent(
+                under, self.options.silence_db):
+            return True
+        if STOCK_PHRASES.fullmatch(" ".join(re.findall(r"[a-z']+", segment.text.lower()))):
+            return speech_activity(under)["speech_ratio"] < 0.5
+        return False
 
 
 class FasterWhisperTranscriber(Transcriber):
@@ -199,17 +314,19 @@ class FasterWhisperTranscriber(Transcriber):
                 f"{folder} could not be loaded as a faster-whisper model: {error}") from error
         super().__init__(options, self.model.model.is_multilingual)
 
-    def _decode(self, audio, language):
+    def _decode(self, audio, language, temperatures):
+        options = self.options
         segments, info = self.model.transcribe(
-            audio, language=language, beam_size=self.options.beam_size,
-            word_timestamps=self.options.word_timestamps,
-            no_speech_threshold=self.options.no_speech_threshold,
+            audio, language=language, beam_size=options.beam_size, temperature=list(temperatures),
+            word_timestamps=options.word_timestamps, condition_on_previous_text=False,
+            no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
+            compression_ratio_threshold=options.compression_ratio_threshold,
         )
         for segment in segments:
             words = tuple(Word(w.start, w.end, w.word.strip(), w.probability)
                           for w in segment.words or ())
             yield Segment(segment.start, segment.end, segment.text.strip(), words, info.language,
-                          segment.no_speech_prob, segment.avg_logprob)
+                          segment.no_speech_prob, segment.avg_logprob, segment.compression_ratio)
 
 
 class OpenAIWhisperTranscriber(Transcriber):
@@ -219,20 +336,24 @@ class OpenAIWhisperTranscriber(Transcriber):
         self.model = load_openai_whisper(options.model)
         super().__init__(options, self.model.is_multilingual)
 
-    def _decode(self, audio, language):
-        with _torch_for_decoding(self.options.threads):
+    def _decode(self, audio, language, temperatures):
+        options = self.options
+        with _torch_for_decoding(options.threads):
             result = whisper.transcribe(
                 self.model, audio, language=language, fp16=False, verbose=None,
-                beam_size=self.options.beam_size if self.options.beam_size > 1 else None,
-                word_timestamps=self.options.word_timestamps,
-                no_speech_threshold=self.options.no_speech_threshold,
+                temperature=tuple(temperatures),
+                beam_size=options.beam_size if options.beam_size > 1 else None,
+                word_timestamps=options.word_timestamps, condition_on_previous_text=False,
+                no_speech_threshold=options.no_speech_threshold,
+                logprob_threshold=options.log_prob_threshold,
+                compression_ratio_threshold=options.compression_ratio_threshold,
             )
         for segment in result["segments"]:
             words = tuple(Word(float(w["start"]), float(w["end"]), w["word"].strip(),
                                float(w["probability"])) for w in segment.get("words", ()))
             yield Segment(float(segment["start"]), float(segment["end"]), segment["text"].strip(),
                           words, result["language"], segment["no_speech_prob"],
-                          segment["avg_logprob"])
+                          segment["avg_logprob"], segment["compression_ratio"])
 
 
 @contextmanager
@@ -374,7 +495,29 @@ def _placed(segment: Segment, timeline: SpeechTimestampsMap, start_s: float) -> 
                           round(float(w.probability), 4)))
     return Segment(place(segment.start), place(segment.end, is_end=True), segment.text,
                    tuple(words), segment.language, round(float(segment.no_speech_prob), 4),
-                   round(float(segment.avg_logprob), 4))
+                   round(float(segment.avg_logprob), 4), round(float(segment.compression_ratio), 3))
+
+
+def _halves(audio: np.ndarray, spans: list[dict]) -> tuple[list[dict], list[dict]] | None:
+    """``spans`` split in two of about equal speech: between spans, or one span at its quietest
+    half-second in its middle third; None when the speech is under 2 * MIN_PACK_S seconds."""
+    total = sum(span["end"] - span["start"] for span in spans)
+    if total < 2 * MIN_PACK_S * SAMPLE_RATE:
+        return None
+    if len(spans) > 1:
+        done, best, split = 0, None, 1
+        for index, span in enumerate(spans[:-1], 1):
+            done += span["end"] - span["start"]
+            if best is None or abs(done - total / 2) < best:
+                best, split = abs(done - total / 2), index
+        return spans[:split], spans[split:]
+    start, end = spans[0]["start"], spans[0]["end"]
+    third = (end - start) // 3
+    middle = audio[start + third:end - third]
+    levels = np.square(middle[: middle.size // _FRAME * _FRAME]).reshape(-1, _FRAME).mean(axis=1)
+    smooth = np.convolve(levels, np.ones(25) / 25, mode="same")
+    cut = start + third + int(np.argmin(smooth)) * _FRAME + _FRAME // 2
+    return [{"start": start, "end": cut}], [{"start": cut, "end": end}]
 
 
 class WordTimeline:
