@@ -82,12 +82,12 @@ def test_image_vit_trains_evaluates_and_predicts_video_frames(shared_data, tmp_p
     with pytest.raises(UntrainedModel, match="train --model image_vit"):  # what predict reports, shipped weights absent
         ImageVitModel.load()
     # the face branch of analyze: untrained it refuses; with the trained file it reads every face,
-    # and "auto" fusion falls back to late fusion (the combined model was trained on the shipped face model)
+    # fused by late fusion ("auto")
     with pytest.raises(UntrainedModel, match="train --model image_vit"):
         analyze(media["astronaut.jpg"], AnalysisOptions(face_model="image_vit"), tmp_path / "refused")
     result = analyze(media["astronaut.jpg"], AnalysisOptions(face_model="image_vit", face_weights=str(out)),
                      tmp_path / "analysis")
     assert result.models["face"]["model"] == "image_vit"
-    assert any("Late fusion is used instead of the combined model" in w for w in result.warnings)
+    assert result.models["fusion"]["method"].startswith("late")
     assert any("face" in entry["probabilities"] for entry in result.windows)
     assert (MODELS_DIR / "image_vit" / "MODEL_CARD.md").read_text() == UNTRAINED_CARD

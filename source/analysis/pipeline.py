@@ -24,7 +24,8 @@ from ..errors import MediaError, StudioError
 from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
-from ..fusion.model import SHIPPED_WEIGHTS as COMBINED_WEIGHTS, CombinedModel
+from ..fusion.late import RELIABILITY
+from ..fusion.model import CombinedModel
 from ..registry import get_model, list_models
 from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
@@ -37,6 +38,7 @@ from ..text.transcribe import Segment, TranscribeOptions, Transcript, WordTimeli
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
 from .plots import write_plots
+from .speaker import mouth_movement, speaker_of
 from .timing import StageTimes
 from .timeline import fuse_window, smoothed, summarize
 from .writers import CsvStream, write_json
@@ -50,7 +52,7 @@ Progress = Callable[[str, float, float | None], None]
 
 BLENDSHAPE_COLUMNS = list(BLENDSHAPES_OF_INTEREST)
 WINDOW_COLUMNS = [
-    "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "face_found_ratio",
+    "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "is_speaker", "face_found_ratio",
     *BLENDSHAPE_COLUMNS, "yaw", "pitch", "roll", "speech_ratio", "rms_db",
     "face_top", "face_confidence", "voice_top", "voice_confidence",
     "top_emotion", "confidence", "uncertain", "sources", *(f"fused_{e}" for e in EMOTIONS),
@@ -236,6 +238,7 @@ def window_rows(entry: dict) -> list[dict]:
         return [{**base, "face_found_ratio": ratio,
                  **_fused_columns(entry["probabilities"]["fused"], entry["sources"], entry["uncertain"])}]
     return [{**base, "face_id": face["face_id"], "is_subject": int(face["is_subject"]),
+             "is_speaker": int(face["is_speaker"]),
              "face_found_ratio": face["face_found_ratio"], **face["blendshapes"],
              **face["head_pose"], **_emotion_columns("face", face["emotions"]),
              **_fused_columns(face["fused"], face["sources"], face["uncertain"])}
@@ -415,6 +418,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             windows = iter_windows(frames, audio, options.windows, info.duration_s)
 
         def window_entries() -> Iterator[dict]:
+            speaker = None  # the last speaker named, kept through close calls
             for window in windows:  # the window's frames are decoded and their faces scored by now
                 if words is not None:
                     if progress:
@@ -430,12 +434,18 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                 with times("words"):
                     text = text_columns(window.words, text_analyzer) if words is not None else None
                 with times("fusion"):
+                    movement = (mouth_movement(window.frames, window.start_s, speech_parts)
+                                if window.frames and speech else {})
+                    named = speaker_of(movement, speech["speech_ratio"] if speech else 0.0, speaker)
+                    speaker = named if named is not None else speaker
                     entry = fuse_window({
                         "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
                         "n_frames": len(window.frames),
                         "faces": window_faces(window) if window.frames else [],
                         "speech": speech, "voice": voice_scores, "text": text,
                         "voice_note": _voice_note(voice, speech, voice_scores),
+                        "speaker_face_id": named,
+                        "mouth_movement": {track_id: round(m, 4) for track_id, m in movement.items()},
                         "words": [asdict(word) for word in window.words],
                     }, fusion and fusion_for_window(fusion, window, voice_embedding, text))
                 yield entry
@@ -475,7 +485,8 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     models["fusion"] = ({"method": "combined model" if isinstance(fusion, CombinedModel) else f"{fusion.family.name} model",
                          "weights_sha256": fusion.sha256, "labels": list(fusion.labels),
                          "temperature": fusion.temperature}
-                        if fusion else {"method": "late (mean of the branches present)"})
+                        if fusion else {"method": "late (mean of the branches present, weighted by reliability and the words' evidence)",
+                                       "weights": dict(RELIABILITY)})
     models["fusion"]["smoothing_windows"] = options.smooth_windows
     summary = summarize(entries)
     result = AnalysisResult(info, options, entries, faces, warnings, models, summary)
@@ -486,7 +497,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     if use_words:
         transcript = Transcript(segments, info.duration_s, options.whisper_model, transcriber.backend)
         with times("words"):
-            result.sentences = sentence_rows(transcript.words, text_analyzer)
+            result.sentences = with_speakers(sentence_rows(transcript.words, text_analyzer), entries)
         result.outputs["transcript_srt"] = write_srt(out_dir / f"{stem}_transcript.srt", transcript)
     if options.plots and summary["dominant_emotion"]:
         with times("plots"):
@@ -497,6 +508,16 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}},
     )
     return result
+
+
+def with_speakers(sentences: list[dict], entries: list[dict]) -> list[dict]:
+    """Each transcript sentence with the ``face_id`` of the face speaking at its middle (None:
+    nobody on screen could be named)."""
+    for sentence in sentences:
+        middle = (sentence["start_s"] + sentence["end_s"]) / 2
+        entry = next((e for e in entries if e["start_s"] <= middle < e["end_s"]), None)
+        sentence["face_id"] = entry.get("speaker_face_id") if entry else None
+    return sentences
 
 
 def _voice_note(voice, speech: dict | None, scores: dict | None) -> str | None:

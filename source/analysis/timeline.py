@@ -16,7 +16,8 @@ from ..labels import mean_probabilities, top_emotion
 def fuse_window(entry: dict, combined: Callable[[int | None], dict | None] | None = None) -> dict:
     """Fill the entry's per-branch and fused probabilities, per window and face, and whether the
     result is ``uncertain``: late fusion, or ``combined(face_id)`` (a learned fusion model's
-    probabilities for that face, None: no face).
+    probabilities for that face, None: no face). With several faces, the voice and words join only
+    the fused result of the face that speaks (``speaker_face_id``), which becomes the subject.
 
     A learned model is guarded: where it puts first an emotion that no branch put first, the
     late-fusion result is used instead (and the window is uncertain), so it cannot invent an
@@ -24,15 +25,28 @@ def fuse_window(entry: dict, combined: Callable[[int | None], dict | None] | Non
     voice = entry["voice"]["probabilities"] if entry.get("voice") else None
     text = text_distribution(entry.get("text"))
     weights = branch_weights(entry.get("text"))
+    speaker = entry.get("speaker_face_id")
+    for face in entry["faces"]:
+        face["is_speaker"] = face["face_id"] == speaker
+        if speaker is not None:  # the window's subject is the one who speaks
+            face["is_subject"] = face["is_speaker"]
+    several = len(entry["faces"]) > 1
+
+    def hears(face: dict | None) -> bool:
+        """Whether the voice and words belong to ``face``: with several faces, only the speaker's
+        (the subject's when no speaker could be named); a lone face keeps them."""
+        return face is None or not several or face["is_subject"]
 
     def branches(face: dict | None) -> dict:
         scores = face["emotions"]["probabilities"] if face and face.get("emotions") else None
-        return {"face": scores, "voice": voice, "text": text if weights["text"] > 0 else None}
+        heard = hears(face)
+        return {"face": scores, "voice": voice if heard else None,
+                "text": text if heard and weights["text"] > 0 else None}
 
     def fused(face: dict | None) -> tuple[dict | None, bool]:
         present = branches(face)
         late = late_fusion(present, weights)
-        learned = combined(face["face_id"] if face else None) if combined is not None else None
+        learned = combined(face["face_id"] if face else None) if combined is not None and hears(face) else None
         if learned is not None and not is_uncertain(present, learned):
             return learned, False
         return late, is_uncertain(present, late) or learned is not None
@@ -101,4 +115,25 @@ def summarize(entries: list[dict]) -> dict:
     share = {label: round(seconds / total, 4) for label, seconds in
              sorted(durations.items(), key=lambda item: -item[1])} if total else {}
     return {"dominant_emotion": next(iter(share), None), "emotion_share": share, "changes": changes,
-            "windows_with_prediction": sum(1 for e in entries if e.get("top_emotion"))}
+            "windows_with_prediction": sum(1 for e in entries if e.get("top_emotion")),
+            "people": people(entries)}
+
+
+def people(entries: list[dict]) -> list[dict]:
+    """Per face id: its dominant fused emotion (by time), seconds on screen and seconds speaking
+    (windows where it is the speaker, times the window's share of speech)."""
+    found: dict[int, dict] = {}
+    for entry in entries:
+        length = (entry["end_s"] - entry["start_s"]) or 1.0
+        for face in entry["faces"]:
+            person = found.setdefault(face["face_id"], {"face_id": face["face_id"], "seen_s": 0.0,
+                                                        "speaking_s": 0.0, "emotions": {}})
+            person["seen_s"] += length
+            if face.get("is_speaker"):
+                person["speaking_s"] += length * (entry.get("speech") or {}).get("speech_ratio", 0.0)
+            label, _ = top_emotion(face.get("fused"))
+            if label:
+                person["emotions"][label] = person["emotions"].get(label, 0.0) + length
+    return [{"face_id": p["face_id"], "dominant_emotion": max(p["emotions"], key=p["emotions"].get, default=None),
+             "seen_s": round(p["seen_s"], 2), "speaking_s": round(p["speaking_s"], 2)}
+            for p in sorted(found.values(), key=lambda p: p["face_id"])]
