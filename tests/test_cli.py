@@ -122,3 +122,30 @@ def test_a_photo_reports_its_emotion_not_a_share_of_time(media, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "dominant emotion" not in result.stdout
     assert "emotion: happy (" in result.stdout and "% sure" in result.stdout
+
+
+def test_card_for_the_text_model_shows_its_card():
+    result = run_py("card", "--model", "text")
+    assert result.returncode == 0, result.stderr
+    assert "# Text-emotion model" in result.stdout and "no model card" not in result.stdout
+
+
+def test_assets_fetch_progress_is_plain_lines_when_piped():
+    """The cached face landmarker is verified, not downloaded: one plain progress line, no bar."""
+    result = run_py("assets", "--fetch", "face_landmarker")
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("face_landmarker: 100% (1/1 asset)")
+    assert result.stdout.startswith("face_landmarker: ok  ")
+
+
+def test_batch_progress_is_plain_lines_when_piped(media, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("empty.mp4", "corrupt.mp4"):
+        (folder / name).write_bytes(media[name].read_bytes())
+    result = run_py("batch", folder, "--out", tmp_path / "out")
+    assert result.returncode == 1  # both files fail, and the run says so
+    assert "\r" not in result.stderr and "\x1b" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("files: 100% (2/2 file)")
+    assert "failed: empty.mp4: empty.mp4 is empty (0 bytes)." in result.stdout

@@ -82,3 +82,24 @@ def test_arrow_keys_choose_a_model_action_and_print_its_command():
     terminal.expect(highlighted("Analyse a video, audio file or photo"))
     terminal.send("q")
     assert terminal.close() == 0
+
+
+def test_model_submenu_header_says_the_name_once(monkeypatch, capsys):
+    """Numbered menus (piped input): the header of the model face's submenu is "Model face: CNN ...",
+    not "face: face: CNN ..." (descriptions already start with the branch)."""
+    import io
+
+    from source.cli import menu
+    from source.registry import list_models
+
+    names = [entry.name for entry in list_models()]
+    number = len(menu._ACTIONS) + names.index("face") + 1
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{number}\nq\nq\n"))
+    ran = []
+    assert menu.run_menu(ran.append) == 0
+    out = capsys.readouterr().out
+    assert "\nModel face: CNN on aligned grayscale face crops" in out, out
+    assert "face: face:" not in out and not ran
+    for entry in list_models():  # no header repeats its model's name
+        title = menu.model_title(entry)
+        assert not title.startswith(f"Model {entry.name}: {entry.name}:"), title

@@ -3,8 +3,6 @@
 import argparse
 from pathlib import Path
 
-from tqdm import tqdm
-
 from ..assets import asset_status, fetch_asset, fetch_command, get_asset, list_assets
 from ..errors import StudioError
 
@@ -69,12 +67,16 @@ def run(args: argparse.Namespace) -> int:
         get_asset(name)  # an unknown name fails before anything is downloaded
     if args.source is not None and len(names) != 1:
         raise StudioError(f"--from needs exactly one asset name: {fetch_command('NAME')} --from FILE")
-    with tqdm(total=len(names), unit="asset") as bar:
+    from .progress import progress_bar
+
+    # a bar on a terminal, plain lines when piped or logged
+    with progress_bar(total=len(names), unit="asset") as bar:
+        say = getattr(bar, "write", print)  # tqdm.write keeps the bar intact
         for name in names:
             bar.set_description(name)
-            path = fetch_asset(name, source=args.source, progress=bar.set_postfix_str)
+            path = fetch_asset(name, source=args.source, progress=lambda step: bar.set_postfix(step=step))
             bar.update()
-            tqdm.write(f"{name}: ok  {path}")
+            say(f"{name}: ok  {path}")
     return 0
 
 

@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from tqdm import tqdm
-
 from .analyze import add_analysis_arguments, options_from_args
 
 
@@ -42,13 +40,18 @@ def run(args) -> int:
     plan = plan_batch(args.input_dir, args.out, args.force)
     print(f"{plan.total} media file(s) under {args.input_dir}: {len(plan.done)} already done, "
           f"{len(plan.todo)} to analyse ({args.engine}, {args.workers} worker(s))")
+    from .progress import progress_bar
+
     failures = []
-    with tqdm(total=plan.total, initial=len(plan.done), unit="file") as bar:
+    # a bar on a terminal, plain lines when piped or logged
+    with progress_bar(total=plan.total, initial=len(plan.done), unit="file", desc="files") as bar:
+        say = getattr(bar, "write", print)  # tqdm.write keeps the bar intact
+
         def report(row: dict) -> None:
             bar.update(1)
             if row["status"] == FAILED:
                 failures.append(row)
-                tqdm.write(f"failed: {row['file']}: {row['error']}")
+                say(f"failed: {row['file']}: {row['error']}")
 
         rows = run_batch(plan, args.out, options, args.engine, args.workers, args.address, report)
     print(f"{len(rows) - len(plan.done) - len(failures)} analysed, {len(plan.done)} already "

@@ -128,11 +128,20 @@ def _run_action(run_command, command: str, questions, model: str | None = None) 
     run_command(argv)
 
 
+def model_title(entry) -> str:
+    """A model submenu's header: "Model NAME: description", the name said once even where the
+    description already starts with it ("face: CNN on ..." for the model face)."""
+    description = entry.description
+    if description.startswith(f"{entry.name}:"):
+        description = description[len(entry.name) + 1:].lstrip()
+    return f"Model {entry.name}: {description}"
+
+
 def _model_menu(run_command, entry) -> None:
     actions = [action for action in _MODEL_ACTIONS
                if action[1].split()[0] in entry.commands or action[1] in _ALWAYS]
     while True:
-        choice = _choose(f"{entry.name}: {entry.description}", [title for title, _, _ in actions], "Back")
+        choice = _choose(model_title(entry), [title for title, _, _ in actions], "Back")
         if choice is None:
             return
         _, command, questions = actions[choice]
