@@ -14,11 +14,8 @@ import plotly.graph_objects as go  # noqa: E402
 from plotly.subplots import make_subplots  # noqa: E402
 
 from ..labels import EMOTIONS  # noqa: E402
+from .palette import BRANCHES, EMOTION_COLORS  # noqa: E402, F401  (shared with the app's charts)
 from .writers import atomic_path  # noqa: E402
-
-EMOTION_COLORS = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701",
-                  "sad": "#1f77b4", "surprise": "#ff7f0e", "neutral": "#7f7f7f"}
-BRANCHES = ("fused", "face", "voice", "text")
 
 
 def _matrix(entries: list[dict], branch: str) -> np.ndarray:

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..analysis.plots import BRANCHES, EMOTION_COLORS
+from ..analysis.palette import BRANCHES, EMOTION_COLORS
 from ..labels import EMOTIONS, top_emotion
 
 BRANCH_TITLES = {"fused": "Fused", "face": "Face", "voice": "Voice", "text": "Words"}

@@ -1,6 +1,8 @@
 """What every tab of the app shares: settings, inputs, models loaded once, analysis with a
 progress bar, friendly errors and downloads."""
 
+from __future__ import annotations
+
 import logging
 import re
 import tempfile
@@ -9,18 +11,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
-from ..analysis.pipeline import AnalysisResult, analyze, face_model_class, loaded
-from ..audio.model import VoiceModel
 from ..errors import StudioError
-from ..face.model import FaceModel
 from ..options import FACE_MODELS, FUSION_METHODS, AnalysisOptions, WindowOptions
 from ..paths import INPUT_DIR, MODELS_DIR, OUTPUT_DIR
 from ..registry import list_models
-from ..text.transcribe import MODELS as WHISPER_MODELS
+
+if TYPE_CHECKING:  # the pipeline and the models (torch, spaCy, mediapipe) load when an analysis runs
+    from ..analysis.pipeline import AnalysisResult
+    from ..audio.model import VoiceModel
+    from ..face.model import FaceModel
+
+WHISPER_MODELS = ("tiny.en", "base")  # text.transcribe.MODELS' names (kept equal by tests/test_app_startup.py)
 
 log = logging.getLogger("emotion_studio.app")
 UPLOAD_PREFIX = "studio-upload-"  # each upload's folder, in the temporary folder
@@ -191,14 +197,28 @@ def without_upload_folders(message: str) -> str:
     file is named as the user knows it."""
     return _UPLOAD_FOLDER.sub("", message)
 
+def analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | None = None, progress=None
+            ) -> AnalysisResult:
+    """The pipeline's ``analyze``, imported when the first analysis runs: the page itself never
+    waits for torch, spaCy or mediapipe."""
+    from ..analysis.pipeline import analyze as run_analysis
+
+    return run_analysis(path, options, out_dir, progress)
+
+
 @st.cache_resource(show_spinner="Loading the face model…")
 def face_model(name: str, weights: str | None) -> FaceModel:
     """The face model ``AnalysisOptions.face_model`` and ``face_weights`` name."""
+    from ..analysis.pipeline import face_model_class, loaded
+
     return loaded(face_model_class(name).load, weights)
 
 
 @st.cache_resource(show_spinner="Loading the voice model…")
 def voice_model(weights: str | None = None) -> VoiceModel:
+    from ..analysis.pipeline import loaded
+    from ..audio.model import VoiceModel
+
     return loaded(VoiceModel.load, weights)
 
 

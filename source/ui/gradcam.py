@@ -3,13 +3,9 @@ the analysed video; pick the face, the CAM method and the emotion to explain."""
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import streamlit as st
 
-from ..face.cam import default_layer, draw_explanations, explain_faces, overlay_heat
-from ..face.landmarker import no_face_hint
-from ..face.predict import frame_at, photo_faces
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
 from ..options import CAM_METHODS, CamOptions
@@ -23,6 +19,8 @@ IDENTITY = np.eye(2, 3, dtype=np.float32)  # the crop's own heat map needs no wa
 
 @st.cache_data(show_spinner="Finding the frame…", max_entries=16)
 def _video_frame(path: str, time_s: float, max_side: int):
+    from ..face.predict import frame_at
+
     return frame_at(path, time_s, max_side)
 
 
@@ -54,6 +52,13 @@ def render(settings: Settings) -> None:
             st.info("Drop a photo here, or analyse a photo, snapshot or video in the other tabs first.")
             return
         frame, name = chosen
+        # the face code (cv2, mediapipe, torch) loads once there is a picture, not with the page
+        import cv2
+
+        from ..face.cam import default_layer, draw_explanations, explain_faces, overlay_heat
+        from ..face.landmarker import no_face_hint
+        from ..face.predict import photo_faces
+
         model = face_model(settings.options.face_model, settings.options.face_weights)
         faces, entries = photo_faces(model, frame, settings.options.faces)
         if not faces:

@@ -4,21 +4,19 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import cv2
 import numpy as np
 import streamlit as st
 from PIL import Image
 
-from ..analysis.pipeline import analyze
-from ..analysis.plots import EMOTION_COLORS
+from ..analysis.palette import EMOTION_COLORS
 from ..analysis.writers import atomic_path
-from ..face.landmarker import no_face_hint
-from ..face.predict import photo_faces
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
 from .charts import probability_figure
-from .common import (Settings, downloads, dropped_or_captured, face_model, friendly_errors, saved_upload,
+from .common import (Settings, analyze, downloads, dropped_or_captured, face_model, friendly_errors, saved_upload,
                      untrained_refusal)
+
+# cv2 and the face code (mediapipe, torch) are imported when a photo is read, not with the page
 
 PHOTO = "photo_path"  # the last photo or snapshot, which the Grad-CAM tab also offers
 
@@ -29,6 +27,8 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
 
 def annotate(image: np.ndarray, faces: list, entries: list[dict], landmarks: bool) -> np.ndarray:
     """The photo with each face's box and top emotion, and its 478 landmarks when asked."""
+    import cv2
+
     out = image.copy()
     thickness = max(2, round(max(image.shape[:2]) / 300))
     for face, entry in zip(faces, entries):
@@ -79,6 +79,9 @@ def render(settings: Settings) -> None:
         return
     st.session_state[PHOTO] = path
     with friendly_errors(f"Reading {path.name}"):
+        from ..face.landmarker import no_face_hint
+        from ..face.predict import photo_faces
+
         model = face_model(settings.options.face_model, settings.options.face_weights)
         frame = read_image(path, settings.options.windows.max_frame_side)
         faces, entries = photo_faces(model, frame, settings.options.faces)

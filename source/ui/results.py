@@ -4,16 +4,21 @@ Clicking a point of the timeline picks its window (the same as the window slider
 starts there and the detail panel shows that window.
 """
 
+from __future__ import annotations
+
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from ..analysis.pipeline import AnalysisResult
 from .charts import (LONG_MEDIA_WINDOWS, distribution_figure, probability_figure, sentence_table, stacked_figure,
                      timeline_figure, uncertain_spans, window_table)
 from .common import downloads, friendly_errors
 from .preview import browser_preview, playable
+
+if TYPE_CHECKING:
+    from ..analysis.pipeline import AnalysisResult
 
 VIEWS = ("Lines per branch", "Stacked (fused), zoomable")
 
