@@ -115,6 +115,7 @@ def test_overlapping_windows(media, tmp_path):
 
 def test_audio_only(media, tmp_path):
     result = analyze(media["speech_44k.mp3"], out_dir=tmp_path)
+    assert "frames_csv" not in result.outputs and not list(tmp_path.glob("*_frames.csv"))  # no empty table
     windows = _rows(result.outputs["windows_csv"])
     assert len(windows) == 2 and all(w["face_id"] == "" and w["n_frames"] == "0" for w in windows)
     assert all(w["face_top"] == "" for w in windows) and "face" not in result.models

@@ -513,13 +513,13 @@ def test_progress_bars_never_pass_100_percent(recwarn):
 
 def test_the_analyze_bar_never_passes_100_percent(media, tmp_path, monkeypatch, recwarn):
     import source.analysis.pipeline as pipeline
-    from source.cli import analyze as analyze_cli
+    from source.cli import progress as progress_module
 
     shown = []
-    real_tqdm = analyze_cli.tqdm
+    real_bar = progress_module.progress_bar
 
-    def recording_tqdm(*args, **kwargs):
-        bar = real_tqdm(*args, **kwargs)
+    def recording_bar(**kwargs):
+        bar = real_bar(**kwargs)
         shown.append(bar)
         return bar
 
@@ -528,7 +528,7 @@ def test_the_analyze_bar_never_passes_100_percent(media, tmp_path, monkeypatch, 
         progress("analysing", 8.04, 8.04)
         raise MediaError("stop here")
 
-    monkeypatch.setattr(analyze_cli, "tqdm", recording_tqdm)
+    monkeypatch.setattr(progress_module, "progress_bar", recording_bar)
     monkeypatch.setattr(pipeline, "analyze", fake_analyze)
     assert main(["analyze", str(media["astronaut.jpg"]), "--out", str(tmp_path)]) == 1
     assert shown and shown[0].n <= shown[0].total

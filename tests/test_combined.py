@@ -158,10 +158,12 @@ def test_analyze_fuses_with_the_combined_model(trained, media, tmp_path):
     late = analyze(media["astronaut_talking.mp4"], AnalysisOptions(fusion="late", words=False, plots=False),
                    tmp_path / "late")
     assert late.models["fusion"]["method"].startswith("late")
-    for window in late.windows:  # late fusion: the mean of the branches present
+    weights = late.models["fusion"]["weights"]
+    for window in late.windows:  # late fusion: the mean of the branches present, weighted by reliability
+        total = sum(weights[b] for b in window["sources"])
         for emotion, p in window["probabilities"]["fused"].items():
-            assert p == pytest.approx(np.mean([window["probabilities"][b][emotion] for b in window["sources"]]),
-                                      abs=2e-4)
+            assert p == pytest.approx(sum(weights[b] * window["probabilities"][b][emotion]
+                                          for b in window["sources"]) / total, abs=2e-4)
     assert [w["probabilities"]["face"] for w in late.windows] == [w["probabilities"]["face"] for w in result.windows]
 
 

@@ -386,13 +386,15 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         warnings.append(text_analyzer.warning)
     with times("load models"):  # opened before the CSV streams: a failure here leaves no .part file
         landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
-    window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + face_columns + voice_columns
-                           + (TEXT_COLUMNS if use_words else []))
-    frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS)
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
     entries: list[dict] = []
     segments: list[Segment] = []
-    try:
+    window_csv = frame_csv = None
+    try:  # the streams open inside: a signal arriving between the two still removes the first
+        window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + face_columns + voice_columns
+                               + (TEXT_COLUMNS if use_words else []))
+        # no faces to look for (audio, or faces switched off): no frames CSV of headers only
+        frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS) if use_faces else None
         if progress:
             progress("loading models", 0.0, total)
         if info.kind == "image":
@@ -463,8 +465,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             with times("words"):
                 words.finish()
     except BaseException:
-        window_csv.abort()
-        frame_csv.abort()
+        for stream in (window_csv, frame_csv):
+            if stream is not None:
+                stream.abort()
         raise
     finally:
         if landmarker is not None:
@@ -492,7 +495,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     result = AnalysisResult(info, options, entries, faces, warnings, models, summary)
     result.outputs = {
         "windows_csv": window_csv.commit(),
-        "frames_csv": frame_csv.commit(),
+        **({"frames_csv": frame_csv.commit()} if frame_csv is not None else {}),
     }
     if use_words:
         transcript = Transcript(segments, info.duration_s, options.whisper_model, transcriber.backend)

@@ -125,7 +125,7 @@ def people(entries: list[dict]) -> list[dict]:
     found: dict[int, dict] = {}
     for entry in entries:
         length = (entry["end_s"] - entry["start_s"]) or 1.0
-        for face in entry["faces"]:
+        for face in entry.get("faces", []):  # a research family's rows carry no faces
             person = found.setdefault(face["face_id"], {"face_id": face["face_id"], "seen_s": 0.0,
                                                         "speaking_s": 0.0, "emotions": {}})
             person["seen_s"] += length

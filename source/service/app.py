@@ -176,6 +176,9 @@ def create_app(settings: ServiceSettings = ServiceSettings()) -> FastAPI:
         if job.state != DONE:
             raise HTTPException(409, f"Job {job.id} is {job.state}; poll GET /jobs/{job.id} "
                                      "until its state is done.")
+        if name not in job.outputs:  # e.g. the frames table of an audio file, which has no faces
+            raise HTTPException(404, f"Job {job.id} wrote no {name.removesuffix('_csv')} table: its input "
+                                     "had no picture to find faces in.")
         return job.outputs[name]
 
     @app.get("/health")
