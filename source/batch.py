@@ -31,7 +31,10 @@ from .options import AnalysisOptions
 from .ray_cluster import start_ray
 
 SUMMARY_NAME = "summary.csv"
+SUMMARY_PEOPLE = 4  # per-person columns for the people who speak longest (the default most faces)
+PERSON_FIELDS = ("face_id", "dominant_emotion", "speaking_s", "seen_s")
 SUMMARY_COLUMNS = ["file", "duration_s", "dominant_emotion", *(f"share_{e}" for e in EMOTIONS),
+                   *(f"person{n}_{field}" for n in range(1, SUMMARY_PEOPLE + 1) for field in PERSON_FIELDS),
                    "status", "error"]
 ANALYSED, ALREADY_DONE, FAILED = "analysed", "already done", "failed"
 WORKER_STOPPED = ("The worker process analysing this file stopped unexpectedly; run the batch "
@@ -67,12 +70,20 @@ def media_files(input_dir: Path, out_dir: Path) -> list[BatchFile]:
     return files
 
 
+def person_columns(people: list[dict]) -> dict:
+    """``person<n>_<field>`` for the people who speak longest (then are seen longest); empty beyond them."""
+    ranked = sorted(people, key=lambda p: (-p["speaking_s"], -p["seen_s"], p["face_id"]))
+    return {f"person{n}_{field}": "" if n > len(ranked) or ranked[n - 1][field] is None else ranked[n - 1][field]
+            for n in range(1, SUMMARY_PEOPLE + 1) for field in PERSON_FIELDS}
+
+
 def summary_row(file: BatchFile, status: str, duration_s: float | None = None,
                 summary: dict | None = None, error: str = "") -> dict:
     shares = (summary or {}).get("emotion_share", {})
     return {"file": file.name, "duration_s": "" if duration_s is None else round(duration_s, 2),
             "dominant_emotion": (summary or {}).get("dominant_emotion") or "",
             **{f"share_{e}": shares.get(e, 0.0) if summary else "" for e in EMOTIONS},
+            **person_columns((summary or {}).get("people", [])),
             "status": status, "error": error}
 
 

@@ -46,6 +46,9 @@ def _check_first_run(rows: dict[str, dict], out_dir) -> None:
         stem = name.rsplit("/", 1)[-1].split(".")[0]
         assert (out_dir / name / f"{stem}_analysis.json").is_file()
     assert rows["clips/speech.wav"]["duration_s"] and rows["astronaut.jpg"]["duration_s"] == ""
+    photo = rows["astronaut.jpg"]  # per-person columns: the one face, and nobody in the audio file
+    assert (photo["person1_face_id"], photo["person1_dominant_emotion"], photo["person2_face_id"]) == ("0", "happy", "")
+    assert rows["clips/speech.wav"]["person1_face_id"] == ""
     for name, reason in BROKEN.items():
         assert rows[name]["status"] == FAILED and reason in rows[name]["error"]
         assert not (out_dir / name).exists()

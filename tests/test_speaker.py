@@ -149,3 +149,12 @@ def test_a_voice_over_names_nobody(tmp_path):
     assert all(w["faces"] and w["speech"]["speech_ratio"] > 0.5 for w in result.windows)
     assert [w["speaker_face_id"] for w in result.windows] == [None, None]
     assert result.summary["people"][0]["speaking_s"] == 0
+
+
+def test_batch_summary_ranks_people_by_speaking_time():
+    from source.batch import person_columns
+
+    columns = person_columns([{"face_id": 0, "dominant_emotion": "sad", "speaking_s": 2.0, "seen_s": 8.0},
+                              {"face_id": 3, "dominant_emotion": "happy", "speaking_s": 6.0, "seen_s": 8.0}])
+    assert (columns["person1_face_id"], columns["person1_dominant_emotion"], columns["person1_speaking_s"]) == (3, "happy", 6.0)
+    assert columns["person2_face_id"] == 0 and columns["person3_face_id"] == "" and columns["person4_seen_s"] == ""
