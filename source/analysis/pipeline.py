@@ -38,6 +38,7 @@ from ..text.transcribe import Segment, TranscribeOptions, Transcript, WordTimeli
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
 from .plots import write_plots
+from .prefetch import Prefetched
 from .speaker import mouth_movement, speaker_of
 from .timing import StageTimes
 from .timeline import fuse_window, smoothed, summarize
@@ -46,6 +47,9 @@ from .writers import CsvStream, write_json
 if TYPE_CHECKING:  # the research families load only when one is asked for: analyze starts faster
     from ..audio.whisper_voice import WhisperVoiceModel
     from ..fusion.research.family import FamilyModel
+
+WORDS_AHEAD = 256  # words Whisper may transcribe ahead of the windows (a minute or two of speech)
+WHISPER_THREADS = 1  # Whisper's thread count: the face stage and the voice model use the other core
 
 # progress(stage, done, total): done/total in seconds of media (total None when unknown)
 Progress = Callable[[str, float, float | None], None]
@@ -389,7 +393,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
     entries: list[dict] = []
     segments: list[Segment] = []
-    window_csv = frame_csv = None
+    window_csv = frame_csv = word_stream = None
     try:  # the streams open inside: a signal arriving between the two still removes the first
         window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + face_columns + voice_columns
                                + (TEXT_COLUMNS if use_words else []))
@@ -411,9 +415,12 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         words = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
             with times("load models"):
-                transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model))
-            words = WordTimeline(times.timed(
-                words_of(_kept(transcriber.stream(iter_audio(path, DecodeReport())), segments)), "words"))
+                transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model,
+                                                                 threads=WHISPER_THREADS))
+            # Whisper runs in its own thread, ahead of the windows, while the face stage runs here
+            word_stream = Prefetched(words_of(_kept(transcriber.stream(iter_audio(path, DecodeReport())), segments)),
+                                     ahead=WORDS_AHEAD, name="whisper")
+            words = WordTimeline(times.timed(word_stream, "words"))
         if info.kind == "image":
             windows = iter([Window(0, 0.0, 0.0, list(frames), None)])
         else:
@@ -472,6 +479,8 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     finally:
         if landmarker is not None:
             landmarker.close()
+        if word_stream is not None:
+            word_stream.close()
     warnings += report.warnings
     warnings += _coverage_warnings(info, entries, use_faces, use_audio)
     subject = tracker.subject_id()
