@@ -115,3 +115,11 @@ def test_a_learned_fusion_cannot_invent_an_emotion():
     supported = window(0, "happy", "sad", combined=lambda face_id: one_hot("happy", 0.7))
     assert supported["top_emotion"] == "happy" and supported["confidence"] == pytest.approx(0.7, abs=1e-3)
     assert not supported["uncertain"]
+
+
+def test_the_words_are_shown_as_the_text_model_scored_them():
+    fused = window(0, "happy", None, "What a wonderful day, I love it!")
+    shown = fused["probabilities"]["text"]
+    assert "neutral" in shown and sum(shown.values()) == pytest.approx(1, abs=1e-3)
+    columns = text_columns("What a wonderful day, I love it!")
+    assert shown == {e: columns[f"text_{e}"] for e in EMOTIONS}

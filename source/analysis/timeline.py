@@ -9,7 +9,7 @@ width, so rows are still written as the analysis goes.
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from ..fusion.late import branch_weights, is_uncertain, late_fusion, text_distribution
+from ..fusion.late import branch_weights, is_uncertain, late_fusion, text_distribution, text_probabilities
 from ..labels import mean_probabilities, top_emotion
 
 
@@ -58,7 +58,9 @@ def fuse_window(entry: dict, combined: Callable[[int | None], dict | None] | Non
     window = branches(subject)
     entry["sources"] = [name for name, p in window.items() if p]
     fused_window, entry["uncertain"] = (subject["fused"], subject["uncertain"]) if subject else fused(None)
-    entry["probabilities"] = {**{name: p for name, p in window.items() if p}, "fused": fused_window}
+    # the words are shown as the text model scored them, neutral included; fusion used their emotional part
+    shown = {**window, "text": text_probabilities(entry.get("text")) if window["text"] else None}
+    entry["probabilities"] = {**{name: p for name, p in shown.items() if p}, "fused": fused_window}
     entry["top_emotion"], entry["confidence"] = top_emotion(entry["probabilities"]["fused"])
     return entry
 

@@ -25,9 +25,16 @@ MIN_TEXT_EVIDENCE = 0.5  # words with less emotional evidence are left out (plai
 def text_distribution(text: dict | None) -> dict[str, float] | None:
     """The words' emotional content: the text model's probabilities without neutral, renormalised;
     None when the window has no words or they carry no emotion."""
+    said = text_probabilities(text)
+    return said and emotion_distribution({**said, "neutral": 0.0})
+
+
+def text_probabilities(text: dict | None) -> dict[str, float] | None:
+    """The text model's own probabilities of the seven emotions, neutral included (what the words
+    branch shows); None without words."""
     if not text or not str(text.get("transcript", "")).strip() or text.get("text_top") in (None, ""):
         return None
-    return emotion_distribution({e: 0.0 if e == "neutral" else float(text[f"text_{e}"]) for e in EMOTIONS})
+    return {e: float(text[f"text_{e}"]) for e in EMOTIONS}
 
 
 def text_evidence(text: dict | None) -> float:
