@@ -187,3 +187,19 @@ def test_app_picks_the_view_by_length_and_marks_unsure_windows(tmp_path, n, view
                                          "Stacked (fused), zoomable").run()
     assert not app.exception
     assert bool(_timeline(app).layout.xaxis.rangeslider.visible) != view.startswith("Stacked")
+
+
+def test_the_window_detail_says_who_is_speaking(tmp_path):
+    windows = _windows(2)
+    for window, speaker in zip(windows, (1, None)):
+        window["speaker_face_id"] = speaker
+        window["faces"] = [{"face_id": i, "is_speaker": i == speaker, "fused": _probabilities(top, 0.6)}
+                           for i, top in ((0, "sad"), (1, "angry"))]
+    app = _show(tmp_path, windows, 8.0)
+    assert not app.exception, app.exception
+    shown = [m.value for m in app.markdown if m.value.startswith("People:")]
+    assert shown == ["People: **Face 0**: sad 60% · **Face 1 (speaking)**: angry 60%"]
+    app.select_slider(key="test_window").set_value(1).run()
+    shown = [m.value for m in app.markdown if m.value.startswith("People:")]
+    assert shown == ["People: **Face 0**: sad 60% · **Face 1**: angry 60% · nobody on screen could be named "
+                     "as the speaker"]

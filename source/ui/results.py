@@ -77,6 +77,8 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
             st.plotly_chart(probability_figure(fused, "Fused probabilities"), key=f"{key}_detail")
         if window.get("words"):
             st.caption("Words: " + " ".join(word["text"] for word in window["words"]))
+        if len(window.get("faces") or []) > 1:
+            st.markdown(people_line(window))
 
     if summary["dominant_emotion"]:
         view_key = f"{key}_view"
@@ -119,3 +121,15 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
     st.markdown(f"**Files** (written to `{Path(result.outputs['windows_csv']).parent}`)")
     downloads(result.outputs, key)
     return index
+
+
+def people_line(window: dict) -> str:
+    """Each face of a window with several, its fused top emotion, and who is speaking."""
+    parts = []
+    for face in window["faces"]:
+        fused = face.get("fused") or {}
+        top = max(fused, key=fused.get) if fused else None
+        name = f"Face {face['face_id']}" + (" (speaking)" if face.get("is_speaker") else "")
+        parts.append(f"**{name}**: " + (f"{top} {fused[top]:.0%}" if top else "no prediction"))
+    nobody = "" if window.get("speaker_face_id") is not None else " · nobody on screen could be named as the speaker"
+    return "People: " + " · ".join(parts) + nobody
