@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fusion.late import text_probabilities
 from ..labels import EMOTIONS, canonical
 from ..media.probe import VIDEO_EXTENSIONS
 from ..options import AnalysisOptions
@@ -66,14 +67,10 @@ def real_clips(root: str | Path) -> list[RealClip]:
     return clips
 
 
-def _branch_probabilities(entry: dict, branch: str) -> np.ndarray | None:
-    """One window's probabilities from one branch alone (the words with their neutral)."""
-    if branch == "text":
-        text = entry.get("text") or {}
-        if not str(text.get("transcript", "")).strip() or text.get("text_top") in (None, ""):
-            return None
-        return np.array([float(text[f"text_{e}"]) for e in EMOTIONS])
-    scores = entry["probabilities"].get(branch)
+def _branch_probabilities(entry: dict, source: str) -> np.ndarray | None:
+    """One window's probabilities from one branch alone (the words as the text model scored them,
+    neutral included, even when too plain to join the fusion), or fused."""
+    scores = text_probabilities(entry.get("text")) if source == "text" else entry["probabilities"].get(source)
     return None if not scores else np.array([scores.get(e, 0.0) for e in EMOTIONS])
 
 
@@ -81,9 +78,7 @@ def clip_answers(windows: list[dict]) -> dict[str, dict]:
     """Per branch and for the fused result: the clip's answer and each window's top emotion."""
     answers = {}
     for source in (*BRANCHES, "fused"):
-        rows = [(_branch_probabilities(w, source) if source != "fused" else
-                 (np.array([w["probabilities"]["fused"][e] for e in EMOTIONS]) if w["probabilities"].get("fused") else None),
-                 w.get("uncertain", False) if source == "fused" else False) for w in windows]
+        rows = [(_branch_probabilities(w, source), source == "fused" and w.get("uncertain", False)) for w in windows]
         present = [(p, uncertain) for p, uncertain in rows if p is not None]
         if not present:
             continue

@@ -168,21 +168,6 @@ def prepared(samples: list[SpeechSample], recipe: WhisperVoiceRecipe, progress=N
     return parts
 
 
-def balanced_temperature(logits: np.ndarray, targets: np.ndarray, corpora: np.ndarray) -> float:
-    """The temperature minimising the mean over corpora of each corpus's negative log-likelihood,
-    so the corpus with more validation clips does not set the calibration of the other."""
-    from scipy.optimize import minimize_scalar
-    from scipy.special import log_softmax
-
-    groups = [corpora == c for c in np.unique(corpora)]
-
-    def nll(log_t: float) -> float:
-        scaled = log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(targets)), targets]
-        return float(np.mean([-scaled[g].mean() for g in groups]))
-
-    return float(np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x))
-
-
 def _where(part: dict, keep: np.ndarray) -> dict:
     return {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in part.items()}
 
@@ -287,7 +272,7 @@ def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path,
                                (validation["x"], validation["y"], validation["mask"]), log)
     with torch.no_grad():
         val_logits = _masked(network(torch.from_numpy(validation["x"])), torch.from_numpy(validation["mask"])).numpy()
-    temperature = balanced_temperature(val_logits, validation["y"], validation["corpus"])
+    temperature = fit_temperature(val_logits, validation["y"], groups=validation["corpus"])
     with torch.no_grad():  # the prior, after calibration: logits / T + strength * log(prior)
         prior = torch.tensor([NATURAL_PRIOR[e] for e in EMOTIONS]).log()
         network.classifier.bias += recipe.prior_strength * temperature * prior

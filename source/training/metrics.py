@@ -50,11 +50,15 @@ def expected_calibration_error(probabilities: np.ndarray, targets: np.ndarray, b
     return float(error)
 
 
-def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
-    """The temperature T minimising the negative log-likelihood of softmax(logits / T)."""
+def fit_temperature(logits: np.ndarray, targets: np.ndarray, groups: np.ndarray | None = None) -> float:
+    """The temperature T minimising the negative log-likelihood of softmax(logits / T); with
+    ``groups`` (a label per row, e.g. the corpus), the mean of each group's own mean, so the
+    largest group does not set the calibration of the others."""
+    masks = [np.ones(len(targets), bool)] if groups is None else [groups == g for g in np.unique(groups)]
+
     def nll(log_t: float) -> float:
-        scaled = log_softmax(logits / np.exp(log_t), axis=1)
-        return float(-scaled[np.arange(len(targets)), targets].mean())
+        scaled = log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(targets)), targets]
+        return float(np.mean([-scaled[mask].mean() for mask in masks]))
 
     result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
     return float(np.exp(result.x))
