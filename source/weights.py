@@ -46,16 +46,23 @@ def unreadable_reason(path: Path, error: Exception) -> str:
     return f"{path} is a damaged weights file ({first})."
 
 
+def checked_sha256(path: Path, expected_sha256: str | None, what: str = "weights file") -> str:
+    """The sha256 of the model file at ``path``, which must exist and, when ``expected_sha256`` is
+    given (a shipped file), match it."""
+    if not path.is_file():
+        raise WeightsError(f"No {what} at {path}.")
+    sha256 = file_sha256(path)
+    if expected_sha256 is not None and sha256 != expected_sha256:
+        raise WeightsError(f"The {what} {path} does not have the expected sha256 "
+                           f"({sha256[:12]}… instead of {expected_sha256[:12]}…): it is damaged or "
+                           f"was replaced. Restore it from the repository (git checkout -- {path}).")
+    return sha256
+
+
 def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None) -> dict:
     """The saved dict, plus ``sha256``; ``kind`` ("audio", "face", ...) must match the file's."""
     path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"No weights file at {path}.")
-    sha256 = file_sha256(path)
-    if expected_sha256 is not None and sha256 != expected_sha256:
-        raise WeightsError(f"The weights file {path} does not have the expected sha256 "
-                           f"({sha256[:12]}… instead of {expected_sha256[:12]}…): it is damaged or "
-                           f"was replaced. Restore it from the repository (git checkout -- {path}).")
+    sha256 = checked_sha256(path, expected_sha256)
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for damaged or foreign files

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..labels import EMOTIONS, scored
 from ..paths import MODELS_DIR
-from ..weights import WeightsError
+from ..weights import WeightsError, checked_sha256
 from ..assets import file_sha256
 
 KIND = "text_emotion"
@@ -111,13 +111,7 @@ class TextEmotionModel:
         """The model in ``path``, or the shipped one (checked against its sha256)."""
         shipped = path is None
         path = Path(SHIPPED_WEIGHTS if shipped else path)
-        if not path.is_file():
-            raise WeightsError(f"No text-emotion model at {path}.")
-        sha256 = file_sha256(path)
-        if shipped and sha256 != SHIPPED_SHA256:
-            raise WeightsError(f"The text-emotion model {path} does not have the expected sha256 "
-                               f"({sha256[:12]}… instead of {SHIPPED_SHA256[:12]}…): it is damaged or was "
-                               f"replaced. Restore it from the repository (git checkout -- {path}).")
+        sha256 = checked_sha256(path, SHIPPED_SHA256 if shipped else None, "text-emotion model")
         try:
             with np.load(path, allow_pickle=False) as saved:
                 meta = json.loads(str(saved["meta"]))
