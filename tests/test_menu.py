@@ -103,3 +103,18 @@ def test_model_submenu_header_says_the_name_once(monkeypatch, capsys):
     for entry in list_models():  # no header repeats its model's name
         title = menu.model_title(entry)
         assert not title.startswith(f"Model {entry.name}: {entry.name}:"), title
+
+
+def test_keys_typed_while_the_menu_starts_are_kept():
+    """Type-ahead: arrow keys pressed before the menu is drawn (while Python and the registry load)
+    move the highlight once it is; switching the terminal to key-by-key mode must not flush them."""
+    terminal = Terminal()
+    try:
+        terminal.send(DOWN + DOWN)  # at once: the process is still starting, the terminal line-buffered
+        terminal.expect(highlighted("Analyse a video, audio file or photo"))  # the first drawing
+        terminal.expect(highlighted("Start the HTTP service (Ctrl-C stops it)"), timeout=20)
+        terminal.send("q")
+        assert terminal.close() == 0
+    finally:
+        if terminal.process.poll() is None:  # it failed: the menu still waits for keys
+            terminal.process.kill()

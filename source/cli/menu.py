@@ -66,13 +66,18 @@ def _arrow_choice(title: str, options: list[str]) -> int | None:
     saved = termios.tcgetattr(fd)
     index, drawn = 0, False
     try:
-        tty.setcbreak(fd)  # key by key, no echo; Ctrl-C still interrupts
+        # key by key, no echo; Ctrl-C still interrupts. TCSANOW, not setcbreak's default TCSAFLUSH,
+        # which discards what is typed ahead: keys pressed while the menu starts (or while a
+        # command ran) are read as soon as the menu is drawn
+        tty.setcbreak(fd, termios.TCSANOW)
         out.write("\x1b[?25l")  # hide the cursor while the menu is drawn
         while True:
             if drawn:
                 out.write(f"\x1b[{len(options)}F")  # back up to the first option and redraw
             else:
-                out.write(f"\n{title}  (arrows or j/k to move, Enter to choose, q to go back)\n")
+                # the line is cleared first: keys typed ahead were echoed there ("^[[B") before
+                # the terminal stopped echoing; they are not lost, only their echo is wiped
+                out.write(f"\r\x1b[2K\n{title}  (arrows or j/k to move, Enter to choose, q to go back)\n")
             for i, option in enumerate(options):
                 out.write("\x1b[2K" + (f"\x1b[7m> {option}\x1b[0m" if i == index else f"  {option}") + "\n")
             out.flush()
