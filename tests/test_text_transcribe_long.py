@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from source.audio.activity import speech_segments
+from source.media.speech import speech_segments
 from source.media.decode import DecodeReport, iter_audio
 from source.media.ffmpeg import ffmpeg_binary
 from source.options import SAMPLE_RATE

@@ -11,7 +11,7 @@ import pytest
 import soundfile
 
 from source.analysis.pipeline import analyze
-from source.audio.activity import speech_activity, speech_segments, speech_span
+from source.media.speech import speech_activity, speech_segments, speech_span
 from source.audio.augment import WaveAugment
 from source.audio.whisper_encoder import normalised_loudness
 from source.audio.whisper_voice import WhisperVoiceModel

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots  # noqa: E402
 
 from ..labels import EMOTIONS  # noqa: E402
 from .palette import BRANCHES, EMOTION_COLORS  # noqa: E402, F401  (shared with the app's charts)
-from .writers import atomic_path  # noqa: E402
+from ..fileio import atomic_path  # noqa: E402
 
 
 def _matrix(entries: list[dict], branch: str) -> np.ndarray:

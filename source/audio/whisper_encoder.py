@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..media.speech import speech_span
 from ..options import SAMPLE_RATE
-from .activity import speech_span
 
 TARGET_DB = -23.0  # speech RMS after loudness normalisation, dBFS
 MAX_GAIN_DB = 40.0  # never amplify more than this: near-silence stays near-silent

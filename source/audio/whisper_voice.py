@@ -18,9 +18,9 @@ from torch import nn
 
 from ..emotion_model import EmotionModel
 from ..media.decode import read_audio
+from ..media.speech import speech_segments, speech_span
 from ..paths import MODELS_DIR
 from ..training.cache import cached_rows, file_identity
-from .activity import speech_segments, speech_span
 from .augment import WaveAugment
 
 KIND = "voice_whisper"

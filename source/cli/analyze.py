@@ -92,7 +92,7 @@ def options_from_args(args) -> AnalysisOptions:
 
 def run(args) -> int:
     from ..analysis.pipeline import analyze  # every branch's libraries: only when analysing
-    from ..analysis.writers import check_output_folder
+    from ..fileio import check_output_folder
 
     from .progress import progress_bar
 

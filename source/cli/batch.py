@@ -33,7 +33,7 @@ def run(args) -> int:
 
     if args.address and args.engine != "ray":
         raise SystemExit("error: --address is for --engine ray")
-    from ..analysis.writers import check_output_folder
+    from ..fileio import check_output_folder
 
     options = options_from_args(args)
     check_output_folder(args.out)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..analysis.writers import write_json
+from ..fileio import write_json
 from ..paths import MODELS_DIR
 from ..training.trainer import EpochReport
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from whisper.model import ModelDimensions
 
-from ..analysis.writers import atomic_path
+from ..fileio import atomic_path
 from ..errors import StudioError
 
 # ctranslate2 specs/model_spec.py: _dtype_to_type_id (order of DataType in ctranslate2/types.h)

@@ -21,7 +21,7 @@ import numpy as np
 from ..labels import EMOTIONS, scored
 from ..paths import MODELS_DIR
 from ..weights import WeightsError, checked_sha256
-from ..assets import file_sha256
+from ..fileio import file_sha256
 
 KIND = "text_emotion"
 FORMAT = "emotion-studio-text-emotion/1"
@@ -95,7 +95,7 @@ class TextEmotionModel:
                 "evidence": round(float(1 - probabilities[NEUTRAL]), 4)}
 
     def save(self, path: str | Path, **metadata) -> str:
-        from ..analysis.writers import atomic_path
+        from ..fileio import atomic_path
 
         meta = {"format": FORMAT, "kind": KIND, "labels": list(EMOTIONS), "temperature": self.temperature,
                 "blocks": [vars(b) | {"ngram_range": list(b.ngram_range)} for b in self.blocks],

@@ -34,11 +34,12 @@ from faster_whisper import WhisperModel
 from faster_whisper.vad import SpeechTimestampsMap, VadOptions, get_speech_timestamps
 from whisper.model import ModelDimensions, Whisper
 
-from ..audio.activity import speech_activity
-from ..assets import asset_path, file_sha256, get_asset
+from ..assets import asset_path, get_asset
 from ..errors import MediaError, NoAudioTrack, StudioError
+from ..fileio import file_sha256
 from ..media.decode import DecodeReport, iter_audio
 from ..media.probe import probe
+from ..media.speech import speech_activity
 from ..options import SAMPLE_RATE
 from ..paths import cache_dir
 from .convert import convert

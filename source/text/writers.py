@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ..analysis.writers import CsvStream, atomic_path, write_json
+from ..fileio import CsvStream, atomic_path, write_json
 from .features import TextEmotion
 from .transcribe import Transcript
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.writers import atomic_path
+from ..fileio import atomic_path
 from ..paths import cache_dir
 from .workers import default_workers  # noqa: F401 (here too: the trainers' import)
 

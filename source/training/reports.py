@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # files only: no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..analysis.writers import write_json  # noqa: E402
+from ..fileio import write_json  # noqa: E402
 from .recipes import recipe_to_dict  # noqa: E402
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
-from ..analysis.writers import atomic_path
+from ..fileio import atomic_path
 from ..errors import StudioError
 from .metrics import accuracy_and_macro_f1
 

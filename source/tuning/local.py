@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials, fmin, rand, tpe
 
-from ..analysis.writers import atomic_path
+from ..fileio import atomic_path
 from ..errors import StudioError
-from .search import Objective, print_trial
+from .objective import Objective, print_trial
 
 TRIALS_FILE = "hyperopt_trials.json"
 LEGACY_TRIALS_FILE = "hyperopt_trials.pkl"  # an older studio's pickle: never loaded

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from ..ray_cluster import start_ray
-from .search import Objective, print_trial
+from .objective import Objective, print_trial
 
 METRIC = "macro_f1"
 EXPERIMENT = "ray"

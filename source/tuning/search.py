@@ -6,61 +6,22 @@ scores validation macro-F1 on the recipe's speaker- or subject-independent split
 whose folder already holds a finished run is scored again without retraining.
 """
 
-import hashlib
 import json
 import time
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis.writers import write_json
 from ..errors import StudioError
+from ..fileio import write_json
 from ..paths import DATA_DIR, MODELS_DIR
 from ..training.recipes import load_recipe, recipe_to_dict
-from .space import flat_parameters, hyperopt_space, recipe_settings, searched
+from .objective import Objective, Tunable, print_trial  # noqa: F401  (Tunable, print_trial: re-exported)
+from .space import hyperopt_space, recipe_settings, searched
 
 ALGORITHMS = ("tpe", "random")
 ENGINES = ("local", "ray")
 BEST_FILE = "best_hyperparameters.json"
-
-
-@dataclass(frozen=True)
-class Tunable:
-    """What a model family searches: its recipe class, the ranges (see ``space``), and its
-    train function ``train(data, recipe, out, run_dir, ...) -> metrics``."""
-
-    model: str
-    recipe: type
-    space: Mapping[str, tuple]
-    train: Callable
-
-
-@dataclass(frozen=True)
-class Objective:
-    """One trial: parameters -> validation macro-F1. Plain data, so Ray can ship it to workers."""
-
-    tunable: Tunable
-    data: Path
-    recipe_path: Path | None
-    fixed: tuple[str, ...]  # the user's --set settings, applied last
-    folder: Path  # the search folder
-
-    def settings(self, parameters: Mapping) -> list[str]:
-        base = recipe_to_dict(load_recipe(self.tunable.recipe, self.recipe_path, list(self.fixed)))
-        return recipe_settings(parameters, base) + list(self.fixed)
-
-    def __call__(self, sampled: Mapping) -> dict:
-        parameters = flat_parameters(sampled)
-        recipe = load_recipe(self.tunable.recipe, self.recipe_path, self.settings(parameters))
-        digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:12]
-        trial = self.folder / "trials" / digest
-        started = time.monotonic()
-        metrics = self.tunable.train(self.data, recipe, trial / "weights.pt", trial / "run",
-                                     log=lambda line: None)
-        return {"macro_f1": metrics["validation"]["macro_f1"],
-                "accuracy": metrics["validation"]["accuracy"], "parameters": parameters,
-                "trial": str(trial), "seconds": round(time.monotonic() - started, 1)}
 
 
 def default_folder(model: str, data: Path, recipe_values: dict, space: Mapping, algo: str) -> Path:
@@ -148,8 +109,3 @@ def tune_command(tunable: Tunable, recipe_path: Path | None, args) -> int:
           + ", ".join(f"{k}={v}" for k, v in sorted(best["parameters"].items())))
     print(f"wrote {out}; train uses it by default")
     return 0
-
-
-def print_trial(number: int, total: int, result: dict) -> None:
-    print(f"trial {number}/{total}: macro-F1 {result['macro_f1']:.3f} ({result['seconds']} s) "
-          + ", ".join(f"{k}={v}" for k, v in sorted(result["parameters"].items())), flush=True)

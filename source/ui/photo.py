@@ -9,7 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from ..analysis.palette import EMOTION_COLORS
-from ..analysis.writers import atomic_path
+from ..fileio import atomic_path
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
 from .charts import probability_figure
