@@ -218,6 +218,7 @@ def test_interrupted_analysis_leaves_no_partial_files(media, tmp_path):
     assert _outputs(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_shared_labelled_clips(shared_data, tmp_path):
     for clip in sorted((shared_data / "av_samples" / "labelled").glob("*.mp4")):
         result = analyze(clip, out_dir=tmp_path)

@@ -90,6 +90,7 @@ def trained(shared_data, tmp_path_factory):
     return data, out, result
 
 
+@pytest.mark.slow
 def test_one_epoch_train_writes_a_model_its_card_and_the_comparison(trained):
     data, out, result = trained
     assert "windows per part" in result.stdout + result.stderr
@@ -109,6 +110,7 @@ def test_one_epoch_train_writes_a_model_its_card_and_the_comparison(trained):
     assert model.recipe["partners"] == 2
 
 
+@pytest.mark.slow
 def test_evaluate_reports_the_test_windows_and_the_baselines(trained, tmp_path):
     data, out, _ = trained
     report_path = tmp_path / "eval.json"
@@ -120,6 +122,7 @@ def test_evaluate_reports_the_test_windows_and_the_baselines(trained, tmp_path):
     assert report["model"] == "combined" and report["n"] == report["comparison"]["all"]["fused"]["n"]
 
 
+@pytest.mark.slow
 def test_predict_window_uses_what_is_there(trained):
     _, out, _ = trained
     model = CombinedModel.load(out)
@@ -134,6 +137,7 @@ def test_predict_window_uses_what_is_there(trained):
     assert model.predict_window(None, faces, None) != model.predict_window(None, faces[:FRAMES], None)
 
 
+@pytest.mark.slow
 def test_a_combined_model_over_other_encoders_is_refused(trained, tmp_path):
     _, out, _ = trained
     saved = torch.load(out, weights_only=True)
@@ -144,6 +148,7 @@ def test_a_combined_model_over_other_encoders_is_refused(trained, tmp_path):
         CombinedModel.load(other)
 
 
+@pytest.mark.slow
 def test_analyze_fuses_with_the_combined_model(trained, media, tmp_path):
     _, out, _ = trained
     options = AnalysisOptions(fusion="combined", fusion_weights=str(out), words=False, plots=False)
@@ -167,6 +172,7 @@ def test_analyze_fuses_with_the_combined_model(trained, media, tmp_path):
     assert [w["probabilities"]["face"] for w in late.windows] == [w["probabilities"]["face"] for w in result.windows]
 
 
+@pytest.mark.slow
 def test_preprocess_reuses_and_tune_searches_the_fusion_settings(trained, tmp_path):
     data, out, _ = trained
     cache = out.parent.parent / "cache"
@@ -181,6 +187,7 @@ def test_preprocess_reuses_and_tune_searches_the_fusion_settings(trained, tmp_pa
     assert tuned["trials"] == 2 and "fusion.lstm_units" in tuned["parameters"]
 
 
+@pytest.mark.slow
 def test_fine_tuned_encoders_train_save_beside_the_model_and_serve_analyze(trained, media, tmp_path, monkeypatch):
     data, out, _ = trained
     monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(out.parent.parent / "cache"))

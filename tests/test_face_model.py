@@ -182,6 +182,7 @@ def fer_tree(root: Path, train_per_class: int, test_per_class: int) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_smoke_train_resume_evaluate_and_ensemble(tmp_path):
     data = fer_tree(tmp_path / "fer", 6, 2)
     weights, run_dir = tmp_path / "out" / "face.pt", tmp_path / "run"
@@ -244,6 +245,7 @@ def test_smoke_train_resume_evaluate_and_ensemble(tmp_path):
         ensemble_face(data, [tmp_path / "ensemble" / "ensemble.pt", weights], tmp_path / "x.pt", log=lambda line: None)
 
 
+@pytest.mark.slow
 def test_training_can_start_from_a_trained_face_model_at_another_crop_size(tmp_path):
     from source.face.train import FaceRecipe, build_network, _face_card
 
@@ -264,6 +266,7 @@ def test_training_can_start_from_a_trained_face_model_at_another_crop_size(tmp_p
         build_network(FaceRecipe(start_weights=ensemble))
 
 
+@pytest.mark.slow
 def test_shipped_model_on_fer2013_public_test(shipped, shared_data):
     """FER2013's PublicTest picked the best epoch and the temperature: a check that the
     shipped file is the one the card describes, not an independent test."""

@@ -23,7 +23,8 @@ def test_labels_come_from_corpus_file_names(tmp_path):
         ("M030_front_fear_level3_001.mp4", "fear"), ("talk.mp4", None)]  # contempt is not modelled
 
 
-@pytest.mark.skipif(not AV_SAMPLES.is_dir(), reason="../shared/data/av_samples is absent")
+@pytest.mark.slow
+@pytest.mark.shared_data("av_samples")
 def test_default_fusion_is_right_where_the_face_is_and_calls_no_newscaster_disgust():
     clips = [c for c in real_clips(AV_SAMPLES) if c.path.name in (
         "mead_M030_sad_level3_001.mp4", "M030_front_happy_level3_001.mp4", "WDA_BobMenendez_000.mp4",

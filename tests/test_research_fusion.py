@@ -77,6 +77,7 @@ def check_trained_and_card(family, out, metrics):
         FamilyModel.load(family)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family, settings", [
     (XATTN_FUSION, ["train.epochs=1", "partners=2"]),
     (IT_FUSION, ["train.epochs=1", "network.dropout_mode=noise"]),
@@ -90,6 +91,7 @@ def test_family_trains_from_the_command_line(family, settings, tiny, tmp_path):
         assert FamilyModel.load(family, out).inputs.voice_transform.output_shape == (3, 44, 40)
 
 
+@pytest.mark.slow
 def test_lt_fusion_trains_refuses_untrained_and_slides_windows_over_a_video(tiny, tmp_path, media):
     out, metrics = train_and_evaluate(LT_FUSION, tiny, tmp_path, "train.epochs=1")
     check_trained_and_card(LT_FUSION, out, metrics)
@@ -124,6 +126,7 @@ def test_raw_and_encoded_families_see_the_same_validation_and_test_windows(tiny,
     assert clips == len(set(raw.parts["train"].pairs[:, 0][raw.parts["train"].pairs[:, 0] >= 0]))
 
 
+@pytest.mark.slow
 def test_late_fusion_tunes_the_face_weight_on_validation(tiny, tmp_path):
     out, metrics = train_and_evaluate(LATE_FUSION, tiny, tmp_path)
     chosen = max(metrics["grid"], key=lambda g: g["macro_f1"])

@@ -46,6 +46,7 @@ def test_the_grid_follows_the_input_size():
     assert net(torch.zeros(2, 3, 96, 96)).shape == (2, 7)
 
 
+@pytest.mark.slow
 def test_image_vit_trains_evaluates_and_predicts_video_frames(shared_data, tmp_path, media):
     data = tmp_path / "fer"
     for split, count in (("train", 3), ("test", 2)):

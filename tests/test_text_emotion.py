@@ -80,7 +80,7 @@ def test_text_folders_and_tsv_layouts(tmp_path):
         read_goemotions(tmp_path / "tsv" / "bad.tsv")
 
 
-@pytest.mark.skipif(not GOEMOTIONS.is_dir(), reason="../shared/data/goemotions_ekman is absent")
+@pytest.mark.shared_data("goemotions_ekman")
 def test_evaluate_on_goemotions_dev(tmp_path):
     out = tmp_path / "dev.json"
     done = subprocess.run([sys.executable, str(ROOT / "run.py"), "evaluate", "--model", "text", "--data",

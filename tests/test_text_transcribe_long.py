@@ -19,7 +19,7 @@ from source.options import SAMPLE_RATE
 from source.text.transcribe import TranscribeOptions, load_transcriber
 
 HEADS = Path(__file__).resolve().parents[2] / "shared" / "data" / "av_samples" / "talking_heads"
-pytestmark = pytest.mark.skipif(not HEADS.is_dir(), reason=f"{HEADS} is absent (real talking heads)")
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data("av_samples/talking_heads")]
 LOOPED, SECONDS, SILENCE_S = "RD_Radio2_000.mp4", 90, 15
 
 

@@ -34,6 +34,7 @@ def tune(clips: Path, tmp_path: Path, *extra):
                   "--out", tmp_path / "best.json", *TINY, *extra, cache=tmp_path / "cache")
 
 
+@pytest.mark.slow
 def test_a_stopped_search_resumes_and_train_applies_the_best(clips, tmp_path, capsys, monkeypatch):
     """In-process (no interpreter start per run): a 1-trial search, then the same search to 2."""
     monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path / "cache"))
@@ -56,6 +57,7 @@ def test_a_stopped_search_resumes_and_train_applies_the_best(clips, tmp_path, ca
     assert recipe.augment.p == pytest.approx(min(1.0, 0.5 * parameters["augment_strength"]), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_the_same_search_through_ray_tune(clips, tmp_path):
     pytest.importorskip("ray.tune", reason="Ray Tune is not installed (pip install 'ray[tune]')")
     result = tune(clips, tmp_path, "--max-evals", 2, "--engine", "ray", "--workers", 2)

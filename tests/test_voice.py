@@ -101,6 +101,7 @@ def ravdess_subset(shared_data: Path, folder: Path, actors, per_emotion: int) ->
     return folder
 
 
+@pytest.mark.slow
 def test_smoke_train_resume_and_evaluate_on_real_clips(shared_data, tmp_path):
     data = ravdess_subset(shared_data, tmp_path / "ravdess", ("01", "02", "03"), 1)
     weights, run_dir = tmp_path / "out" / "voice.pt", tmp_path / "run"

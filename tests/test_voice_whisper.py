@@ -86,7 +86,7 @@ def test_analyze_gives_every_spoken_window_a_voice_and_says_why_not(tmp_path, me
     assert all(w["voice"] is None and w["voice_note"].startswith("no speech") for w in result.windows)
 
 
-@pytest.mark.skipif(not TALKING_HEADS.is_dir(), reason="../shared/data/av_samples is absent")
+@pytest.mark.shared_data("av_samples/talking_heads")
 def test_quiet_actress_gets_voice_results_and_newscasters_are_not_disgust(model):
     actress = read_audio(TALKING_HEADS / "ravdess_actress_22s.mp4")
     for start in range(4, 16, 4):  # the quiet middle, once left without a voice result
