@@ -92,8 +92,8 @@ def test_analyze_progress_is_plain_lines_when_piped(media, tmp_path):
     result = run_py("analyze", media["astronaut_talking.mp4"], "--out", tmp_path, "--fps", 2, "--no-words")
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stderr and "\x1b" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith(("loading models:", "analysing:"))]
-    assert lines and lines[-1].startswith("analysing: 100% (") and " s)" in lines[-1], result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith(("loading models:", "faces:", "done:"))]
+    assert lines and lines[-1].startswith("done: 100% (") and " s)" in lines[-1], result.stderr
 
 
 def test_line_progress_says_a_line_per_stage_and_interval(capsys):

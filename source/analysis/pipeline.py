@@ -8,6 +8,7 @@ for the whole input except the small per-window summaries for the JSON file.
 import os
 import platform
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -51,8 +52,28 @@ if TYPE_CHECKING:  # the research families load only when one is asked for: anal
 WORDS_AHEAD = 256  # words Whisper may transcribe ahead of the windows (a minute or two of speech)
 WHISPER_THREADS = 1  # Whisper's thread count: the face stage and the voice model use the other core
 
-# progress(stage, done, total): done/total in seconds of media (total None when unknown)
+# progress(stage, done, total): done/total in seconds of media (total None when unknown). The stages:
+# "loading models" (once, when they are in memory), then, as the work goes on, "decode" (a batch of
+# frames), "faces" (landmarks, tracks and the face model over that batch), "words" (waiting for
+# Whisper and scoring a window's words), "voice", "fusion" (per window), and at the end "words"
+# (the transcript's tail) and "plots"
 Progress = Callable[[str, float, float | None], None]
+
+
+class StageReport:
+    """``report(stage, done_s)``: one stage beginning, passed on as ``progress(stage, done, total)``.
+
+    ``done`` never goes back and never passes the total: the face stage works a batch of frames
+    ahead of the windows whose voice, words and fusion follow."""
+
+    def __init__(self, progress: Progress | None, total: float | None):
+        self.progress, self.total, self.done = progress, total, 0.0
+
+    def __call__(self, stage: str, done_s: float) -> None:
+        if self.progress is None:
+            return
+        self.done = max(self.done, done_s if self.total is None else min(done_s, self.total))
+        self.progress(stage, self.done, self.total)
 
 BLENDSHAPE_COLUMNS = list(BLENDSHAPES_OF_INTEREST)
 WINDOW_COLUMNS = [
@@ -138,13 +159,17 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
 def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
                frame_rows: CsvStream, face_model: FaceModel | None = None,
                times: StageTimes | None = None, keep_embeddings: bool = False,
-               batch_frames: int = 16) -> Iterator[Frame]:
+               batch_frames: int = 16, report: Callable[[str, float], None] | None = None) -> Iterator[Frame]:
     """Find, track and score the faces of each frame, and write its rows to the frames CSV.
 
-    The face model cuts its own crops (its transform's framing and size) from each frame, and
-    scores the crops of ``batch_frames`` frames in one pass (one pass per frame cost 20x more
-    here); ``keep_embeddings`` keeps each face's embedding for the combined model."""
+    Frames are taken ``batch_frames`` at a time: decoded, then their faces found, and the face
+    model, which cuts its own crops (its transform's framing and size) from each frame, scores the
+    crops of the batch in one pass (one pass per frame cost 20x more here). ``report(stage,
+    done_s)`` is told when each batch's decoding and face work begin ("decode", "faces"), with the
+    media seconds whose faces are done; ``keep_embeddings`` keeps each face's embedding for the
+    combined model."""
     times = times or StageTimes()
+    report = report or (lambda stage, done_s: None)
     pending: list[tuple[Frame, tuple]] = []
 
     def scored() -> Iterator[Frame]:
@@ -163,17 +188,24 @@ def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: Fac
             yield frame
         pending.clear()
 
-    for frame in frames:
-        with times("face"):
-            faces = landmarker.detect(frame.image, frame.time_s)
-            tracker.assign(frame.time_s, faces)
-            frame.faces = sorted(faces, key=lambda f: f.track_id)
-            # crops are cut now, while the frame is at hand
-            inputs = face_model.detection_inputs(frame.image, frame.faces) if face_model is not None else None
-        pending.append((frame, inputs))
-        if len(pending) >= batch_frames:
-            yield from scored()
-    yield from scored()
+    frames = iter(frames)
+    done_s = 0.0  # media seconds whose faces are found
+    while True:
+        report("decode", done_s)
+        batch = list(islice(frames, batch_frames))
+        if not batch:
+            return
+        report("faces", done_s)
+        for frame in batch:
+            with times("face"):
+                faces = landmarker.detect(frame.image, frame.time_s)
+                tracker.assign(frame.time_s, faces)
+                frame.faces = sorted(faces, key=lambda f: f.track_id)
+                # crops are cut now, while the frame is at hand
+                inputs = face_model.detection_inputs(frame.image, frame.faces) if face_model is not None else None
+            pending.append((frame, inputs))
+        yield from scored()
+        done_s = batch[-1].time_s
 
 
 def _face_columns(face, scale: float) -> dict:
@@ -368,6 +400,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
     use_faces = options.face and info.has_video
     use_audio = options.audio and info.has_audio
     total = info.duration_s
+    stage_report = StageReport(progress, total)  # (report: the decoders' DecodeReport)
 
     times = StageTimes()
     with times("load models"):
@@ -399,8 +432,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                                + (TEXT_COLUMNS if use_words else []))
         # no faces to look for (audio, or faces switched off): no frames CSV of headers only
         frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS) if use_faces else None
-        if progress:
-            progress("loading models", 0.0, total)
+        stage_report("loading models", 0.0)
         if info.kind == "image":
             frames = iter([read_image(path, options.windows.max_frame_side)])
         elif use_faces:
@@ -410,7 +442,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             frames = None
         if frames is not None and landmarker is not None:
             frames = face_stage(frames, landmarker, tracker, frame_csv, face_model, times,
-                                keep_embeddings=isinstance(fusion, CombinedModel))
+                                keep_embeddings=isinstance(fusion, CombinedModel), report=stage_report)
         audio = times.timed(iter_audio(path, report), "decode") if use_audio else None
         words = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
@@ -429,12 +461,10 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         def window_entries() -> Iterator[dict]:
             speaker = None  # the last speaker named, kept through close calls
             for window in windows:  # the window's frames are decoded and their faces scored by now
-                if words is not None:
-                    if progress:
-                        progress("words", window.start_s, total)
+                if words is not None:  # waits for Whisper to have heard the window
+                    stage_report("words", window.start_s)
                     window.words = words.take(window.start_s, window.end_s)
-                if progress:
-                    progress("voice", window.start_s, total)
+                stage_report("voice", window.start_s)
                 with times("voice"):
                     speech_parts = speech_segments(window.audio) if window.audio is not None else None
                     speech = speech_activity(window.audio, speech_parts) if window.audio is not None else None
@@ -442,6 +472,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
                                                      if voice is not None else (None, None))
                 with times("words"):
                     text = text_columns(window.words, text_analyzer) if words is not None else None
+                stage_report("fusion", window.start_s)
                 with times("fusion"):
                     movement = (mouth_movement(window.frames, window.start_s, speech_parts)
                                 if window.frames and speech else {})
@@ -464,11 +495,10 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             with times("writing"):
                 for row in window_rows(entry):
                     window_csv.write(row)
-            if progress:
-                progress("analysing", entry["end_s"], total)
         if not entries:
             raise MediaError(f"{path.name}: no picture or sound could be decoded from the file.")
-        if words is not None:
+        if words is not None:  # Whisper's last piece, past the last window
+            stage_report("words", entries[-1]["end_s"])
             with times("words"):
                 words.finish()
     except BaseException:
@@ -512,6 +542,7 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             result.sentences = with_speakers(sentence_rows(transcript.words, text_analyzer), entries)
         result.outputs["transcript_srt"] = write_srt(out_dir / f"{stem}_transcript.srt", transcript)
     if options.plots and summary["dominant_emotion"]:
+        stage_report("plots", entries[-1]["end_s"])
         with times("plots"):
             result.outputs.update(write_plots(entries, summary, out_dir, stem, path.name, info.duration_s))
     result.timings = times.rounded()

@@ -113,8 +113,10 @@ def run(args) -> int:
 
     try:
         result = analyze(args.path, options, args.out, progress)
-        if bar is not None and bar.total:
-            bar.update(bar.total - bar.n)  # the last window may end a frame before the file
+        if bar is not None:
+            bar.set_description("done")
+            if bar.total:
+                bar.update(bar.total - bar.n)  # the last window may end a frame before the file
     finally:
         if bar is not None:
             bar.close()

@@ -17,9 +17,10 @@ from ..training.trainer import EpochReport
 
 
 class LineProgress:
-    """What a tqdm bar says, as plain lines for a pipe or a log (no carriage returns): one when the
-    stage changes, then at most one every ``interval`` seconds, and the last one when it closes.
-    Implements the part of tqdm's interface the commands use."""
+    """What a tqdm bar says, as plain lines for a pipe or a log (no carriage returns): one when a
+    stage begins for the first time, then at most one every ``interval`` seconds (naming the stage
+    of the moment: an analysis goes through decode, faces, voice, words and fusion once per window),
+    and the last one when it closes. Implements the part of tqdm's interface the commands use."""
 
     def __init__(self, total: float | None = None, desc: str | None = None, unit: str = "it", initial: float = 0,
                  interval: float = 10.0, file=None, **_ignored):
@@ -30,6 +31,7 @@ class LineProgress:
         self._started = self._last = time.monotonic()
         self._said = None  # the last line written
         self._new_stage = False
+        self._stages = {desc}  # the stages seen
 
     def _line(self) -> str:
         parts = [f"{self.desc}:" if self.desc else "progress:"]
@@ -58,9 +60,11 @@ class LineProgress:
             self._new_stage = False
 
     def set_description(self, desc: str) -> None:
-        """A new stage: its first update is written at once."""
-        if desc != self.desc:
-            self.desc, self._new_stage = desc, True
+        """A stage: the first update of one not seen before is written at once."""
+        if desc not in self._stages:
+            self._stages.add(desc)
+            self._new_stage = True
+        self.desc = desc
 
     def set_postfix(self, **values) -> None:
         self.postfix = ", ".join(f"{key} {value}" for key, value in values.items() if value != "")
