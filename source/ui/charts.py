@@ -114,6 +114,71 @@ def stacked_figure(windows: list[dict], marker_s: float | None = None, duration_
     return figure
 
 
+SPEAKING_STRIP = "rgba(20, 20, 20, 0.85)"
+
+
+def speaking_spans(windows: list[dict], face_id: int) -> list[tuple[float, float]]:
+    """(start, end) of each run of consecutive windows where ``face_id`` is the speaker."""
+    spans: list[list[float]] = []
+    for window in windows:
+        if window.get("speaker_face_id") != face_id:
+            continue
+        if spans and window["start_s"] <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], window["end_s"])
+        else:
+            spans.append([window["start_s"], window["end_s"]])
+    return [(start, end) for start, end in spans]
+
+
+def person_figure(windows: list[dict], face_id: int, marker_s: float | None = None,
+                  duration_s: float | None = None) -> go.Figure:
+    """One person's row: that face's own fused probabilities stacked, each window flat over its span
+    (empty where the face is not on screen), and a dark strip above the windows where it speaks.
+    Point ``i`` of every trace is window ``i``'s start, as in the stacked view."""
+    faces = [next((f for f in w.get("faces") or [] if f["face_id"] == face_id), None) for w in windows]
+    spans = _span_data(windows)
+    x = [w["start_s"] for w in windows] + [windows[-1]["end_s"]]
+    seen = [face is not None and bool(face.get("fused")) for face in faces]
+    figure = go.Figure()
+    for emotion in EMOTIONS:
+        values = [(face.get("fused") or {}).get(emotion, 0.0) if face else 0.0 for face in faces]
+        figure.add_trace(go.Scatter(
+            x=x, y=values + values[-1:], mode="lines", line={"shape": "hv", "width": 0.5,
+                                                            "color": EMOTION_COLORS[emotion]},
+            stackgroup="fused", name=emotion, legendgroup=emotion, showlegend=False,
+            customdata=np.vstack([spans, spans[-1:]]),
+            hovertemplate=(f"Face {face_id} · {emotion} %{{y:.0%}}<br>window %{{customdata[0]}}: "
+                           "%{customdata[1]:.1f}–%{customdata[2]:.1f} s<extra></extra>")))
+    for start, end in speaking_spans(windows, face_id):
+        figure.add_shape(type="rect", x0=start, x1=end, y0=1.03, y1=1.12, xref="x", yref="paper",
+                         fillcolor=SPEAKING_STRIP, line_width=0, layer="above")
+    for window, on_screen in zip(windows, seen):  # not on screen: a pale band says so
+        if not on_screen:
+            figure.add_vrect(x0=window["start_s"], x1=window["end_s"], fillcolor="rgba(200, 200, 200, 0.35)",
+                             line_width=0, layer="below")
+    if marker_s is not None:
+        figure.add_vline(x=marker_s, line={"dash": "dot", "width": 1})
+    figure.update_xaxes(range=[0, media_end(windows, duration_s)])
+    figure.update_yaxes(range=[0, 1], tickformat=".0%", title_text="fused")
+    figure.update_layout(height=170, margin={"l": 10, "r": 10, "t": 22, "b": 10}, hovermode="closest",
+                         showlegend=False)
+    return figure
+
+
+def people_legend_figure() -> go.Figure:
+    """The colours of the per-person rows, drawn once above them."""
+    figure = go.Figure()
+    for emotion in EMOTIONS:
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=emotion,
+                                    marker={"symbol": "square", "size": 12, "color": EMOTION_COLORS[emotion]}))
+    figure.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="speaking (strip above a row)",
+                                marker={"symbol": "square", "size": 12, "color": SPEAKING_STRIP}))
+    figure.update_layout(height=60, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=True,
+                         legend={"orientation": "h", "x": 0, "y": 0.5, "yanchor": "middle"},
+                         xaxis={"visible": False}, yaxis={"visible": False})
+    return figure
+
+
 def distribution_figure(share: dict[str, float]) -> go.Figure:
     """Share of the analysed time each emotion was on top."""
     labels = list(share)

@@ -1,7 +1,8 @@
 """The view of one finished analysis: summary, player, timeline, window detail, tables, downloads.
 
 Clicking a point of the timeline picks its window (the same as the window slider): the player
-starts there and the detail panel shows that window.
+starts there and the detail panel shows that window. With several faces the timeline can show one
+row per person (``people.py``), and the line under the player names the picked window's speaker.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from .charts import (LONG_MEDIA_WINDOWS, distribution_figure, probability_figure, sentence_table, stacked_figure,
-                     timeline_figure, uncertain_spans, window_table)
+from .charts import (LONG_MEDIA_WINDOWS, distribution_figure, people_legend_figure, probability_figure,
+                     sentence_table, stacked_figure, timeline_figure, uncertain_spans, window_table)
 from .common import downloads, friendly_errors
+from .people import has_several_people, show_people_timeline, show_speaker, thumbnails_of
 from .preview import browser_preview, playable
 
 if TYPE_CHECKING:
     from ..analysis.pipeline import AnalysisResult
 
 VIEWS = ("Lines per branch", "Stacked (fused), zoomable")
+PEOPLE_VIEW = "One row per person"  # offered (and shown first) when the analysis has several faces
 
 
 def _window_picked_on_chart(chart_key: str, slider_key: str, n_windows: int) -> None:
@@ -54,6 +57,7 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
         help="Or click a point of the timeline.") if len(windows) > 1 else 0
     window = windows[index]
 
+    several = has_several_people(windows)
     player, detail = st.columns([3, 2])
     with player:
         if info.kind == "video":
@@ -65,6 +69,8 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
                     st.caption(f"A browser-playable preview of {Path(info.path).name} ({info.video_codec} in "
                                f"{Path(info.path).suffix.lstrip('.').upper()}); the analysis read the original.")
                 st.video(str(source), start_time=int(window["start_s"]))
+            if several:
+                show_speaker(window, thumbnails_of(result))
         elif info.kind == "audio":
             st.audio(info.path, start_time=int(window["start_s"]))
     with detail:
@@ -82,19 +88,27 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
 
     if summary["dominant_emotion"]:
         view_key = f"{key}_view"
-        shown = f"{info.path}|{len(windows)}"
-        if st.session_state.get(f"{key}_shown") != shown:  # another analysis: its length picks the view
+        views = (PEOPLE_VIEW, *VIEWS) if several else VIEWS
+        shown = f"{info.path}|{len(windows)}|{several}"
+        if st.session_state.get(f"{key}_shown") != shown:  # another analysis: its people or length pick the view
             st.session_state[f"{key}_shown"] = shown
-            st.session_state[view_key] = VIEWS[len(windows) > LONG_MEDIA_WINDOWS]
-        view = st.radio("Timeline", VIEWS, key=view_key, horizontal=True,
+            st.session_state[view_key] = PEOPLE_VIEW if several else VIEWS[len(windows) > LONG_MEDIA_WINDOWS]
+        view = st.radio("Timeline", views, key=view_key, horizontal=True,
                         help="Lines: every branch, a line per emotion. Stacked: the fused emotions "
-                             "stacked, with a range slider to zoom into long media.")
-        draw = stacked_figure if view == VIEWS[1] else timeline_figure
-        st.plotly_chart(draw(windows, window["start_s"], info.duration_s), key=chart_key,
-                        on_select=partial(_window_picked_on_chart, chart_key, slider_key, len(windows)),
-                        selection_mode="points")
-        if uncertain_spans(windows):
-            st.caption("Grey: windows where fusion was unsure of its answer.")
+                             "stacked, with a range slider to zoom into long media."
+                             + (" One row per person: each face's own fused emotion, a dark strip where "
+                                "it speaks." if several else ""))
+        if view == PEOPLE_VIEW:
+            st.plotly_chart(people_legend_figure(), key=f"{key}_people_legend")
+            show_people_timeline(result, windows, window["start_s"], key,
+                                 partial(_window_picked_on_chart, slider_key=slider_key, n_windows=len(windows)))
+        else:
+            draw = stacked_figure if view == VIEWS[1] else timeline_figure
+            st.plotly_chart(draw(windows, window["start_s"], info.duration_s), key=chart_key,
+                            on_select=partial(_window_picked_on_chart, chart_key, slider_key, len(windows)),
+                            selection_mode="points")
+            if uncertain_spans(windows):
+                st.caption("Grey: windows where fusion was unsure of its answer.")
         left, right = st.columns([1, 2])
         with left:
             st.markdown("**Share of time per emotion**")
