@@ -119,3 +119,24 @@ def test_voice_names_the_default_voice_model():
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.startswith("voice_whisper (audio)")
     assert "Voice model on Whisper-base encoder states" in done.stdout
+
+
+@pytest.mark.shared_data("turev_speech")
+def test_evaluate_reports_each_corpus_beside_the_mfcc_model_on_the_same_clips(tmp_path):
+    import shutil
+
+    from source.audio.whisper_train import evaluate_whisper_voice
+
+    turev = ROOT.parent / "shared" / "data" / "turev_speech"
+    for emotion in ("Angry", "Calm", "Happy", "Sad"):
+        (tmp_path / emotion).mkdir()
+        for clip in sorted((turev / emotion).glob("1984_*"))[:2]:
+            shutil.copy(clip, tmp_path / emotion / clip.name)
+    report = evaluate_whisper_voice(tmp_path)
+    assert report["n"] + report["no_speech_clips"] == 8 and report["n"] >= 6 and set(report["corpora"]) == {"turev"}
+    baseline = report["baseline"]
+    assert baseline["model"] == "audio" and set(baseline["corpora"]) == {"turev"}
+    for reports in (report["corpora"], baseline["corpora"]):  # the same clips, over TurEV's own four emotions
+        assert reports["turev"]["n"] == report["n"]
+        assert set(reports["turev"]["labels"]) == {"angry", "happy", "sad", "neutral"}
+    assert baseline["weights_sha256"] != report["weights_sha256"]

@@ -20,6 +20,8 @@ from ..errors import DatasetError
 from ..labels import EMOTIONS, get_label_set
 from ..training.metrics import evaluation_report, fit_temperature
 from ..training.reports import confusion_table, write_json
+from ..media.decode import read_audio
+from .model import VoiceModel
 from .whisper_voice import KIND, LayerWeightedHead, WhisperTransform, WhisperVoiceModel, encodings
 
 MASKED = -1e4  # a logit no softmax gives weight to
@@ -192,24 +194,23 @@ def cross_corpus(parts: dict, recipe: WhisperVoiceRecipe, log=print) -> dict:
             if target != source:
                 test = _where(everyone, (everyone["corpus"] == target) & (everyone["copy"] == 0))
                 results[f"trained on {source}, tested on all of {target}"] = corpus_reports(
-                    model, test, "", known=train["mask"][0])
+                    model.predict_features(test["x"]), test, KIND, "", known=train["mask"][0])
     return results
 
 
-def corpus_reports(model: WhisperVoiceModel, part: dict, sha256: str, known: np.ndarray | None = None) -> dict:
-    """Per corpus: the evaluate report over that corpus's own emotions (argmax among them); with
-    ``known`` (a mask of the emotions a model was trained on), over the emotions in both."""
+def corpus_reports(probabilities: np.ndarray, part: dict, kind: str, sha256: str,
+                   known: np.ndarray | None = None) -> dict:
+    """Per corpus: the evaluate report of a model's calibrated ``probabilities`` (clips, 7) over that
+    corpus's own emotions (renormalised over them, argmax among them); with ``known`` (a mask of
+    the emotions a model was trained on), over the emotions in both."""
     reports = {}
-    with torch.no_grad():
-        logits = model.network(torch.from_numpy(part["x"])).numpy() / model.temperature
     for corpus in sorted(set(part["corpus"])):
         labels = np.flatnonzero(part["mask"][part["corpus"] == corpus][0] & (True if known is None else known))
         rows = (part["corpus"] == corpus) & np.isin(part["y"], labels)
-        scores = logits[rows][:, labels]
-        probabilities = np.exp(scores - scores.max(1, keepdims=True))
-        probabilities /= probabilities.sum(1, keepdims=True)
+        among = probabilities[rows][:, labels]
+        among = among / np.clip(among.sum(1, keepdims=True), 1e-12, None)
         targets = np.searchsorted(labels, part["y"][rows])
-        report = evaluation_report(KIND, sha256, [EMOTIONS[i] for i in labels], targets, probabilities)
+        report = evaluation_report(kind, sha256, [EMOTIONS[i] for i in labels], targets, among)
         report["no_speech_clips"] = part["no_speech"]
         reports[str(corpus)] = report
     return reports
@@ -281,7 +282,7 @@ def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path,
                "layer_weights": [round(float(v), 4) for v in network.layer_weights()],
                "training_minutes": round((time.monotonic() - started) / 60, 1)}
     for part in ("validation", "test"):
-        metrics[part] = corpus_reports(model, parts[part], "")
+        metrics[part] = corpus_reports(model.predict_features(parts[part]["x"]), parts[part], KIND, "")
     metrics["cross_corpus"] = cross_corpus(parts, recipe, log)
     model.metrics = metrics
     sha256 = model.save(out, recipe=asdict(recipe), command=command)
@@ -295,7 +296,8 @@ def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path,
 def evaluate_whisper_voice(data: Path, weights: Path | None = None, speakers: tuple[str, ...] = (),
                            progress: Callable | None = None) -> dict:
     """The evaluate JSON on every clip under ``data`` (or ``speakers``): the plain 7-way report over
-    all clips, and per corpus the report over that corpus's own emotions (``corpora``)."""
+    all clips, per corpus the report over that corpus's own emotions (``corpora``), and the same
+    per-corpus reports of the MFCC voice model on the same clips (``baseline``)."""
     model = WhisperVoiceModel.load(weights)
     samples = [s for s in load_corpora([data]) if not speakers or s.speaker in speakers
                or s.speaker.partition(":")[2] in speakers]
@@ -311,5 +313,10 @@ def evaluate_whisper_voice(data: Path, weights: Path | None = None, speakers: tu
             "no_speech": int((~ok).sum())}
     report = evaluation_report(KIND, model.sha256, EMOTIONS, part["y"], model.predict_features(part["x"]))
     report["no_speech_clips"] = part["no_speech"]
-    report["corpora"] = corpus_reports(model, part, model.sha256)
+    report["corpora"] = corpus_reports(model.predict_features(part["x"]), part, KIND, model.sha256)
+    mfcc = VoiceModel.load()  # the design card's voice model, on the same clips: the comparison the card makes
+    heard = np.concatenate([mfcc.predict([read_audio(s.path) for s in kept[start:start + 64]])
+                            for start in range(0, len(kept), 64)])
+    report["baseline"] = {"model": mfcc.KIND, "weights_sha256": mfcc.sha256,
+                          "corpora": corpus_reports(heard, part, mfcc.KIND, mfcc.sha256)}
     return report
