@@ -185,15 +185,15 @@ def test_unicode_file_name(media, tmp_path):
     assert result.outputs["windows_csv"].exists()
 
 
-def test_truncated_file_gives_partial_result_or_clear_error(media, tmp_path):
-    try:
-        result = analyze(media["truncated.mp4"], out_dir=tmp_path)
-    except MediaError as error:
-        assert "truncated" in str(error)
-        assert _outputs(tmp_path) == []
-        return
-    assert any("cover" in w or "damaged" in w for w in result.warnings)
-    assert result.windows[-1]["end_s"] < result.info.duration_s
+def test_truncated_file_gives_the_windows_before_the_break_and_a_warning(media, tmp_path):
+    """The first 40% of a 6-s clip with its index intact: the part before the break is analysed
+    (one 2-s window), the rest is named in a warning, and the outputs are written."""
+    result = analyze(media["truncated.mp4"], out_dir=tmp_path)
+    assert result.info.duration_s == pytest.approx(6.0, abs=0.1)
+    assert [(w["start_s"], w["end_s"]) for w in result.windows] == [(0.0, 2.0)]
+    assert any(w.startswith("Windows cover 0-2.0 s of 6.0 s") for w in result.warnings), result.warnings
+    rows = list(csv.DictReader(open(tmp_path / "truncated_windows.csv", newline="", encoding="utf-8")))
+    assert [row["end_s"] for row in rows] == ["2.0"]
 
 
 @pytest.mark.parametrize("name,message", [

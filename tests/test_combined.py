@@ -101,8 +101,13 @@ def test_one_epoch_train_writes_a_model_its_card_and_the_comparison(trained):
     test = metrics["comparison"]["test"]
     # the test part has paired windows and the silent MEAD clip's face-only window
     assert test["face_only"]["fused"]["n"] == 1
+    n = test["all"]["fused"]["n"]
     for name in ("fused", "voice", "face", "late", "late_with_text"):
-        assert 0 <= test["all"][name]["accuracy"] <= 1
+        whole, parts = test["all"][name], [test[s][name] for s in ("voice_and_face", "face_only") if s in test]
+        # every baseline is scored on the same windows, and its accuracy is a count of them
+        assert whole["n"] == n and whole["accuracy"] * n == pytest.approx(round(whole["accuracy"] * n))
+        if sum(p["n"] for p in parts) == n:  # the subsets split the windows: their right answers add up
+            assert round(whole["accuracy"] * n) == sum(round(p["accuracy"] * p["n"]) for p in parts)
     card = (out.parent / "MODEL_CARD.md").read_text()
     assert "late (voice+face)" in card and "mead:M030" in card
     model = CombinedModel.load(out)
@@ -195,7 +200,9 @@ def test_fine_tuned_encoders_train_save_beside_the_model_and_serve_analyze(train
                             train=replace(CombinedRecipe().train, epochs=1, backbone_lr_scale=0.1))
     tuned_out = tmp_path / "tuned" / "combined.pt"
     metrics = train_combined(data, recipe, tuned_out, tmp_path / "run", log=lambda _: None)
-    assert 0 <= metrics["test"]["accuracy"] <= 1 and "comparison" not in metrics
+    test = metrics["test"]
+    assert test["n"] > 0 and test["accuracy"] * test["n"] == pytest.approx(round(test["accuracy"] * test["n"]))
+    assert "comparison" not in metrics
     assert (tmp_path / "tuned" / "combined.voice.pt").is_file() and (tmp_path / "tuned" / "combined.face.pt").is_file()
     model = CombinedModel.load(tuned_out)
     shipped_voice, shipped_face = VoiceModel.load(), FaceModel.load()

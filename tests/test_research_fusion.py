@@ -44,7 +44,10 @@ def train_and_evaluate(family, tiny, tmp_path, *settings, evaluate_cli: bool = F
     metrics = json.loads((out.parent / "metrics.json").read_text())
     # the combined model's split: the same test subjects for every family
     assert set(metrics["split"]["test"]) == {"ravdess:19", "mead:M030"}
-    assert 0 <= metrics["test"]["accuracy"] <= metrics["test"]["top5_accuracy"] <= 1
+    test = metrics["test"]
+    assert test["accuracy"] <= test["top5_accuracy"]  # the top emotion is among the top five
+    for share in (test["accuracy"], test["top5_accuracy"]):  # shares of the n test windows
+        assert share * test["n"] == pytest.approx(round(share * test["n"]))
     if evaluate_cli:
         report_path = tmp_path / "eval.json"
         result = run_py("evaluate", "--model", family.name, "--data", data, "--weights", out, "--json", report_path,

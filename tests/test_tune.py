@@ -46,7 +46,13 @@ def test_a_stopped_search_resumes_and_train_applies_the_best(clips, tmp_path, ca
     out = capsys.readouterr().out
     assert "resuming: 1 trial(s) done before" in out and "trial 2/2" in out
     best = json.loads((tmp_path / "best.json").read_text())
-    assert best["trials"] == 2 and 0 <= best["macro_f1"] <= 1
+    # the best of the two trials the search saved is the one kept
+    saved = json.loads((tmp_path / "search" / "hyperopt_trials.json").read_text())
+    results = [trial["result"]["result"] for trial in saved["trials"]]
+    winner = max(results, key=lambda r: r["macro_f1"])
+    assert best["trials"] == 2 == len(results)
+    assert best["macro_f1"] == winner["macro_f1"] and best["parameters"] == winner["parameters"]
+    assert best["macro_f1"] == -min(trial["result"]["loss"] for trial in saved["trials"])
     parameters = best["parameters"]
     # --set backbone fixed it: it is no longer searched; the audio-only settings are
     assert "backbone" not in parameters and {"transform.n_mfcc", "augment_strength"} <= set(parameters)

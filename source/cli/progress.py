@@ -178,13 +178,23 @@ def train_with_bars(train: Callable, recipe, out: Path, args, unit: str) -> int:
     _print_training_result(metrics, out, unit + "s")
     print(f"run reports (training_history.png, confusion_matrix.png, classification_report.json, "
           f"evaluate_*.json) in {metrics['run_dir']}")
-    if args.promote:
-        target = MODELS_DIR / args.model
-        copied = promote(out, Path(metrics["run_dir"]), target)
-        print(f"promoted: {len(copied)} files copied to {target}, the model card among them. The "
-              f"studio loads its shipped weights by their pinned sha256: ship {out.name} by "
-              f"pinning {metrics['weights_sha256']} in the model's SHIPPED_WEIGHTS/SHIPPED_SHA256.")
+    promote_if_asked(args, out, metrics)
     return 0
+
+
+def promote_if_asked(args, out: Path, metrics: dict) -> None:
+    """``train --promote``: copy what training wrote into ``models/<model>/`` and say which
+    sha256 to pin (every family's ``train`` calls this, so the flag is never silently ignored)."""
+    if not getattr(args, "promote", False):
+        return
+    from ..registry import get_model
+
+    target = MODELS_DIR / get_model(args.model).name  # "voice" is the default voice model
+    run_dir = metrics.get("run_dir")
+    copied = promote(out, Path(run_dir) if run_dir else None, target)
+    print(f"promoted: {len(copied)} files copied to {target}, the model card among them. The "
+          f"studio loads its shipped weights by their pinned sha256: ship {out.name} by "
+          f"pinning {metrics['weights_sha256']} in the model's SHIPPED_WEIGHTS/SHIPPED_SHA256.")
 
 
 def ensemble_with_bars(ensemble: Callable, out: Path, args, unit: str) -> int:
@@ -199,13 +209,13 @@ def ensemble_with_bars(ensemble: Callable, out: Path, args, unit: str) -> int:
     return 0
 
 
-def promote(out: Path, run_dir: Path, target: Path) -> list[Path]:
+def promote(out: Path, run_dir: Path | None, target: Path) -> list[Path]:
     """Copy a trained model (weights, model card, metrics, recipe, confusion plots, all beside
-    ``out``) and its run reports into the model's folder ``target``."""
+    ``out``) and its run reports (when it has a run folder) into the model's folder ``target``."""
     beside = [out, *(out.parent / name for name in ("MODEL_CARD.md", "metrics.json", "recipe.json")),
               *sorted(out.parent.glob("confusion_*.png"))]
-    reports = [run_dir / name for name in ("training_history.png", "confusion_matrix.png",
-                                           "classification_report.json")]
+    reports = [] if run_dir is None else [
+        run_dir / name for name in ("training_history.png", "confusion_matrix.png", "classification_report.json")]
     target.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copy2(path, target / path.name)) for path in beside + reports if path.exists()]
 

@@ -3,7 +3,7 @@
 from ..paths import MODELS_DIR, OUTPUT_DIR
 from ..text.train import TextRecipe, evaluate_text, train_text
 from ..training.recipes import load_recipe
-from .progress import command_line, write_json_arg
+from .progress import command_line, promote_if_asked, write_json_arg
 
 SHIPPED_RECIPE = MODELS_DIR / "text" / "recipe.json"
 
@@ -17,6 +17,7 @@ def train(args) -> int:
           f"{m['macro_f1']:.3f}, ECE {m['ece_uncalibrated']:.3f} -> {m['ece']:.3f} (temperature "
           f"{metrics['temperature']:.2f}), {m['n']} sentences")
     print(f"wrote {out} (sha256 {metrics['weights_sha256'][:12]}…), metrics.json, model card and confusion plot")
+    promote_if_asked(args, out, metrics)
     return 0
 
 

@@ -5,7 +5,7 @@ from ..audio.whisper_voice import WhisperVoiceModel
 from ..paths import MODELS_DIR, OUTPUT_DIR
 from ..training.recipes import load_recipe
 from .audio import predict_with
-from .progress import command_line, evaluate_with_bars
+from .progress import command_line, evaluate_with_bars, promote_if_asked
 
 SHIPPED_RECIPE = MODELS_DIR / "voice_whisper" / "recipe.json"
 
@@ -24,6 +24,7 @@ def train(args) -> int:
             print(f"{part} {corpus}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, ECE {m['ece']:.3f}, "
                   f"{m['n']} clips over {len(m['labels'])} emotions")
     print(f"wrote {out} (sha256 {metrics['weights_sha256'][:12]}…), metrics.json, recipe.json and the model card")
+    promote_if_asked(args, out, metrics)
     return 0
 
 
