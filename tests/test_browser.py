@@ -102,13 +102,16 @@ def _tab(page, name: str):
 
 
 def _screenshot(page, name: str, charts: int = 0) -> None:
-    """Save the page once ``charts`` Plotly charts of the open tab have drawn."""
+    """Save the page once ``charts`` Plotly charts of the open tab have drawn; the page must
+    show no traceback (a tab that raised)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     page.wait_for_function(
         "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) .js-plotly-plot .main-svg').length >= n",
         arg=charts)
     time.sleep(1)  # transitions
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    tracebacks = page.locator("[data-testid=stException]")
+    assert tracebacks.count() == 0, f"{name}: the page shows a traceback: {tracebacks.first.inner_text()[:500]}"
 
 
 def test_video_upload_timeline_and_csv_download(page, server, media):
@@ -153,15 +156,26 @@ def test_webcam_snapshot_shows_happy(page):
     _screenshot(page, "webcam", charts=1)
 
 
-def test_audio_upload_and_models_tab(page, media):
+def test_audio_upload_and_models_tab(page, server, media):
+    _, out = server
     panel = _tab(page, "Audio")
     panel.locator("input[type=file]").set_input_files(media["speech.wav"])
     panel.get_by_role("button", name="Analyse speech.wav").click()
     panel.get_by_text("What the voice model hears").wait_for(timeout=ANALYSIS_MS)
     _screenshot(page, "audio", charts=5)
+    # the analysis the page shows is the one written: spoken windows have a voice result and words
+    rows = list(csv.DictReader(open(out / "speech_windows.csv", newline="", encoding="utf-8")))
+    assert rows and all(row["face_id"] == "" for row in rows)
+    spoken = [row for row in rows if row["transcript"].strip()]
+    assert spoken and all(row["voice_top"] for row in spoken)
     panel = _tab(page, "Models")
     panel.get_by_text("Measured results of the shipped models").wait_for()
     _screenshot(page, "models")
+    # one heading per registered model, with its branch
+    from source.registry import list_models
+
+    headings = {h.strip() for h in panel.locator("h4").all_text_contents()}
+    assert {f"{e.name} · {e.branch}" for e in list_models()} <= headings, headings
 
 
 def test_an_avi_plays_through_its_preview(page, media):
