@@ -29,6 +29,24 @@ KNOWN_PACKAGE_CYCLES = {
     frozenset({"source.analysis", "source.fusion"}),
 }
 
+# The layers, lowest first: a module imports only from its own layer or below.
+LAYERS = [
+    {"source", "source.errors", "source.paths", "source.labels", "source.options", "source.fileio",
+     "source.assets", "source.weights", "source.registry", "source.nets", "source.emotion_model"},
+    {"source.media", "source.datasets", "source.ray_cluster"},
+    {"source.training", "source.tuning"},
+    {"source.face", "source.audio", "source.text"},
+    {"source.fusion"},
+    {"source.analysis"},
+    {"source.cli", "source.ui", "source.service", "source.batch"},
+]
+# Imports that still point up, by module and the package it reaches: the research predict paths
+# write their outputs with analysis' timeline, plots and writers instead of being views over analyze.
+KNOWN_UPWARD = {
+    ("source.fusion.research.image_vit", "source.analysis"),
+    ("source.fusion.research.predict", "source.analysis"),
+}
+
 
 def module_names(package_dir: Path) -> dict[str, Path]:
     """Dotted name -> file, for every module and package under ``package_dir``."""
@@ -193,3 +211,19 @@ def test_low_layers_do_not_import_the_file_helpers_from_above():
     assert not {k: v for k, v in upward.items() if v}
     assert "source.assets" not in graph["source.weights"]
     assert "source.assets" not in graph["source.text.emotion"]
+
+
+def layer_of(name: str) -> int:
+    top = ".".join(name.split(".")[:2])
+    for rank, layer in enumerate(LAYERS):
+        if top in layer:
+            return rank
+    raise AssertionError(f"{top} is in no layer of tests/test_imports.py: place it in LAYERS")
+
+
+def test_imports_only_point_down_the_layers():
+    graph = import_graph(ROOT / "source")
+    upward = {(name, ".".join(target.split(".")[:2])) for name, targets in graph.items()
+              for target in targets if layer_of(target) > layer_of(name)}
+    assert upward - KNOWN_UPWARD == set(), sorted(upward - KNOWN_UPWARD)
+    assert KNOWN_UPWARD - upward == set(), f"no longer upward: remove from KNOWN_UPWARD: {sorted(KNOWN_UPWARD - upward)}"
