@@ -11,6 +11,9 @@ FACE_MODELS = ("face", "image_vit")
 VOICE_MODELS = ("audio", "voice_whisper")
 # class activation map methods of pytorch-grad-cam (face/cam.py maps each name to its class)
 CAM_METHODS = ("gradcam", "gradcam++", "scorecam", "eigencam", "xgradcam", "layercam")
+# the windows the figures were measured on, and every learned fusion model trained on: 16 face
+# frames (fusion.data.FRAMES) at 4 frames per second and the speech of those seconds
+TRAINED_WINDOW_S = 4.0
 
 # the range of every numeric analysis setting (inclusive): a setting outside it is refused, so no
 # request can make the frame sampling step 0 or the number of windows unbounded
@@ -34,6 +37,28 @@ def check_range(name: str, value, label: str | None = None) -> None:
         raise ValueError(f"{label} must be a whole number, not {value}")
     if not math.isfinite(value) or not low <= value <= high:
         raise ValueError(f"{label} must be between {low:g} and {high:g}, not {value:g}")
+
+
+def window_length_note(window_s: float, fusion_model: str | None = None) -> str | None:
+    """What windows of ``window_s`` seconds do that 4-s ones do not; ``fusion_model``: the learned
+    fusion model used (None: late fusion). None for 4-s windows.
+
+    The voice models hear a longer window whole (in pieces of what they hear at once,
+    ``audio.pieces``), the face model scores every frame and the words are the window's: only a
+    learned fusion model, trained on 4-s windows, reads a window of another length unlike anything
+    it learned from."""
+    if window_s == TRAINED_WINDOW_S:
+        return None
+    if fusion_model is not None:
+        return (f"The {fusion_model} fusion model was trained on {TRAINED_WINDOW_S:g}-s windows (16 face frames "
+                f"each): {window_s:g}-s windows are read as 16 frames spread over each and the speech of all of it, "
+                f"which it was never trained or measured on. {TRAINED_WINDOW_S:g}-s windows or late fusion avoid this.")
+    if window_s > TRAINED_WINDOW_S:
+        return (f"Each {window_s:g}-s window is heard and seen whole (the voice model scores each part it can hear "
+                f"at once and averages them): a change of emotion shorter than a window is averaged away. The "
+                f"models' figures were measured on {TRAINED_WINDOW_S:g}-s windows.")
+    return (f"{window_s:g}-s windows give each model less to go on (fewer frames and words, less speech) than the "
+            f"{TRAINED_WINDOW_S:g}-s windows their figures were measured on.")
 
 
 @dataclass(frozen=True)

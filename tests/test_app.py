@@ -443,13 +443,20 @@ def test_an_avi_is_previewed_as_a_playable_mp4(media, tmp_path, monkeypatch):
     assert app.get("video")[0].proto.start_time == 4
 
 
-def test_a_window_longer_than_the_models_learned_from_is_warned(tmp_path):
+def test_a_window_longer_than_the_models_learned_from_is_explained_or_warned(tmp_path):
+    """Late fusion (auto): the voice model hears a long window whole (tests/test_long_windows.py),
+    so the sidebar says what the length does; a learned fusion model trained on 4-s windows: a warning."""
     app = _app(tmp_path)
-    assert not app.sidebar.warning  # 4-s windows: what the voice and fusion models were trained on
+    assert not app.sidebar.warning  # 4-s windows: what the figures were measured on
     window = next(s for s in app.sidebar.slider if s.label == "Window length (s)")
     window.set_value(10.0).run()
     _ok(app)
+    assert not app.sidebar.warning
+    assert any("Each 10-s window is heard and seen whole" in c.value for c in app.sidebar.caption)
+    app.selectbox(key="fusion").set_value("combined").run()
     note = app.sidebar.warning[0].value
-    assert "trained on 4-s windows" in note and "first 4 s of sound in each" in note
+    assert "combined fusion model was trained on 4-s windows" in note and "10-s windows" in note
+    app.selectbox(key="fusion").set_value("auto").run()
     next(s for s in app.sidebar.slider if s.label == "Window length (s)").set_value(2.5).run()
-    assert "less to go on" in app.sidebar.warning[0].value
+    assert not app.sidebar.warning
+    assert any("2.5-s windows give each model less to go on" in c.value for c in app.sidebar.caption)

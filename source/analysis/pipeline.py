@@ -32,7 +32,7 @@ from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
-from ..options import AnalysisOptions
+from ..options import AnalysisOptions, window_length_note
 from ..weights import WeightsError
 from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
 from ..text.transcribe import Segment, TranscribeOptions, Transcript, WordTimeline, load_transcriber, words_of
@@ -414,6 +414,9 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             voice = fusion.voice if use_audio else None
     if fusion_warning:
         warnings.append(fusion_warning)
+    if fusion is not None and (note := window_length_note(
+            options.windows.window_s, "combined" if isinstance(fusion, CombinedModel) else fusion.family.name)):
+        warnings.append(note)  # a learned fusion model in windows of another length than it learned from
     face_columns = [f"face_{label}" for label in face_model.labels] if face_model else []
     voice_columns = [f"voice_{label}" for label in voice.labels] if voice else []
     use_words = use_audio and options.words

@@ -19,8 +19,9 @@ from ..media.probe import probe
 from ..media.windows import iter_windows
 from ..options import WindowOptions
 from ..paths import MODELS_DIR
-from .activity import speech_activity
+from ..media.speech import speech_segments
 from .features import MfccTransform
+from .pieces import speech_pieces, speech_weighted
 
 if TYPE_CHECKING:
     from .whisper_voice import WhisperVoiceModel
@@ -51,11 +52,23 @@ class VoiceModel(EmotionModel):
     def encode_window(self, audio: np.ndarray | None,
                       segments: list[tuple[int, int]] | None = None) -> tuple[np.ndarray | None, dict | None]:
         """One window's embedding and its probabilities by label, top emotion and confidence;
-        (None, None) without speech. ``segments``: the window's speech, when already found."""
-        if audio is None or speech_activity(audio, segments)["speech_ratio"] < MIN_SPEECH_RATIO:
+        (None, None) without speech. ``segments``: the window's speech, when already found.
+
+        A window longer than the clips the model was trained on (``transform.duration_s``; it would
+        hear only their first seconds) is heard in pieces of that length, each piece with speech
+        scored, and their embeddings and probabilities averaged by seconds of speech (see
+        :mod:`.pieces`)."""
+        if audio is None:
             return None, None
-        embedded, probabilities = self.encode(self.features([audio]).float())
-        return embedded[0].numpy(), self.scored(probabilities[0])
+        segments = speech_segments(audio) if segments is None else segments
+        pieces = speech_pieces(audio, segments, self.transform.n_samples, MIN_SPEECH_RATIO)
+        if not pieces:
+            return None, None
+        embedded, probabilities = self.encode(self.features([piece.audio for piece in pieces]).float())
+        if len(pieces) == 1:  # the window fits: heard whole
+            return embedded[0].numpy(), self.scored(probabilities[0])
+        return (speech_weighted(embedded.numpy(), pieces).astype(np.float32),
+                self.scored(speech_weighted(probabilities.numpy(), pieces)))
 
     def predict_window(self, audio: np.ndarray | None) -> dict | None:
         """One window's probabilities by label, top emotion and confidence; None without speech."""

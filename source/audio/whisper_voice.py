@@ -19,9 +19,11 @@ from torch import nn
 from ..emotion_model import EmotionModel
 from ..media.decode import read_audio
 from ..media.speech import speech_segments, speech_span
+from ..options import SAMPLE_RATE
 from ..paths import MODELS_DIR
 from ..training.cache import cached_rows, file_identity
 from .augment import WaveAugment
+from .pieces import speech_pieces, speech_weighted
 
 KIND = "voice_whisper"
 SHIPPED_WEIGHTS = MODELS_DIR / "voice_whisper" / "voice_whisper.pt"
@@ -125,14 +127,26 @@ class WhisperVoiceModel(EmotionModel):
 
     def encode_window(self, audio: np.ndarray | None,
                       segments: list[tuple[int, int]] | None = None) -> tuple[np.ndarray | None, dict | None]:
-        """One window's embedding and scored probabilities; (None, None) without speech."""
+        """One window's embedding and scored probabilities; (None, None) without speech.
+
+        Whisper's encoder hears 30 s at most: a longer window is heard in 30-s pieces, averaged by
+        their seconds of speech (see :mod:`.pieces`)."""
+        from .whisper_encoder import MAX_SPEECH_S
+
         if audio is None:
             return None, None
-        features = self.transform(audio, segments if segments is not None else speech_segments(audio))
-        if features is None:
+        segments = speech_segments(audio) if segments is None else segments
+        pieces = speech_pieces(audio, segments, round(MAX_SPEECH_S * SAMPLE_RATE))
+        heard = [(piece, self.transform(piece.audio, piece.segments)) for piece in pieces]
+        heard = [(piece, features) for piece, features in heard if features is not None]
+        if not heard:
             return None, None
-        embedded, probabilities = self.encode(torch.from_numpy(features[None]))
-        return embedded[0].numpy(), self.scored(probabilities[0])
+        embedded, probabilities = self.encode(torch.from_numpy(np.stack([features for _, features in heard])))
+        if len(heard) == 1:  # the window fits: heard whole
+            return embedded[0].numpy(), self.scored(probabilities[0])
+        pieces = [piece for piece, _ in heard]
+        return (speech_weighted(embedded.numpy(), pieces).astype(np.float32),
+                self.scored(speech_weighted(probabilities.numpy(), pieces)))
 
     def predict_window(self, audio: np.ndarray | None) -> dict | None:
         return self.encode_window(audio)[1]

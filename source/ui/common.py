@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from ..errors import StudioError
-from ..options import FACE_MODELS, FUSION_METHODS, AnalysisOptions, WindowOptions
+from ..options import FACE_MODELS, FUSION_METHODS, AnalysisOptions, WindowOptions, window_length_note
 from ..paths import INPUT_DIR, MODELS_DIR, OUTPUT_DIR
 from ..registry import list_models
 
@@ -45,8 +45,7 @@ def sidebar_settings() -> Settings:
         st.header("Settings")
         window_s = st.slider("Window length (s)", 2.0, 10.0, 4.0, 0.5,
                              help="Emotions are reported once per window.")
-        if window_s != TRAINED_WINDOW_S:
-            st.warning(window_length_note(window_s))
+        window_note = st.empty()  # filled once the fusion method is picked
         fps = st.slider("Video frames per second", 1.0, 10.0, 4.0, 1.0,
                         help="Frames sampled for the face branch; fewer is faster.")
         st.caption("Branches")
@@ -76,6 +75,10 @@ def sidebar_settings() -> Settings:
                                     disabled=fusion in FUSION_METHODS,
                                     help="A weights file written by `python run.py train --model NAME` for "
                                          "the fusion model picked above; empty: the shipped one.").strip()
+        learned_fusion = fusion if fusion not in FUSION_METHODS else None
+        if note := window_length_note(window_s, learned_fusion):
+            # a learned fusion model in windows it never learned from: a warning; otherwise what the length does
+            (window_note.warning if learned_fusion else window_note.caption)(note)
         out_dir = Path(st.text_input("Output folder", str(OUTPUT_DIR), key="out_dir",
                                      help="Every analysis writes the same files as the command line."))
         st.caption(f"Uploads up to {upload_limit_mb()} MB.")
@@ -101,20 +104,6 @@ def untrained_refusal(options: AnalysisOptions) -> str | None:
     return " ".join(f"{name} ships untrained: train it with `python run.py train --model {name} --data DIR`, "
                     f"then give the file it writes in the sidebar's “{field}”, or pick another {what}."
                     for name, field, what in picked) or None
-
-
-TRAINED_WINDOW_S = 4.0  # the window the voice model hears and the combined model was trained on
-
-
-def window_length_note(window_s: float) -> str:
-    """What a window length other than the one the models learned from does."""
-    trained = f"{TRAINED_WINDOW_S:g}-s"
-    if window_s > TRAINED_WINDOW_S:
-        return (f"The voice and fusion models were trained on {trained} windows: in {window_s:g}-s windows the "
-                f"voice model hears only the first {TRAINED_WINDOW_S:g} s of sound in each, and fusion weighs windows "
-                f"longer than it learned from. {TRAINED_WINDOW_S:g} s is what they were measured on.")
-    return (f"The voice and fusion models were trained on {trained} windows: {window_s:g}-s windows give them "
-            f"less to go on (the voice model pads each to {TRAINED_WINDOW_S:g} s).")
 
 
 @st.cache_resource
