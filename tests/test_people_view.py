@@ -171,3 +171,16 @@ def test_one_face_gets_no_people_view(tmp_path):
     assert not app.exception, app.exception
     assert "One row per person" not in app.radio(key="test_view").options
     assert not any(m.value.startswith("Speaking") for m in app.markdown)
+
+
+def test_at_most_six_rows_and_the_rest_named(tmp_path):
+    windows = _windows([1, 0])
+    for window in windows:  # six more faces, each seen in one window and silent
+        window["faces"] += [{"face_id": f, "is_subject": False, "is_speaker": False, "fused": _probabilities("fear"),
+                             "sources": ["face"]} for f in range(2, 8) if f % 2 == window["index"]]
+    app = _show(tmp_path, windows)
+    assert not app.exception, app.exception
+    assert len(_people_rows(app)) == 6
+    assert [c.value for c in app.caption if c.value.startswith("Not shown")] == [
+        "Not shown: Face 6 (seen 4.0 s), Face 7 (seen 4.0 s)"]
+    assert _images(app) == ["Face 1", "", ""]  # thumbnails only for faces the frames CSV has

@@ -101,21 +101,23 @@ def crop_face(image: np.ndarray, box: tuple[float, float, float, float], size: i
 
 
 @st.cache_data(show_spinner="Cutting the faces' thumbnails…", max_entries=8)
-def face_thumbnails(video: str, frames_csv: str, modified: float) -> dict[int, np.ndarray]:
-    """Per face id, its thumbnail (``modified``: the frames CSV's time, so a new analysis is read anew)."""
-    boxes = largest_boxes(frames_csv)
+def face_thumbnails(video: str, frames_csv: str, modified: float, wanted: tuple[int, ...]) -> dict[int, np.ndarray]:
+    """Per face id in ``wanted``, its thumbnail (``modified``: the frames CSV's time, so a new
+    analysis is read anew)."""
+    boxes = {face_id: seen for face_id, seen in largest_boxes(frames_csv).items() if face_id in wanted}
     frames = frames_at(video, [time_s for time_s, _ in boxes.values()])
     return {face_id: crop_face(frames[time_s], box) for face_id, (time_s, box) in boxes.items() if time_s in frames}
 
 
-def thumbnails_of(result: AnalysisResult) -> dict[int, np.ndarray]:
-    """The faces' thumbnails, or {} where there is no video or frames CSV to cut them from (or the
+def thumbnails_of(result: AnalysisResult, wanted: list[int]) -> dict[int, np.ndarray]:
+    """The thumbnails of the faces ``wanted``, or {} where there is no video or frames CSV to cut them from (or the
     file is gone)."""
     frames_csv = result.outputs.get("frames_csv")
     if result.info.kind != "video" or not frames_csv or not Path(frames_csv).exists():
         return {}
     try:
-        return face_thumbnails(str(result.info.path), str(frames_csv), Path(frames_csv).stat().st_mtime)
+        return face_thumbnails(str(result.info.path), str(frames_csv), Path(frames_csv).stat().st_mtime,
+                               tuple(sorted(wanted)))
     except (OSError, ValueError, StopIteration) as error:  # a moved or unreadable video: rows without pictures
         st.caption(f"No thumbnails: {error}")
         return {}
@@ -152,7 +154,7 @@ def show_people_timeline(result: AnalysisResult, windows: list[dict], marker_s: 
     """One row per person: thumbnail and totals, then its fused emotion over time with the windows it
     speaks in marked. ``on_pick(chart_key)`` is called when a point of a row is clicked."""
     people = people_in_order(windows, result.summary.get("people"))
-    thumbnails = thumbnails_of(result)
+    thumbnails = thumbnails_of(result, [p["face_id"] for p in people[:MAX_PEOPLE_ROWS]])
     for person in people[:MAX_PEOPLE_ROWS]:
         face_id = person["face_id"]
         picture, chart = st.columns([1, 6], vertical_alignment="center")

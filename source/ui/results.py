@@ -70,7 +70,8 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
                                f"{Path(info.path).suffix.lstrip('.').upper()}); the analysis read the original.")
                 st.video(str(source), start_time=int(window["start_s"]))
             if several:
-                show_speaker(window, thumbnails_of(result))
+                speaker = window.get("speaker_face_id")
+                show_speaker(window, thumbnails_of(result, [speaker]) if speaker is not None else {})
         elif info.kind == "audio":
             st.audio(info.path, start_time=int(window["start_s"]))
     with detail:
