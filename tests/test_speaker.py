@@ -161,10 +161,10 @@ def test_a_moving_listener_is_not_taken_for_the_speaker(tmp_path):
          expected_speakers()),
         (composite(tmp_path, heads / "WDA_EdMarkey0_000.mp4", heads / "RD_Radio34_000.mp4", "slowed"),
          expected_speakers()),
-        (beside_listener(tmp_path, heads / "WDA_AlexandriaOcasioCortez_000.mp4", heads / ACTRESS, listener_left=False),
-         ["left", "left"]),
-        (beside_listener(tmp_path, heads / "WDA_BobMenendez_000.mp4", heads / ACTRESS, listener_left=True),
+        (beside_listener(tmp_path, heads / "WDA_AlexandriaOcasioCortez_000.mp4", heads / ACTRESS, listener_left=True),
          ["right", "right"]),
+        (beside_listener(tmp_path, heads / "WDA_BobMenendez_000.mp4", heads / ACTRESS, listener_left=False),
+         ["left", "left"]),
     ]
     right = spoken = 0
     missed = []
