@@ -184,3 +184,16 @@ def test_at_most_six_rows_and_the_rest_named(tmp_path):
     assert [c.value for c in app.caption if c.value.startswith("Not shown")] == [
         "Not shown: Face 6 (seen 4.0 s), Face 7 (seen 4.0 s)"]
     assert _images(app) == ["Face 1", "", ""]  # thumbnails only for faces the frames CSV has
+
+
+def test_a_video_gone_since_the_analysis_leaves_rows_without_pictures(tmp_path):
+    from types import SimpleNamespace
+
+    from source.ui.people import thumbnails_of
+
+    video = _video(tmp_path)
+    result = SimpleNamespace(info=SimpleNamespace(kind="video", path=str(video)),
+                             outputs={"frames_csv": _frames_csv(tmp_path)})
+    assert sorted(thumbnails_of(result, [0, 1])) == [0, 1]
+    result.info.path = str(tmp_path / "moved.mp4")
+    assert thumbnails_of(result, [0, 1]) == {}

@@ -115,11 +115,13 @@ def thumbnails_of(result: AnalysisResult, wanted: list[int]) -> dict[int, np.nda
     frames_csv = result.outputs.get("frames_csv")
     if result.info.kind != "video" or not frames_csv or not Path(frames_csv).exists():
         return {}
+    import av
+
     try:
         return face_thumbnails(str(result.info.path), str(frames_csv), Path(frames_csv).stat().st_mtime,
                                tuple(sorted(wanted)))
-    except (OSError, ValueError, StopIteration) as error:  # a moved or unreadable video: rows without pictures
-        st.caption(f"No thumbnails: {error}")
+    except (OSError, ValueError, StopIteration, av.error.FFmpegError) as error:  # moved or unreadable video
+        st.caption(f"No thumbnails: {Path(result.info.path).name} could not be read ({error}).")
         return {}
 
 
