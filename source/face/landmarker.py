@@ -292,11 +292,12 @@ class FaceLandmarker:
                 for key, indices in self._expression_indices.items()}
 
     def close(self) -> None:
-        self._landmarker.close()
-        if self._still is not None and self._still is not self._landmarker:
-            self._still.close()
-        if self._detector is not None:
-            self._detector.close()
+        with _native_stderr_silenced():  # "INFO: ... DestroyAccelerator" would land in the middle of a progress bar
+            self._landmarker.close()
+            if self._still is not None and self._still is not self._landmarker:
+                self._still.close()
+            if self._detector is not None:
+                self._detector.close()
 
     def __enter__(self):
         return self
