@@ -31,7 +31,9 @@ def register(subparsers) -> None:
 def add_analysis_arguments(parser) -> None:
     """The analysis settings, shared by every command that runs ``analyze``."""
     parser.add_argument("--window", type=float, default=_DEFAULT_WINDOW.window_s,
-                        help="window length in seconds (default: %(default)s)")
+                        help="window length in seconds (default: %(default)s, what the figures were measured on; "
+                             "a longer window is heard whole, the voice model scoring each part it hears at once; "
+                             "a learned fusion model, trained on 4-s windows, is warned about)")
     parser.add_argument("--hop", type=float, default=None,
                         help="seconds between window starts (default: the window length)")
     parser.add_argument("--fps", type=float, default=_DEFAULT_WINDOW.fps,
