@@ -152,7 +152,8 @@ def test_app_shows_a_row_per_person_and_names_the_speaker_under_the_player(tmp_p
     assert sorted(strips) == [[(0.0, 4.0)], [(4.0, 8.0)]]
     labels = [m.value for m in app.markdown if m.value.startswith("**Face ")]
     assert len(labels) == 2 and all("speaks 3.6 s" in label for label in labels)
-    assert _images(app) == ["Face 1", "", ""]  # the speaker's beside the player, then the two rows' thumbnails
+    # the speaker's thumbnail and the marked frame beside the player, then the two rows' thumbnails
+    assert _images(app) == ["Face 1", "2.0 s: Face 1 speaking", "", ""]
     assert [m.value for m in app.markdown if m.value.startswith("Speaking")] == [
         "Speaking (window 0, 0.0–4.0 s): **Face 1**"]
     app.select_slider(key="test_window").set_value(1).run()
@@ -160,7 +161,7 @@ def test_app_shows_a_row_per_person_and_names_the_speaker_under_the_player(tmp_p
         "Speaking (window 1, 4.0–8.0 s): **Face 0**"]
     app.select_slider(key="test_window").set_value(2).run()
     assert any(m.value == "Nobody speaks (window 2, 8.0–12.0 s)." for m in app.markdown)
-    assert _images(app) == ["", ""]  # no speaker: no picture beside the player
+    assert _images(app) == ["10.0 s: nobody named as the speaker", "", ""]  # no speaker: no thumbnail
     app.radio(key="test_view").set_value("Lines per branch").run()
     assert not app.exception and not _people_rows(app)
 
@@ -183,7 +184,7 @@ def test_at_most_six_rows_and_the_rest_named(tmp_path):
     assert len(_people_rows(app)) == 6
     assert [c.value for c in app.caption if c.value.startswith("Not shown")] == [
         "Not shown: Face 6 (seen 4.0 s), Face 7 (seen 4.0 s)"]
-    assert _images(app) == ["Face 1", "", ""]  # thumbnails only for faces the frames CSV has
+    assert _images(app) == ["Face 1", "2.0 s: Face 1 speaking", "", ""]  # thumbnails only for faces in the CSV
 
 
 def test_a_video_gone_since_the_analysis_leaves_rows_without_pictures(tmp_path):
@@ -197,3 +198,18 @@ def test_a_video_gone_since_the_analysis_leaves_rows_without_pictures(tmp_path):
     assert sorted(thumbnails_of(result, [0, 1])) == [0, 1]
     result.info.path = str(tmp_path / "moved.mp4")
     assert thumbnails_of(result, [0, 1]) == {}
+
+
+def test_the_window_frame_marks_each_face_and_the_speaker(tmp_path):
+    from source.ui.people import OTHER_COLOUR, SPEAKER_COLOUR, boxes_near, mark_faces
+
+    frames_csv = _frames_csv(tmp_path)
+    assert boxes_near(frames_csv, 2.0) == (3.0, {0: (10.0, 10.0, 70.0, 70.0), 1: (90.0, 10.0, 150.0, 70.0)})
+    assert boxes_near(frames_csv, 1.0) == (0.5, {0: (30.0, 30.0, 50.0, 50.0), 1: (100.0, 20.0, 140.0, 60.0)})
+    image = np.zeros((80, 160, 3), np.uint8)
+    marked = mark_faces(image, {0: (10, 10, 70, 70), 1: (90, 10, 150, 70)}, speaker=1)
+    assert tuple(marked[40, 90]) == SPEAKER_COLOUR and tuple(marked[40, 150]) == SPEAKER_COLOUR  # the speaker's sides
+    assert tuple(marked[40, 10]) == OTHER_COLOUR and tuple(marked[40, 70]) == OTHER_COLOUR
+    assert tuple(marked[40, 40]) == (0, 0, 0) and tuple(marked[40, 120]) == (0, 0, 0)  # inside: the picture
+    nobody = mark_faces(image, {0: (10, 10, 70, 70), 1: (90, 10, 150, 70)}, speaker=None)
+    assert tuple(nobody[40, 90]) == OTHER_COLOUR

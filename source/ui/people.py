@@ -125,6 +125,55 @@ def thumbnails_of(result: AnalysisResult, wanted: list[int]) -> dict[int, np.nda
         return {}
 
 
+SPEAKER_COLOUR = (255, 200, 0)  # the speaker's box on the marked frame
+OTHER_COLOUR = (255, 255, 255)
+
+
+def boxes_near(frames_csv: str | Path, time_s: float) -> tuple[float, dict[int, tuple[float, float, float, float]]]:
+    """(source time, {face id: box}) of the sampled frame nearest ``time_s`` that shows a face."""
+    best: tuple[float, float, dict] | None = None  # (distance, source time, boxes)
+    with open(frames_csv, newline="") as file:
+        for row in csv.DictReader(file):
+            if not row.get("face_id"):
+                continue
+            distance = abs(float(row["time_s"]) - time_s)
+            if best is None or distance < best[0] - 1e-9:
+                best = (distance, float(row["source_time_s"] or row["time_s"]), {})
+            if abs(distance - best[0]) <= 1e-9:
+                best[2][int(row["face_id"])] = tuple(float(row[k]) for k in ("x0", "y0", "x1", "y1"))
+    return (best[1], best[2]) if best else (time_s, {})
+
+
+def mark_faces(image: np.ndarray, boxes: dict[int, tuple], speaker: int | None) -> np.ndarray:
+    """``image`` with each face boxed and numbered: the speaker's box thick and coloured."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    width = max(2, round(max(image.shape[:2]) / 250))  # line width: 2 px up to 500 px pictures
+    font = ImageFont.load_default(size=7 * width)
+    for face_id, (x0, y0, x1, y1) in sorted(boxes.items(), key=lambda item: item[0] == speaker):  # speaker on top
+        speaking = face_id == speaker
+        colour = SPEAKER_COLOUR if speaking else OTHER_COLOUR
+        draw.rectangle((x0, y0, x1, y1), outline=colour, width=2 * width if speaking else width)
+        label = f"Face {face_id}" + (" speaking" if speaking else "")
+        left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
+        y = y0 - (bottom - top) - 2 * width if y0 >= (bottom - top) + 2 * width else y1
+        draw.rectangle((x0, y, x0 + right - left + 2 * width, y + bottom - top + 2 * width), fill=colour)
+        draw.text((x0 + width - left, y + width - top), label, fill=(0, 0, 0), font=font)
+    return np.asarray(picture)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def marked_frame(video: str, frames_csv: str, modified: float, time_s: float, speaker: int | None) -> np.ndarray | None:
+    """The frame nearest ``time_s`` with its faces marked (None: no face there)."""
+    source_s, boxes = boxes_near(frames_csv, time_s)
+    if not boxes:
+        return None
+    frame = frames_at(video, [source_s]).get(source_s)
+    return mark_faces(frame, boxes, speaker) if frame is not None else None
+
+
 def person_label(person: dict) -> str:
     line = f"**Face {person['face_id']}**"
     if person.get("dominant_emotion"):
@@ -142,13 +191,32 @@ def speaker_caption(window: dict) -> str:
     return f"Speaking ({span}): nobody on screen could be named."
 
 
-def show_speaker(window: dict, thumbnails: dict[int, np.ndarray]) -> None:
-    """Under the player: the picked window's speaker, with that face's thumbnail."""
+def show_speaker(result: AnalysisResult, window: dict, thumbnails: dict[int, np.ndarray]) -> None:
+    """Under the player: the picked window's speaker, with that face's thumbnail, and the window's
+    middle frame with every face boxed and numbered, the speaker's box coloured."""
     speaker = window.get("speaker_face_id")
     picture, text = st.columns([1, 5])
     if speaker in thumbnails:
         picture.image(thumbnails[speaker], width=56, caption=f"Face {speaker}")
     text.markdown(speaker_caption(window))
+    frames_csv = result.outputs.get("frames_csv")
+    if result.info.kind != "video" or not frames_csv or not Path(frames_csv).exists():
+        return
+    import av
+
+    middle = (window["start_s"] + window["end_s"]) / 2
+    with text.expander("Who is who at this window's middle"):
+        try:
+            marked = marked_frame(str(result.info.path), str(frames_csv), Path(frames_csv).stat().st_mtime, middle,
+                                  speaker)
+        except (OSError, ValueError, StopIteration, av.error.FFmpegError) as error:
+            st.caption(f"{Path(result.info.path).name} could not be read ({error}).")
+            return
+        if marked is None:
+            st.caption("No face was found in this window.")
+        else:
+            st.image(marked, caption=f"{middle:.1f} s: " + (f"Face {speaker} speaking" if speaker is not None
+                                                               else "nobody named as the speaker"))
 
 
 def show_people_timeline(result: AnalysisResult, windows: list[dict], marker_s: float, key: str,

@@ -71,7 +71,7 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
                 st.video(str(source), start_time=int(window["start_s"]))
             if several:
                 speaker = window.get("speaker_face_id")
-                show_speaker(window, thumbnails_of(result, [speaker]) if speaker is not None else {})
+                show_speaker(result, window, thumbnails_of(result, [speaker]) if speaker is not None else {})
         elif info.kind == "audio":
             st.audio(info.path, start_time=int(window["start_s"]))
     with detail:
