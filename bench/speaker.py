@@ -37,8 +37,10 @@ HDTF = ("WDA_KatieHill_000.mp4", "RD_Radio2_000.mp4", "WDA_AlexandriaOcasioCorte
 PAIRS = tuple(zip(HDTF[::2], HDTF[1::2]))
 # pairs the detector's measure and thresholds were not chosen on (--unseen): new pairings, and the
 # RAVDESS actress talking (about 1.4 s of speech in each of her 4-s turns)
-UNSEEN_PAIRS = (("ravdess_actress_22s.mp4", "RD_Radio2_000.mp4"), ("WDA_BobMenendez_000.mp4", "ravdess_actress_22s.mp4"),
-                ("WDA_KatieHill_000.mp4", "WDA_EdMarkey0_000.mp4"), ("RD_Radio34_000.mp4", "WDA_AlexandriaOcasioCortez_000.mp4"))
+UNSEEN_PAIRS = (("ravdess_actress_22s.mp4", "RD_Radio2_000.mp4"),
+                ("WDA_BobMenendez_000.mp4", "ravdess_actress_22s.mp4"),
+                ("WDA_KatieHill_000.mp4", "WDA_EdMarkey0_000.mp4"),
+                ("RD_Radio34_000.mp4", "WDA_AlexandriaOcasioCortez_000.mp4"))
 
 
 class Timed:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import plotly.io
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from source.labels import EMOTIONS
@@ -114,7 +113,8 @@ from source.ui.results import show_analysis
 spec = json.loads(Path({spec!r}).read_text())
 windows = spec["windows"]
 result = AnalysisResult(probe(spec["video"]), AnalysisOptions(), windows, {{"tracks": [], "subject_face_id": None}},
-                        [], {{}}, summarize(windows), outputs={{"windows_csv": spec["csv"], "frames_csv": spec["frames"]}})
+                        [], {{}}, summarize(windows),
+                        outputs={{"windows_csv": spec["csv"], "frames_csv": spec["frames"]}})
 show_analysis(result, "test")
 """
 
