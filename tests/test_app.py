@@ -139,6 +139,11 @@ def test_video_tab_picks_from_input_files(media, tmp_path):
         target.unlink()
     _ok(app)
     assert (tmp_path / "apptest two faces_windows.csv").exists()
+    # two faces: the timeline opens one row per person, each with its thumbnail
+    assert app.radio(key="video_view").value == "One row per person"
+    rows = [m.value for m in app.markdown if m.value.startswith("**Face ")]
+    thumbnails = [i for element in app.get("image") for i in element.proto.imgs if not i.caption]
+    assert len(rows) == 2 and len(thumbnails) == 2
 
 
 def test_bad_video_gives_a_friendly_error_and_writes_nothing(media, tmp_path):
