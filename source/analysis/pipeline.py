@@ -8,6 +8,8 @@ for the whole input except the small per-window summaries for the JSON file.
 import os
 import platform
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import islice
 from typing import TYPE_CHECKING
 from dataclasses import asdict, dataclass, field
@@ -51,6 +53,9 @@ if TYPE_CHECKING:  # the research families load only when one is asked for: anal
 
 WORDS_AHEAD = 256  # words Whisper may transcribe ahead of the windows (a minute or two of speech)
 WHISPER_THREADS = 1  # Whisper's thread count: the face stage and the voice model use the other core
+# PyTorch's threads while analysing: the face model (this thread) and the voice model (its own
+# thread) each get half the cores, so with Whisper's thread they do not fight over two cores
+TORCH_THREADS = max(1, (os.cpu_count() or 1) // 2)
 
 # progress(stage, done, total): done/total in seconds of media (total None when unknown). The stages:
 # "loading models" (once, when they are in memory), then, as the work goes on, "decode" (a batch of
@@ -391,6 +396,26 @@ def fusion_for_window(fusion: "CombinedModel | FamilyModel", window: Window, voi
 def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
             out_dir: str | Path | None = None, progress: Progress | None = None) -> AnalysisResult:
     """Analyse one video, audio file or photo and write its CSV and JSON files to ``out_dir``."""
+    with torch_threads(TORCH_THREADS):
+        return _analyze(path, options, out_dir, progress)
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """PyTorch's process-wide thread count at most ``threads`` (a caller's lower setting, a batch
+    worker's one thread, is kept), put back afterwards."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(min(previous, threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | None,
+             progress: Progress | None) -> AnalysisResult:
     path = Path(path)
     info = probe(path)
     warnings = check_input(info, options)
@@ -461,18 +486,24 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         else:
             windows = iter_windows(frames, audio, options.windows, info.duration_s)
 
+        def heard(window: Window) -> tuple:
+            """The window's speech segments, speech activity, voice embedding and scores."""
+            speech_parts = speech_segments(window.audio) if window.audio is not None else None
+            speech = speech_activity(window.audio, speech_parts) if window.audio is not None else None
+            return speech_parts, speech, *(voice.encode_window(window.audio, speech_parts)
+                                           if voice is not None else (None, None))
+
         def window_entries() -> Iterator[dict]:
             speaker = None  # the last speaker named, kept through close calls
-            for window in windows:  # the window's frames are decoded and their faces scored by now
+            # each window's voice is worked out in its own thread while the face stage (in this
+            # thread) finds the next window's faces; "voice" counts only the wait for it
+            for window, voice_work in voice_ahead(windows, heard):
                 if words is not None:  # waits for Whisper to have heard the window
                     stage_report("words", window.start_s)
                     window.words = words.take(window.start_s, window.end_s)
                 stage_report("voice", window.start_s)
                 with times("voice"):
-                    speech_parts = speech_segments(window.audio) if window.audio is not None else None
-                    speech = speech_activity(window.audio, speech_parts) if window.audio is not None else None
-                    voice_embedding, voice_scores = (voice.encode_window(window.audio, speech_parts)
-                                                     if voice is not None else (None, None))
+                    speech_parts, speech, voice_embedding, voice_scores = voice_work.result()
                 with times("words"):
                     text = text_columns(window.words, text_analyzer) if words is not None else None
                 stage_report("fusion", window.start_s)
@@ -554,6 +585,23 @@ def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
         {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}},
     )
     return result
+
+
+def voice_ahead(windows: Iterator[Window], work: Callable[[Window], tuple]) -> Iterator[tuple[Window, Future]]:
+    """Each window with ``work(window)`` running in a thread of its own, started as soon as the
+    window is cut, one window ahead of the caller: the caller's next window (its frames decoded and
+    faces found in the caller's thread) is made while this one's work runs. PyTorch, ONNX Runtime
+    and the decoders release the GIL, so the two run on two cores. The work of at most two windows
+    is held at once, so memory stays flat."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice") as pool:
+        previous = None
+        for window in windows:
+            future = pool.submit(work, window)
+            if previous is not None:
+                yield previous
+            previous = window, future
+        if previous is not None:
+            yield previous
 
 
 def with_speakers(sentences: list[dict], entries: list[dict]) -> list[dict]:
