@@ -105,6 +105,11 @@ def test_uncertain_windows_are_marked_everywhere():
     assert "fusion unsure" in labels
     page = html_figure(windows, summarize(windows), "clip", 20.0)
     assert {(s.x0, s.x1) for s in page.layout.shapes} == set(bands)
+    # veiled over the stacked areas (row 1), outlined on the heat map (row 3: Plotly left these
+    # out while they were added before the heat map's trace)
+    assert sorted((s.xref, s.yref, s.x0, s.x1) for s in page.layout.shapes) == sorted(
+        (xref, f"y{xref[1:]} domain", *band) for xref in ("x", "x3") for band in bands)
+    assert {s.line.dash for s in page.layout.shapes if s.xref == "x3"} == {"dot"}
     # no window unsure (or the key not there yet): nothing marked
     plain = timeline_figure(_windows(5), duration_s=20.0)
     assert not [s for s in plain.layout.shapes if s.type == "rect"]
