@@ -59,8 +59,14 @@ def test_still_motion_is_a_smooth_seeded_path():
 
 def paired_data(shared_data: Path, root: Path) -> Path:
     """A tiny copy of the paired layout: a RAVDESS actor for each part of the recipe's split, a
-    few FER2013 test faces per class (shared out to the parts), and one MEAD clip per actor."""
-    for actor in ("15", "18", "19"):
+    TurEV-DB speaker for training and one for test, a few FER2013 test faces per class (shared
+    out to the parts), and one MEAD clip per actor."""
+    for speaker in ("1358", "1984"):
+        for emotion in ("Angry", "Calm", "Happy"):
+            clip = sorted((shared_data / "turev_speech" / emotion).glob(f"{speaker}_*"))[0]
+            (root / "turev_speech" / emotion).mkdir(parents=True, exist_ok=True)
+            shutil.copy(clip, root / "turev_speech" / emotion / clip.name)
+    for actor in ("16", "18", "19"):
         source = shared_data / "ravdess_speech" / f"Actor_{actor}"
         target = root / "ravdess_speech" / f"Actor_{actor}"
         target.mkdir(parents=True)
@@ -96,8 +102,8 @@ def test_one_epoch_train_writes_a_model_its_card_and_the_comparison(trained):
     assert "windows per part" in result.stdout + result.stderr
     metrics = json.loads((out.parent / "metrics.json").read_text())
     assert set(metrics["split"]["test"]) == {"ravdess:19", "mead:M030"}
-    assert set(metrics["split"]["validation"]) == {"ravdess:18", "mead:W011"}
-    assert set(metrics["split"]["train"]) == {"ravdess:15", "mead:W009"}
+    assert set(metrics["split"]["validation"]) == {"ravdess:18", "turev:1984", "mead:W011"}
+    assert set(metrics["split"]["train"]) == {"ravdess:16", "turev:1358", "mead:W009"}
     test = metrics["comparison"]["test"]
     # the test part has paired windows and the silent MEAD clip's face-only window
     assert test["face_only"]["fused"]["n"] == 1
@@ -113,6 +119,9 @@ def test_one_epoch_train_writes_a_model_its_card_and_the_comparison(trained):
     model = CombinedModel.load(out)
     assert model.labels == ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
     assert model.recipe["partners"] == 2
+    # it reads the Whisper voice model's embeddings, and loads that model even when offered another kind
+    assert model.voice.KIND == "voice_whisper" and model.network.options.voice_dim == 256
+    assert CombinedModel.load(out, voice=VoiceModel.load()).voice.KIND == "voice_whisper"
 
 
 @pytest.mark.slow
@@ -196,7 +205,9 @@ def test_preprocess_reuses_and_tune_searches_the_fusion_settings(trained, tmp_pa
 def test_fine_tuned_encoders_train_save_beside_the_model_and_serve_analyze(trained, media, tmp_path, monkeypatch):
     data, out, _ = trained
     monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(out.parent.parent / "cache"))
-    recipe = CombinedRecipe(partners=2, encoders="finetune",
+    with pytest.raises(ValueError, match="encoders=finetune trains the MFCC voice model"):
+        CombinedRecipe(encoders="finetune")
+    recipe = CombinedRecipe(partners=2, encoders="finetune", voice_model="audio",
                             train=replace(CombinedRecipe().train, epochs=1, backbone_lr_scale=0.1))
     tuned_out = tmp_path / "tuned" / "combined.pt"
     metrics = train_combined(data, recipe, tuned_out, tmp_path / "run", log=lambda _: None)

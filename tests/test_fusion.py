@@ -1,5 +1,6 @@
 """The combined network: shapes, masking of missing frames and sources, modality dropout."""
 
+import numpy as np
 import torch
 
 from source.fusion import combined
@@ -92,3 +93,37 @@ def test_speech_clips_keep_their_augmented_versions_beside_video_speech():
     assert joined.embeddings.shape == (3, 5, 1) and joined.probabilities.shape == (3, 5, 7)
     np.testing.assert_array_equal(joined.embeddings[:2], clips.embeddings)  # every version kept
     assert (joined.embeddings[2] == 100).all() and joined.present.all()  # the video's own speech
+
+
+def _windows(train: bool, short_windows: float = 0.0, voice_present: bool = True):
+    import numpy as np
+
+    from source.fusion.data import Encodings, FusionWindows
+    from source.labels import get_label_set
+
+    voice = Encodings(np.ones((4, 3, 8), np.float16), np.full((4, 3, 7), 1 / 7, np.float32),
+                      np.full((4, 3), voice_present), np.array([0, 3, 4, 6]))
+    faces = Encodings(np.ones((4, 16, 8), np.float16), np.full((4, 16, 7), 1 / 7, np.float32),
+                      np.ones((4, 16), bool), np.array([0, 3, 4, 6]))
+    return FusionWindows(voice, faces, np.zeros((4, 9)), np.zeros(4, bool), get_label_set("7class"),
+                         np.array([[0, 0], [1, 1], [2, 2], [3, 3]]), partners=8, train=train,
+                         short_windows=short_windows)
+
+
+def test_short_training_windows_keep_a_prefix_of_6_to_15_frames():
+    windows = _windows(train=True, short_windows=1.0)
+    kept = [int(windows[i][0][3].sum()) for i in range(len(windows))]
+    assert min(kept) >= 6 and max(kept) <= 15 and len(set(kept)) > 3  # lengths vary
+    for i in range(len(windows)):
+        mask = windows[i][0][3]
+        assert mask[:int(mask.sum())].all()  # a prefix: the window ends early
+    # validation and test windows are never cut, and training ones only in the share asked for
+    assert all(int(w[0][3].sum()) == 16 for w in _windows(train=False, short_windows=1.0))
+    assert all(int(w[0][3].sum()) == 16 for w in _windows(train=True, short_windows=0.0))
+
+
+def test_a_voice_version_without_speech_enters_as_absent():
+    windows = _windows(train=True, voice_present=False)
+    assert not any(bool(windows[i][0][1]) for i in range(len(windows)))
+    assert all(bool(w[0][1]) for w in _windows(train=True))
+    assert np.isnan(_windows(train=False, voice_present=False).branch_probabilities()["voice"]).all()

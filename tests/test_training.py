@@ -157,6 +157,9 @@ def test_recipe_overrides_nested_settings(tmp_path):
     assert recipe.train.learning_rate == 0.01 and recipe.transform.n_mfcc == 20
     assert recipe.test_speakers == ("ravdess:01",) and recipe.label_set == "5group"
     assert recipe.train.batch_size == TrainOptions().batch_size  # untouched defaults stay
+    # a list setting also takes comma-separated names (once kept as one string, matched by substring)
+    listed = load_recipe(VoiceRecipe, None, ["test_speakers=ravdess:01, ravdess:02"])
+    assert listed.test_speakers == ("ravdess:01", "ravdess:02")
     with pytest.raises(StudioError, match="no setting 'epoch'"):
         load_recipe(VoiceRecipe, None, ["train.epoch=3"])
     with pytest.raises(StudioError, match="Unknown recipe setting"):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import __version__
 from ..audio.activity import speech_activity, speech_segments
-from ..audio.model import VoiceModel
+from ..audio.model import VoiceModel, voice_model_class
 from ..errors import MediaError, StudioError
 from ..face.model import FaceModel
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
@@ -320,24 +320,15 @@ def face_model_class(name: str) -> type[FaceModel]:
     return FaceModel
 
 
-def voice_model_class(name: str) -> "type[VoiceModel] | type[WhisperVoiceModel]":
-    """The voice model class named by ``AnalysisOptions.voice_model``."""
-    if name == "voice_whisper":
-        from ..audio.whisper_voice import WhisperVoiceModel
-
-        return WhisperVoiceModel
-    return VoiceModel
-
-
-def load_fusion(options: AnalysisOptions, voice: VoiceModel | None,
+def load_fusion(options: AnalysisOptions, voice: "VoiceModel | WhisperVoiceModel | None",
                 face: FaceModel | None) -> "tuple[CombinedModel | FamilyModel | None, str | None]":
     """The fusion model the options ask for (None: late fusion), and a warning when "auto"
     falls back to late fusion for a reason the user should know."""
     if options.fusion == "late":
         return None, None
     if options.fusion == "auto" and options.fusion_weights is None:
-        # late fusion: on the real-video set (docs/results/real_video-2026-12-05.md) it was as accurate
-        # as every learned fusion and the face alone, and the only one calling no calm talking head disgust
+        # late fusion: on the real-video set (docs/results/real_video-2026-12-05.md) the learned fusions
+        # were right on one clip more, whose speaker the voice model trained on; otherwise the same
         return None, None
     if options.fusion in ("auto", "combined"):
         load = CombinedModel.load  # without the registry, which imports every family
@@ -431,8 +422,9 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     with times("load models"):
         face_model = loaded(face_model_class(options.face_model).load, options.face_weights) if use_faces else None
         voice = loaded(voice_model_class(options.voice_model).load, options.voice_weights) if use_audio else None
-        # the combined model reads the embeddings of the MFCC voice model it was trained over
-        fusion, fusion_warning = load_fusion(options, voice if isinstance(voice, VoiceModel) else None, face_model)
+        # a fusion model reads the embeddings of the voice model it was trained over (loaded here
+        # when it is not the voice model asked for)
+        fusion, fusion_warning = load_fusion(options, voice, face_model)
         if isinstance(fusion, CombinedModel) and (fusion.tuned_encoders or voice is not fusion.voice):
             # its own encoders serve the branches
             face_model = fusion.face if use_faces and fusion.tuned_encoders else face_model

@@ -75,6 +75,18 @@ class VoiceModel(EmotionModel):
         return self.encode_window(audio)[1]
 
 
+def voice_model_class(name: str) -> "type[VoiceModel] | type[WhisperVoiceModel]":
+    """The voice model class of a kind: ``AnalysisOptions.voice_model``, or the ``voice_model``
+    a fusion model file names for the embeddings it reads."""
+    if name == "voice_whisper":
+        from .whisper_voice import WhisperVoiceModel
+
+        return WhisperVoiceModel
+    if name != KIND:
+        raise ValueError(f"Unknown voice model {name!r}: choose {KIND} or voice_whisper.")
+    return VoiceModel
+
+
 def predict_file(model: "VoiceModel | WhisperVoiceModel", path: str | Path, windows: WindowOptions = WindowOptions(),
                  progress=None) -> dict:
     """Per-window probabilities for any audio or video file, streamed, and the overall result.

@@ -96,6 +96,11 @@ class LayerWeightedHead(nn.Module):
         self.dims = {"layers": layers, "features": features, "n_classes": n_classes, "hidden": hidden,
                      "dropout": dropout}
 
+    @property
+    def embedding_size(self) -> int:
+        """The size of ``embed``'s output, which the fusion models read."""
+        return self.dims["hidden"] or self.dims["features"]
+
     def layer_weights(self) -> torch.Tensor:
         return torch.softmax(self.layer_logits, dim=0)
 

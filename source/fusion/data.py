@@ -23,6 +23,7 @@ from ..emotion_model import EmotionModel
 from ..labels import EMOTIONS, LabelSet
 
 FRAMES = 16  # face frames per window: 4 s at the analysis's 4 frames per second
+MIN_FRAMES = 6  # the shortest window analysed, 1.5 s, holds 6 of them
 
 
 @dataclass(frozen=True)
@@ -95,17 +96,19 @@ class FusionWindows(Dataset):
     ``pairs``: fixed (voice item or -1, face item or -1) windows. ``partners``: also pair each
     voice item with that many face items of the same emotion, drawn again each epoch when
     ``train`` (else once, with ``seed``). In training, a random version of each voice clip is
-    used and ``frame_dropout`` of the frames are marked as having no face.
+    used (its absence, where voice activity detection found no speech in it, is kept),
+    ``frame_dropout`` of the frames are marked as having no face, and ``short_windows`` of the
+    windows keep only their first 6-15 frames, as a window of 1.5-3.75 s would have.
     """
 
     def __init__(self, voice: Encodings | None, faces: Encodings | None, text: np.ndarray,
                  text_present: np.ndarray, label_set: LabelSet, pairs: np.ndarray, partners: int = 0,
-                 train: bool = False, frame_dropout: float = 0.0, seed: int = 0):
+                 train: bool = False, frame_dropout: float = 0.0, short_windows: float = 0.0, seed: int = 0):
         self.voice, self.faces = voice, faces
         self.text, self.text_present = text.astype(np.float32), text_present
         self.pairs_fixed = pairs.reshape(-1, 2).astype(np.int64)
         self.partners = partners if voice is not None and faces is not None else 0
-        self.train, self.frame_dropout, self.seed = train, frame_dropout, seed
+        self.train, self.frame_dropout, self.short_windows, self.seed = train, frame_dropout, short_windows, seed
         self.groups = label_set.groups
         self.label_index = {label: i for i, label in enumerate(label_set.labels)}
         self.set_epoch(0)
@@ -128,6 +131,9 @@ class FusionWindows(Dataset):
         steps = self.voice.embeddings.shape[1] if self.voice is not None else 1
         self.versions = rng.integers(0, steps, n) if self.train else np.zeros(n, dtype=np.int64)
         self.dropped = (rng.random((n, FRAMES)) < self.frame_dropout) if self.train else np.zeros((n, FRAMES), bool)
+        if self.train and self.short_windows:
+            kept = np.where(rng.random(n) < self.short_windows, rng.integers(MIN_FRAMES, FRAMES, n), FRAMES)
+            self.dropped |= np.arange(FRAMES)[None] >= kept[:, None]
 
     def _target_or_none(self, voice: int, face: int) -> int | None:
         index = self.voice.emotions[voice] if voice >= 0 else self.faces.emotions[face]
@@ -141,6 +147,7 @@ class FusionWindows(Dataset):
         v, f = self.pairs[index]
         voice_dim = self.voice.embeddings.shape[2] if self.voice is not None else 0
         face_dim = self.faces.embeddings.shape[2] if self.faces is not None else 0
+        speaks = v >= 0 and bool(self.voice.present[v, self.versions[index]])
         if v >= 0:
             voice = torch.from_numpy(self.voice.embeddings[v, self.versions[index]].astype(np.float32))
             text, text_present = torch.from_numpy(self.text[v]), bool(self.text_present[v])
@@ -152,7 +159,7 @@ class FusionWindows(Dataset):
             mask = torch.from_numpy(self.faces.present[f] & ~self.dropped[index])
         else:
             faces, mask = torch.zeros(FRAMES, face_dim), torch.zeros(FRAMES, dtype=torch.bool)
-        inputs = (voice, torch.tensor(v >= 0), faces, mask, text, torch.tensor(text_present))
+        inputs = (voice, torch.tensor(speaks), faces, mask, text, torch.tensor(text_present))
         return inputs, int(self.targets[index])
 
     def branch_probabilities(self) -> dict[str, np.ndarray | None]:
@@ -162,7 +169,7 @@ class FusionWindows(Dataset):
         voice = np.full((len(self), n_labels), np.nan, dtype=np.float32)
         face = np.full((len(self), n_labels), np.nan, dtype=np.float32)
         for i, (v, f) in enumerate(self.pairs):
-            if v >= 0:
+            if v >= 0 and self.voice.present[v, 0]:
                 voice[i] = self.voice.probabilities[v, 0]
             if f >= 0 and self.faces.present[f].any():
                 face[i] = self.faces.probabilities[f][self.faces.present[f]].mean(axis=0)

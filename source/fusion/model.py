@@ -8,11 +8,12 @@ a network trained on other ones.
 """
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from ..audio.model import VoiceModel
+from ..audio.model import KIND as MFCC_VOICE, VoiceModel, voice_model_class
 from ..emotion_model import TrainedModel
 from ..face.model import FaceModel
 from ..labels import LabelSet, get_label_set
@@ -21,9 +22,12 @@ from ..weights import WeightsError, load_weights, save_weights
 from .combined import CombinedNet
 from .data import FRAMES
 
+if TYPE_CHECKING:
+    from ..audio.whisper_voice import WhisperVoiceModel
+
 KIND = "combined"
 SHIPPED_WEIGHTS = MODELS_DIR / "combined" / "combined.pt"
-SHIPPED_SHA256 = "91fb9d9248b1a22e5150022ab285f935a692efe83a18817ae7e20c99d0afa082"
+SHIPPED_SHA256 = "450eb43b9798948efda80c95ce3e4275deaa3303872da40b2ee9cc8d6743f243"
 
 
 def check_encoders(saved: dict, voice: VoiceModel, face: FaceModel, path: Path) -> None:
@@ -34,6 +38,19 @@ def check_encoders(saved: dict, voice: VoiceModel, face: FaceModel, path: Path) 
                 f"The {saved['kind']} model {path} was trained on the {name} model "
                 f"{saved['encoders'][name][:12]}…, not on the one loaded ({model.sha256[:12]}…): "
                 f"use the {name} model it was trained on, or train it again on this one.")
+
+
+def frozen_encoders(saved: dict, path: Path, voice: "VoiceModel | WhisperVoiceModel | None",
+                    face: FaceModel | None) -> "tuple[VoiceModel | WhisperVoiceModel, FaceModel]":
+    """The voice and face models a fusion model file reads the embeddings of: ``voice`` and
+    ``face`` when they are of the kind it names (files without ``voice_model`` read the MFCC
+    voice model), else the shipped ones; refused when their sha256 differ from the saved ones."""
+    voice_class = voice_model_class(saved.get("voice_model", MFCC_VOICE))
+    if voice is None or voice.KIND != voice_class.KIND:
+        voice = voice_class.load()
+    face = face or FaceModel.load()
+    check_encoders(saved, voice, face, path)
+    return voice, face
 
 
 def encoder_paths(path: Path) -> dict[str, Path]:
@@ -59,10 +76,11 @@ class CombinedModel(TrainedModel):
             metadata["encoder_files"] = {name: p.name for name, p in encoder_paths(Path(path)).items()}
         return save_weights(path, self.network, kind=KIND, label_set=self.label_set.name,
                             temperature=self.temperature, metrics=self.metrics,
-                            encoders={"voice": self.voice.sha256, "face": self.face.sha256}, **metadata)
+                            encoders={"voice": self.voice.sha256, "face": self.face.sha256},
+                            voice_model=self.voice.KIND, **metadata)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, voice: VoiceModel | None = None,
+    def load(cls, path: str | Path | None = None, voice: "VoiceModel | WhisperVoiceModel | None" = None,
              face: FaceModel | None = None) -> "CombinedModel":
         """The model in ``path`` (default: shipped) over ``voice`` and ``face`` (default: shipped);
         a model trained with fine-tuned encoders brings its own, from beside its file."""
@@ -73,9 +91,7 @@ class CombinedModel(TrainedModel):
             beside = Path(path or SHIPPED_WEIGHTS).parent
             voice = VoiceModel.load(beside / saved["encoder_files"]["voice"])
             face = FaceModel.load(beside / saved["encoder_files"]["face"])
-        voice = voice or VoiceModel.load()
-        face = face or FaceModel.load()
-        check_encoders(saved, voice, face, path or SHIPPED_WEIGHTS)
+        voice, face = frozen_encoders(saved, Path(path or SHIPPED_WEIGHTS), voice, face)
         network = CombinedNet.from_config(saved["network"])
         network.load_state_dict({k: v.float() if v.is_floating_point() else v
                                  for k, v in saved["state_dict"].items()})

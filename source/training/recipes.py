@@ -70,6 +70,8 @@ def load_recipe(cls, path: str | Path | None = None, overrides: list[str] = ()):
             target = target[part]
         if last not in target:
             raise StudioError(f"--set {key}: no setting {last!r}; known: {', '.join(sorted(target))}.")
+        if isinstance(target[last], (list, tuple)) and isinstance(value, str):  # a list setting: comma-separated
+            value = [item.strip() for item in value.split(",") if item.strip()]
         target[last] = value
     return recipe_from_dict(cls, values)
 

@@ -90,7 +90,7 @@ LATE_FUSION = Family(
     "over the frames with a face); the face's weight is chosen on the validation windows, then a "
     "temperature is fitted there. A window with one branch gets that branch's probabilities.",
     "recipes:LateFusionRecipe", "late:WeightedLateNet", "encoded",
-    shipped_sha256="09f57b5f48fe49549fc4d8ce9bcf8935a77da5abda2dcc56d32ac4a4b7fc31dc")
+    shipped_sha256="8547f8e0abcf0fc70e7267fb0c466347b1ebd257d3c727ecc8823721e2544154")
 XATTN_FUSION = Family(
     "xattn_fusion", "Cross-modal attention fusion: face-frame tokens attend to the voice",
     "cross-modal attention: face-frame tokens attend to the voice embedding (transformer)",
@@ -98,7 +98,7 @@ XATTN_FUSION = Family(
     "voice model's embedding becomes audio tokens; a class token and the frame tokens attend to "
     "the audio tokens, then to each other (pre-LN transformer layer); the class token is "
     "classified. Both encoders are frozen.", "recipes:XAttnRecipe", "xattn:XAttnNet", "encoded",
-    shipped_sha256="3ef82b72b293a1f1c34adb6604845b917eb7adaaee24d52d728c68e14cce5892")
+    shipped_sha256="bd2cac708d4047fbac56f6e8fa88f10e49d3ce9d2a787a84497b4619ecafb96a")
 LT_FUSION = Family(
     "lt_fusion", "Late transformer fusion of a face-frame CNN and an MFCC CNN",
     "late transformer fusion: 2D+1D CNN on 15 face frames, 1D CNN on MFCCs, cross-attention after both",

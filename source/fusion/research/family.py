@@ -10,12 +10,13 @@ command that trains it.
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ...audio.features import MfccTransform
-from ...audio.model import VoiceModel
+from ...audio.model import KIND as MFCC_VOICE, VoiceModel, voice_model_class
 from ...emotion_model import TrainedModel
 from ...errors import DatasetError
 from ...face.model import FaceModel
@@ -26,12 +27,15 @@ from ...training.recipes import recipe_from_dict
 from ...training.reports import model_card, write_model_files, write_run_reports
 from ...training.trainer import EpochReport, predict_logits
 from ...weights import load_weights, save_weights
-from ..model import check_encoders
+from ..model import frozen_encoders
 from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, run_fingerprint, fit_windows, fusion_data,
                      windows_report)
 from .families import Family
 from .raw_inputs import RawShapes
 from .raw_items import RawItems
+
+if TYPE_CHECKING:
+    from ...audio.whisper_voice import WhisperVoiceModel
 
 INPUTS = ("encoded", "raw")
 
@@ -41,7 +45,7 @@ class Inputs:
     """What a family's model reads, saved with it: the encoders' sha256 ("encoded") or the
     transforms that cut the crops and MFCCs ("raw")."""
 
-    voice: VoiceModel | None = None
+    voice: "VoiceModel | WhisperVoiceModel | None" = None
     face: FaceModel | None = None
     face_transform: FaceTransform | None = None
     voice_transform: MfccTransform | None = None
@@ -58,11 +62,12 @@ class Inputs:
 
     def saved(self) -> dict:
         if self.voice is not None:
-            return {"encoders": {"voice": self.voice.sha256, "face": self.face.sha256}}
+            return {"encoders": {"voice": self.voice.sha256, "face": self.face.sha256},
+                    "voice_model": self.voice.KIND}
         return {"transforms": {"face": self.face_transform.to_dict(), "voice": self.voice_transform.to_dict()}}
 
     @classmethod
-    def of(cls, family: Family, recipe, voice: VoiceModel, face: FaceModel) -> "Inputs":
+    def of(cls, family: Family, recipe, voice: "VoiceModel | WhisperVoiceModel", face: FaceModel) -> "Inputs":
         if family.inputs == "encoded":
             return cls(voice=voice, face=face)
         return cls(face_transform=face.transform, voice_transform=recipe.voice_transform or voice.transform)
@@ -80,7 +85,7 @@ class FamilyModel(TrainedModel):
                             temperature=self.temperature, metrics=self.metrics, **self.inputs.saved(), **metadata)
 
     @classmethod
-    def load(cls, family: Family, path: str | Path | None = None, voice: VoiceModel | None = None,
+    def load(cls, family: Family, path: str | Path | None = None, voice: "VoiceModel | WhisperVoiceModel | None" = None,
              face: FaceModel | None = None) -> "FamilyModel":
         """The model in ``path``, or the shipped one; a family that ships untrained raises
         ``UntrainedModel`` naming its train command."""
@@ -89,9 +94,7 @@ class FamilyModel(TrainedModel):
         saved = load_weights(path or family.shipped_weights, family.name,
                              family.shipped_sha256 if path is None else None)
         if "encoders" in saved:
-            voice, face = voice or VoiceModel.load(), face or FaceModel.load()
-            check_encoders(saved, voice, face, path or family.shipped_weights)
-            inputs = Inputs(voice=voice, face=face)
+            inputs = Inputs(*frozen_encoders(saved, Path(path or family.shipped_weights), voice, face))
         else:
             inputs = Inputs(face_transform=FaceTransform.from_dict(saved["transforms"]["face"]),
                             voice_transform=MfccTransform.from_dict(saved["transforms"]["voice"]))
@@ -121,7 +124,9 @@ def build_network(family: Family, recipe, inputs: Inputs) -> torch.nn.Module:
 def prepare_family(family: Family, data: Path, recipe, on_features=None, workers: int | None = None,
                    log: Callable[[str], None] = print, inputs: Inputs | None = None) -> tuple[FusionData, Inputs]:
     """Scan, split and cache the items of ``data`` as the family reads them."""
-    inputs = inputs or Inputs.of(family, recipe, VoiceModel.load(), FaceModel.load())
+    if inputs is None:
+        voice_model = recipe.voice_model if family.inputs == "encoded" else MFCC_VOICE  # raw: MFCCs
+        inputs = Inputs.of(family, recipe, voice_model_class(voice_model).load(), FaceModel.load())
     data_parts = fusion_data(Path(data), recipe, inputs.items(), on_features, workers)
     for line in data_parts.summary:
         log(line)

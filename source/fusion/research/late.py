@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...audio.model import VoiceModel
+from ...audio.model import voice_model_class
 from ...face.model import FaceModel
 from ...labels import get_label_set
 from ...nets import EnsembleHead
@@ -35,7 +35,7 @@ class WeightedLateNet(nn.Module):
         self.register_buffer("face_weight", torch.tensor(0.5))
 
     @classmethod
-    def over(cls, voice: VoiceModel, face: FaceModel) -> "WeightedLateNet":
+    def over(cls, voice, face: FaceModel) -> "WeightedLateNet":
         """The net over ``voice`` and ``face``: their classifiers and temperatures, equal weights."""
         net = cls(voice.network.embedding_size, face.network.embedding_size, len(voice.labels),
                   *(model.network.classifier.config() if isinstance(model.network.classifier, EnsembleHead)
@@ -80,7 +80,7 @@ def train_late_fusion(family: Family, data: Path, recipe, out: Path, run_dir: Pa
     best ``recipe.monitor``), fit the temperature there, report validation and test."""
     from ..train import windows_report
 
-    voice, face = VoiceModel.load(), FaceModel.load()
+    voice, face = voice_model_class(recipe.voice_model).load(), FaceModel.load()
     data_parts, inputs = prepare_family(family, data, recipe, on_features, log=log, inputs=Inputs(voice=voice, face=face))
     label_set = get_label_set(recipe.label_set)
     network = WeightedLateNet.over(voice, face).eval()

@@ -52,13 +52,16 @@ def window_tensors(model: FamilyModel, crops: np.ndarray, found: np.ndarray,
                    audio: np.ndarray | None) -> tuple[torch.Tensor, ...]:
     """The ``WindowBatch`` tensors (a batch of one) of a window, as the model reads them."""
     inputs = model.inputs
-    speaks = audio is not None and speech_activity(audio)["speech_ratio"] >= MIN_SPEECH_RATIO
-    voice_transform = inputs.voice_transform or inputs.voice.transform
-    features = voice_transform(audio) if speaks else np.zeros(voice_transform.output_shape, np.float32)
-    if inputs.voice is not None:  # the frozen models' embeddings
-        voice = inputs.voice.encode(torch.from_numpy(features[None]))[0][0]
+    if inputs.voice is not None:  # the frozen models' embeddings, the voice's as the analysis makes it
+        embedding = inputs.voice.encode_window(audio)[0]
+        speaks = embedding is not None
+        voice = (torch.from_numpy(embedding) if speaks
+                 else torch.zeros(inputs.voice.network.embedding_size))
         faces = inputs.face.encode(torch.from_numpy(inputs.face.transform.normalize(crops)))[0]
     else:
+        speaks = audio is not None and speech_activity(audio)["speech_ratio"] >= MIN_SPEECH_RATIO
+        transform = inputs.voice_transform
+        features = transform(audio) if speaks else np.zeros(transform.output_shape, np.float32)
         voice = torch.from_numpy(features.reshape(-1))
         faces = torch.from_numpy(crops.reshape(FRAMES, -1).astype(np.float32))
     return (voice[None].float(), torch.tensor([speaks]), faces[None].float(), torch.from_numpy(found)[None],
