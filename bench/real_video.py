@@ -3,7 +3,8 @@
     python bench/real_video.py [--data ../shared/data/av_samples] [--methods late:voice_whisper combined:audio ...]
                                [--report docs/results]
 
-Every clip is analysed once per method (FUSION:VOICE_MODEL), in this process. The table gives,
+Every clip is analysed once per method (FUSION:VOICE_MODEL, or FUSION:VOICE_MODEL:WEIGHTS for a
+fusion model file that is not the shipped one), in this process. The table gives,
 per source, the labelled clips whose answer is right and the windows right; the last column is the
 share of the unlabelled clips' windows (the talking heads: calm, ordinary speech) called disgust.
 With ``--report`` a dated Markdown table and the full JSON are written there.
@@ -25,14 +26,16 @@ from source.options import AnalysisOptions
 
 
 def table(report: dict) -> list[str]:
-    lines = ["| method | source | clips right | windows right | uncertain windows | unlabelled windows called disgust |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| method | source | clips right | clips right, people the fusion never saw | windows right | "
+             "uncertain windows | unlabelled windows called disgust |",
+             "|---|---|---|---|---|---|---|"]
     for method, result in report["methods"].items():
         for source in (*BRANCHES, "fused"):
-            s = result["scores"][source]
+            s, unseen = result["scores"][source], result["held_out"][source]
             if not s["clips"] and not s["unlabelled_calls"]:
                 continue
-            lines.append(f"| {method} | {source} | {s['clips_right']}/{s['clips']} | {s['windows_right']}/{s['windows']} | "
+            lines.append(f"| {method} | {source} | {s['clips_right']}/{s['clips']} | "
+                         f"{unseen['clips_right']}/{unseen['clips']} | {s['windows_right']}/{s['windows']} | "
                          f"{s['uncertain_windows'] if source == 'fused' else ''} | "
                          f"{s['unlabelled_calls'].get('disgust', 0.0):.0%} |")
     return lines
@@ -41,7 +44,7 @@ def table(report: dict) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "av_samples")
-    parser.add_argument("--methods", nargs="+", metavar="FUSION:VOICE",
+    parser.add_argument("--methods", nargs="+", metavar="FUSION:VOICE[:WEIGHTS]",
                         default=["late:voice_whisper", "late:audio", "combined:audio", "xattn_fusion:voice_whisper"])
     parser.add_argument("--report", type=Path, help="folder for the dated Markdown and JSON reports")
     args = parser.parse_args()
@@ -49,9 +52,12 @@ def main() -> None:
     labelled = sum(c.label is not None for c in clips)
     print(f"{len(clips)} clips ({labelled} labelled) under {args.data}; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus")
-    methods = {method.replace(":", " / voice "): AnalysisOptions(fusion=method.partition(":")[0],
-                                                                 voice_model=method.partition(":")[2] or "voice_whisper")
-               for method in args.methods}
+    methods = {}
+    for method in args.methods:
+        fusion, voice, weights = (method.split(":", 2) + ["", ""])[:3]
+        name = f"{fusion} / voice {voice or 'voice_whisper'}" + (f" / {weights}" if weights else "")
+        methods[name] = AnalysisOptions(fusion=fusion, voice_model=voice or "voice_whisper",
+                                        fusion_weights=weights or None)
     started = time.monotonic()
     report = evaluate_real_video(clips, methods, progress=lambda name, done, total: print(
         f"\r{name}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True))

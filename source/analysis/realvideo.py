@@ -23,13 +23,13 @@ from ..fusion.late import text_probabilities
 from ..labels import EMOTIONS, canonical
 from ..media.probe import VIDEO_EXTENSIONS
 from ..options import AnalysisOptions
-from .pipeline import analyze
+from .pipeline import analyze, load_fusion
 
 BRANCHES = ("face", "voice", "text")
-_RAVDESS = re.compile(r"(?:^|_)0[12]-0[12]-(\d\d)-\d\d-\d\d-\d\d-\d\d$")
+_RAVDESS = re.compile(r"(?:^|_)0[12]-0[12]-(\d\d)-\d\d-\d\d-\d\d-(\d\d)$")
 _RAVDESS_EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry",
                      "06": "fearful", "07": "disgust", "08": "surprised"}
-_MEAD = re.compile(r"(?:^|_)[MW]\d{3}_(?:front_)?([a-z]+)_level\d")
+_MEAD = re.compile(r"(?:^|_)([MW]\d{3})_(?:front_)?([a-z]+)_level\d")
 
 
 def clip_label(path: Path) -> str | None:
@@ -38,7 +38,7 @@ def clip_label(path: Path) -> str | None:
     for pattern, names in ((_RAVDESS, _RAVDESS_EMOTIONS), (_MEAD, None)):
         match = pattern.search(path.stem)
         if match:
-            name = names[match.group(1)] if names else match.group(1)
+            name = names[match.group(1)] if names else match.group(2)
             try:
                 return canonical(name)
             except KeyError:
@@ -46,10 +46,21 @@ def clip_label(path: Path) -> str | None:
     return None
 
 
+def clip_subject(path: Path) -> str | None:
+    """The filmed person, as the training splits name them ("ravdess:01", "mead:M030"); None
+    when the file name does not say."""
+    ravdess, mead = _RAVDESS.search(path.stem), _MEAD.search(path.stem)
+    return f"ravdess:{ravdess.group(2)}" if ravdess else f"mead:{mead.group(1)}" if mead else None
+
+
 @dataclass(frozen=True)
 class RealClip:
     path: Path
     label: str | None  # None: unlabelled (only the calls are counted)
+
+    @property
+    def subject(self) -> str | None:
+        return clip_subject(self.path)
 
 
 def real_clips(root: str | Path) -> list[RealClip]:
@@ -88,10 +99,19 @@ def clip_answers(windows: list[dict]) -> dict[str, dict]:
     return answers
 
 
+def fitted_subjects(options: AnalysisOptions) -> list[str]:
+    """The people whose clips the fusion model of ``options`` was trained or validated on (late
+    fusion learns nothing: none)."""
+    fusion, _ = load_fusion(options, None, None)
+    split = (fusion.metrics or {}).get("split", {}) if fusion is not None else {}
+    return sorted({*split.get("train", []), *split.get("validation", [])})
+
+
 def evaluate_real_video(clips: list[RealClip], methods: dict[str, AnalysisOptions],
                         progress=None) -> dict:
     """Per method (a name -> analysis options): per clip the answers of each branch and of the fusion,
-    and per source the clips and windows right, over the labelled clips."""
+    and per source the clips and windows right, over the labelled clips, and over those of people
+    the method's fusion model never saw in training or validation (``held_out``)."""
     report = {"clips": [str(c.path) for c in clips], "labels": [c.label for c in clips], "methods": {}}
     with tempfile.TemporaryDirectory(prefix="real-video-") as out:
         for name, options in methods.items():
@@ -101,7 +121,11 @@ def evaluate_real_video(clips: list[RealClip], methods: dict[str, AnalysisOption
                 per_clip.append(clip_answers(result.windows))
                 if progress:
                     progress(name, index + 1, len(clips))
-            report["methods"][name] = {"per_clip": per_clip, "scores": scores(clips, per_clip)}
+            seen = fitted_subjects(options)
+            held_out = [i for i, clip in enumerate(clips) if clip.subject not in seen]
+            report["methods"][name] = {
+                "per_clip": per_clip, "scores": scores(clips, per_clip), "fusion_trained_on": seen,
+                "held_out": scores([clips[i] for i in held_out], [per_clip[i] for i in held_out])}
     return report
 
 
