@@ -14,7 +14,7 @@ import plotly.graph_objects as go  # noqa: E402
 from plotly.subplots import make_subplots  # noqa: E402
 
 from ..labels import EMOTIONS  # noqa: E402
-from .palette import BRANCHES, EMOTION_COLORS  # noqa: E402, F401  (shared with the app's charts)
+from .palette import BRANCHES, EMOTION_COLORS, uncertain_spans  # noqa: E402, F401  (shared with the app's charts)
 from ..fileio import atomic_path  # noqa: E402
 
 
@@ -35,17 +35,6 @@ def _end(entries: list[dict], duration_s: float | None) -> float:
     return max([duration_s or 0.0, *(e["end_s"] for e in entries)])
 
 
-def uncertain_spans(entries: list[dict]) -> list[tuple[float, float]]:
-    """(start, end) of each run of consecutive windows fusion was unsure of (``entry["uncertain"]``)."""
-    spans: list[list[float]] = []
-    for entry in entries:
-        if not entry.get("uncertain", False):
-            continue
-        if spans and entry["start_s"] <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], entry["end_s"])
-        else:
-            spans.append([entry["start_s"], entry["end_s"]])
-    return [(start, end) for start, end in spans]
 
 
 def timeline_png_figure(entries: list[dict], title: str, duration_s: float | None = None):

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..analysis.palette import BRANCHES, EMOTION_COLORS
+from ..analysis.palette import BRANCHES, EMOTION_COLORS, uncertain_spans, window_spans
 from ..labels import EMOTIONS, top_emotion
 
 BRANCH_TITLES = {"fused": "Fused", "face": "Face", "voice": "Voice", "text": "Words"}
@@ -16,17 +16,6 @@ UNSURE_STRIP = "rgba(90, 90, 90, 0.75)"
 LONG_MEDIA_WINDOWS = 24  # more windows than this: the stacked view is shown first
 
 
-def uncertain_spans(windows: list[dict]) -> list[tuple[float, float]]:
-    """(start, end) of each run of consecutive windows fusion was unsure of (``entry["uncertain"]``)."""
-    spans: list[list[float]] = []
-    for window in windows:
-        if not window.get("uncertain", False):
-            continue
-        if spans and window["start_s"] <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], window["end_s"])
-        else:
-            spans.append([window["start_s"], window["end_s"]])
-    return [(start, end) for start, end in spans]
 
 
 def media_end(windows: list[dict], duration_s: float | None) -> float:
@@ -119,15 +108,7 @@ SPEAKING_STRIP = "rgba(20, 20, 20, 0.85)"
 
 def speaking_spans(windows: list[dict], face_id: int) -> list[tuple[float, float]]:
     """(start, end) of each run of consecutive windows where ``face_id`` is the speaker."""
-    spans: list[list[float]] = []
-    for window in windows:
-        if window.get("speaker_face_id") != face_id:
-            continue
-        if spans and window["start_s"] <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], window["end_s"])
-        else:
-            spans.append([window["start_s"], window["end_s"]])
-    return [(start, end) for start, end in spans]
+    return window_spans(windows, lambda window: window.get("speaker_face_id") == face_id)
 
 
 def person_figure(windows: list[dict], face_id: int, marker_s: float | None = None,
