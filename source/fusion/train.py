@@ -172,44 +172,36 @@ def _cached_encodings(name: str, key: dict, compute: Callable[[], Encodings]) ->
                      array[..., -2] > 0.5, array[:, 0, -1].astype(np.int64))
 
 
-def voice_encodings(voice: VoiceModel, samples: list[SpeechSample], copies: int,
+def voice_encodings(voice: "VoiceModel | WhisperVoiceModel", samples: list[SpeechSample], copies: int,
                     progress=None, workers: int | None = None) -> Encodings:
-    augment = WaveAugment() if copies else None
-    features = clip_features(samples, voice.transform, augment, copies,
-                             progress and (lambda d, t: progress("voice features", d, t)), workers)
+    """Each clip and ``copies`` augmented versions as the voice model embeds them, from its own
+    inputs (MFCCs, or pooled Whisper states: as many copies as that model trained with); a
+    version in which voice activity detection found no speech (NaN states) is marked absent."""
+    if isinstance(voice, WhisperVoiceModel):
+        copies = min(copies, WhisperVoiceRecipe.augmented_copies)
+        features = whisper_encodings([s.path for s in samples], voice.transform.whisper_model, 1 + copies,
+                                     progress and (lambda d, t: progress("voice features", d, t)))
+        name = "fusion-voice-whisper"
+    else:
+        augment = WaveAugment() if copies else None
+        features = clip_features(samples, voice.transform, augment, copies,
+                                 progress and (lambda d, t: progress("voice features", d, t)), workers)
+        name = "fusion-voice"
     key = {"model": voice.sha256, "dim": voice.network.embedding_size, "copies": copies,
            "files": [file_identity(s.path) for s in samples]}
 
     def compute() -> Encodings:
         flat = np.asarray(features).reshape(-1, *features.shape[2:])
-        embedded, probabilities = encode(voice, lambda rows: torch.from_numpy(flat[rows].astype(np.float32)),
-                                         len(flat), progress=progress and (lambda d, t: progress("voice encodings", d, t)))
-        shape = features.shape[:2]
-        return Encodings(embedded.reshape(*shape, -1), probabilities.reshape(*shape, -1),
-                         np.ones(shape, dtype=bool), np.array([EMOTIONS.index(s.emotion) for s in samples]))
-
-    return _cached_encodings("fusion-voice", key, compute)
-
-
-def whisper_voice_encodings(voice: WhisperVoiceModel, samples: list[SpeechSample], copies: int,
-                            progress=None) -> Encodings:
-    """The Whisper voice model's embeddings of each clip and ``copies`` augmented versions; a
-    version in which voice activity detection found no speech is marked absent."""
-    pooled = whisper_encodings([s.path for s in samples], voice.transform.whisper_model, 1 + copies,
-                               progress and (lambda d, t: progress("voice encodings", d, t)))
-    key = {"model": voice.sha256, "dim": voice.network.embedding_size, "copies": copies,
-           "files": [file_identity(s.path) for s in samples]}
-
-    def compute() -> Encodings:
-        flat = np.asarray(pooled, dtype=np.float32).reshape(-1, *pooled.shape[2:])
-        present = ~np.isnan(flat).any(axis=(1, 2))
-        embedded, probabilities = encode(voice, lambda rows: torch.from_numpy(np.nan_to_num(flat[rows])), len(flat))
+        present = np.array([not np.isnan(row).any() for row in flat], dtype=bool)
+        embedded, probabilities = encode(
+            voice, lambda rows: torch.from_numpy(np.nan_to_num(flat[rows].astype(np.float32))), len(flat),
+            progress=progress and (lambda d, t: progress("voice encodings", d, t)))
         embedded[~present], probabilities[~present] = 0, 0
-        shape = pooled.shape[:2]
+        shape = features.shape[:2]
         return Encodings(embedded.reshape(*shape, -1), probabilities.reshape(*shape, -1), present.reshape(shape),
                          np.array([EMOTIONS.index(s.emotion) for s in samples]))
 
-    return _cached_encodings("fusion-voice-whisper", key, compute)
+    return _cached_encodings(name, key, compute)
 
 
 def still_keyframes(crops: np.ndarray, motion: StillMotion, seed: int, index: int) -> np.ndarray:
@@ -333,9 +325,6 @@ class EncodedItems:
     face_model: FaceModel
 
     def voice(self, samples: list[SpeechSample], copies: int, progress=None, workers: int | None = None) -> Encodings:
-        if isinstance(self.voice_model, WhisperVoiceModel):  # as many copies as the model trained with
-            return whisper_voice_encodings(self.voice_model, samples, min(copies, WhisperVoiceRecipe.augmented_copies),
-                                           progress)
         return voice_encodings(self.voice_model, samples, copies, progress, workers)
 
     def stills(self, samples: list[FaceSample], motion: StillMotion, seed: int, progress=None) -> Encodings:
