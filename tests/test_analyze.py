@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from source.analysis.pipeline import WINDOW_COLUMNS, analyze
@@ -242,6 +243,45 @@ def test_a_research_fusion_model_fuses_the_timeline(media, tmp_path, family):
         fused = window["probabilities"]["fused"]
         assert sum(fused.values()) == pytest.approx(1, abs=1e-3)
         assert window["top_emotion"] == max(fused, key=fused.get)
+
+
+
+@pytest.mark.parametrize("family", ["xattn_fusion", "late_fusion"])
+def test_a_research_fusion_family_hears_each_window_once(media, tmp_path, monkeypatch, family):
+    """As for the combined model, the family's own voice model serves the voice branch and the family
+    reads the branch's embedding: the voice is encoded once per window (it was twice: the family
+    heard each window again), and every fused result is the one the family gets hearing it itself."""
+    from source.analysis import pipeline
+
+    heard, checked, own = [], [], {}
+    load_fusion, family_for_window = pipeline.load_fusion, pipeline.family_for_window
+
+    def fusion_loaded(*args):
+        fusion, warning = load_fusion(*args)
+        own["voice"], own["encode"] = fusion.inputs.voice, fusion.inputs.voice.encode_window
+        monkeypatch.setattr(own["voice"], "encode_window", lambda *a: heard.append(a[0]) or own["encode"](*a))
+        return fusion, warning
+
+    def family_compared(model, window, embedding):
+        fused = family_for_window(model, window, embedding)
+        heard_again = own["encode"](window.audio)[0]  # how the family heard the window itself before
+
+        def compared(face_id):
+            assert (embedding is None and heard_again is None) or np.array_equal(embedding, heard_again)
+            now = fused(face_id)
+            assert now == family_for_window(model, window, heard_again)(face_id)
+            checked.append(now)
+            return now
+        return compared
+
+    monkeypatch.setattr(pipeline, "load_fusion", fusion_loaded)
+    monkeypatch.setattr(pipeline, "family_for_window", family_compared)
+    result = analyze(media["astronaut_talking.mp4"], AnalysisOptions(fusion=family, words=False, plots=False),
+                     tmp_path)
+    assert len(heard) == len(result.windows) > 1  # once per window, by the voice branch
+    assert result.models["voice"]["weights_sha256"] == own["voice"].sha256
+    assert any(window["voice"] for window in result.windows)
+    assert any(fused is not None for fused in checked)
 
 
 def test_untrained_or_wrong_fusion_models_are_refused_by_name(media, tmp_path):

@@ -361,15 +361,17 @@ def combined_for_window(combined: CombinedModel, window: Window, voice_embedding
     return fused
 
 
-def family_for_window(model: "FamilyModel", window: Window) -> Callable[[int | None], dict | None]:
+def family_for_window(model: "FamilyModel", window: Window,
+                      voice_embedding: np.ndarray | None) -> Callable[[int | None], dict | None]:
     """face id (None: no face) -> a research fusion family's probabilities for this window, from
-    that face's crops in the window's frames and the window's speech; None with neither."""
+    that face's crops in the window's frames and the window's speech (``voice_embedding``: the voice
+    branch's, made by the family's own voice model); None with neither."""
     from ..fusion.research.predict import face_crops, window_tensors
 
     def fused(face_id: int | None) -> dict | None:
         picked = [(frame, next((f for f in frame.faces if f.track_id == face_id), None)) for frame in window.frames]
         crops, found = face_crops(picked, model)
-        tensors = window_tensors(model, crops, found, window.audio)
+        tensors = window_tensors(model, crops, found, window.audio, voice_embedding)
         if not found.any() and not tensors[1][0]:
             return None
         return model.scored(model.predict_inputs(*tensors)[0])["probabilities"]
@@ -381,7 +383,7 @@ def fusion_for_window(fusion: "CombinedModel | FamilyModel", window: Window, voi
                       text: dict | None) -> Callable[[int | None], dict | None]:
     if isinstance(fusion, CombinedModel):
         return combined_for_window(fusion, window, voice_embedding, text)
-    return family_for_window(fusion, window)
+    return family_for_window(fusion, window, voice_embedding)
 
 
 def analyze(path: str | Path, options: AnalysisOptions = AnalysisOptions(),
@@ -429,6 +431,9 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
             # its own encoders serve the branches
             face_model = fusion.face if use_faces and fusion.tuned_encoders else face_model
             voice = fusion.voice if use_audio else None
+        elif fusion is not None and not isinstance(fusion, CombinedModel) and fusion.inputs.voice is not None:
+            # a family over the embeddings: its voice encoder serves the voice branch, as the combined's
+            voice = fusion.inputs.voice if use_audio else None
     if fusion_warning:
         warnings.append(fusion_warning)
     if fusion is not None and (note := window_length_note(

@@ -48,12 +48,20 @@ def largest_faces(window: Window, landmarker: FaceLandmarker) -> list[tuple[Fram
     return picked
 
 
-def window_tensors(model: FamilyModel, crops: np.ndarray, found: np.ndarray,
-                   audio: np.ndarray | None) -> tuple[torch.Tensor, ...]:
-    """The ``WindowBatch`` tensors (a batch of one) of a window, as the model reads them."""
+def voice_embedding(model: FamilyModel, audio: np.ndarray | None) -> np.ndarray | None:
+    """A window's embedding by the family's own voice model (``inputs.voice``), as the analysis's
+    voice branch makes it; None without speech, or for a family that reads MFCCs."""
+    return model.inputs.voice.encode_window(audio)[0] if model.inputs.voice is not None else None
+
+
+def window_tensors(model: FamilyModel, crops: np.ndarray, found: np.ndarray, audio: np.ndarray | None,
+                   embedding: np.ndarray | None) -> tuple[torch.Tensor, ...]:
+    """The ``WindowBatch`` tensors (a batch of one) of a window, as the model reads them.
+    ``embedding``: the window's ``voice_embedding`` (made once per window, by whoever heard it:
+    the analysis's voice branch is this voice model); a family that reads MFCCs makes them from
+    ``audio``."""
     inputs = model.inputs
-    if inputs.voice is not None:  # the frozen models' embeddings, the voice's as the analysis makes it
-        embedding = inputs.voice.encode_window(audio)[0]
+    if inputs.voice is not None:  # the frozen models' embeddings
         speaks = embedding is not None
         voice = (torch.from_numpy(embedding) if speaks
                  else torch.zeros(inputs.voice.network.embedding_size))
@@ -83,7 +91,8 @@ def predict_media(model: FamilyModel, path: str | Path, out_dir: Path,
     with FaceLandmarker(video=False) as landmarker:
         for window in iter_windows(frames, audio, windows, info.duration_s):
             crops, found = face_crops(largest_faces(window, landmarker), model)
-            tensors = window_tensors(model, crops, found, window.audio)
+            embedding = voice_embedding(model, window.audio)
+            tensors = window_tensors(model, crops, found, window.audio, embedding)
             scores = model.scored(model.predict_inputs(*tensors)[0])
             rows.append({"window": window.index, "start_s": window.start_s, "end_s": window.end_s,
                          "face_frames": int(found.sum()), "speech": bool(tensors[1][0]),
