@@ -122,6 +122,20 @@ def test_short_training_windows_keep_a_prefix_of_6_to_15_frames():
     assert all(int(w[0][3].sum()) == 16 for w in _windows(train=True, short_windows=0.0))
 
 
+def test_the_cards_pairing_note_states_the_recipes_shares():
+    """The model cards' account of the training windows is read from the recipe (faceless frames,
+    short windows and their lengths), so a changed default cannot leave the text behind."""
+    from dataclasses import replace
+
+    from source.fusion.train import PAIRING_NOTE, WindowsRecipe, pairing_note
+
+    recipe = WindowsRecipe()
+    assert PAIRING_NOTE == pairing_note(recipe)
+    assert (f"{recipe.frame_dropout:.0%} of frames are marked faceless, {recipe.short_windows:.0%} of windows "
+            "end early (6-15 of the 16 frames: 1.5-3.75 s, as the last window" in PAIRING_NOTE)
+    other = pairing_note(replace(recipe, frame_dropout=0.2, short_windows=0.125))
+    assert "20% of frames are marked faceless, 12.5% of windows end early (6-15 of the 16 frames" in other
+
 def test_a_voice_version_without_speech_enters_as_absent():
     windows = _windows(train=True, voice_present=False)
     assert not any(bool(windows[i][0][1]) for i in range(len(windows)))

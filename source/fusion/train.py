@@ -45,27 +45,12 @@ from ..training.reports import model_card, write_model_files, write_run_reports
 from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
 from ..tuning.search import Tunable
 from .combined import CombinedNet, FusionOptions
-from .data import FRAMES, Encodings, FusionWindows, StillMotion, encode
+from .data import FRAMES, MIN_FRAMES, Encodings, FusionWindows, StillMotion, encode
 from .late import emotion_distribution, late_fusion
 from .model import KIND, CombinedModel
 from .tuned import ENCODER_MODES, TunedCombinedNet, tuned_encoders
 
 PARTS = ("train", "validation", "test")
-PAIRING_NOTE = (
-    "no labelled audio-visual corpus was available, so each voice clip of the speech corpora "
-    "(RAVDESS, and TurEV-DB for its four emotions) is "
-    "paired, afresh every epoch, with face sequences of the same emotion from other people: still "
-    "faces of the face dataset moved along a random head-motion and lighting path (keyframe poses "
-    "each held for an equal share of the 16 frames), or the frames of a silent labelled video. "
-    "Silent videos also give face-only windows; a video with speech is one real window. The words "
-    "are the sentence said in the clip (RAVDESS: two neutral statements), so the text branch "
-    "learns little here. In training, 15% of frames are marked faceless, 30% of windows end "
-    "early (6-15 of the 16 frames: 1.5-3.75 s, as the last window of a video or a short clip), "
-    "a voice version in which voice activity detection found no speech enters as no voice, and "
-    "each source is hidden with the modality-dropout probability, so windows without speech or "
-    "face work. The "
-    "voice and face models are frozen; pairs of strangers cannot teach how one person's voice "
-    "and face move together, only how far to trust each branch.")
 WINDOW_S = 4.0  # the analysis window the combined model is trained for
 VOICE_COPIES = 4  # augmented versions of each training voice clip (the voice model's own setting)
 
@@ -113,6 +98,32 @@ class WindowsRecipe:
         voice_model_class(self.voice_model)  # an unknown name is refused here
         if not 0 <= self.short_windows <= 1:
             raise ValueError(f"short_windows is a share of the windows, not {self.short_windows}")
+
+
+def pairing_note(recipe: WindowsRecipe) -> str:
+    """How ``recipe``'s paired windows are made, for the model cards: its shares of faceless frames
+    and short windows, and the short windows' frames (as ``FusionWindows`` cuts them), not copies."""
+    frame_s = WINDOW_S / FRAMES
+    return (
+        "no labelled audio-visual corpus was available, so each voice clip of the speech corpora "
+        "(RAVDESS, and TurEV-DB for its four emotions) is "
+        "paired, afresh every epoch, with face sequences of the same emotion from other people: still "
+        "faces of the face dataset moved along a random head-motion and lighting path (keyframe poses "
+        f"each held for an equal share of the {FRAMES} frames), or the frames of a silent labelled video. "
+        "Silent videos also give face-only windows; a video with speech is one real window. The words "
+        "are the sentence said in the clip (RAVDESS: two neutral statements), so the text branch "
+        f"learns little here. In training, {recipe.frame_dropout * 100:g}% of frames are marked faceless, "
+        f"{recipe.short_windows * 100:g}% of windows end early ({MIN_FRAMES}-{FRAMES - 1} of the {FRAMES} "
+        f"frames: {MIN_FRAMES * frame_s:g}-{(FRAMES - 1) * frame_s:g} s, as the last window of a video "
+        "or a short clip), "
+        "a voice version in which voice activity detection found no speech enters as no voice, and "
+        "each source is hidden with the modality-dropout probability, so windows without speech or "
+        "face work. The "
+        "voice and face models are frozen; pairs of strangers cannot teach how one person's voice "
+        "and face move together, only how far to trust each branch.")
+
+
+PAIRING_NOTE = pairing_note(WindowsRecipe())  # the default recipe's
 
 
 @dataclass(frozen=True)
