@@ -59,6 +59,8 @@ def video_face_samples(clips: list[VideoClip], transform: FaceTransform, frames:
         return []
     key = {"size": transform.size, "margin": transform.crop_margin, "frames": frames,
            "span": list(span), "files": [file_identity(c.path) for c in clips]}
+    if transform.detail is not None:  # crops cut at another detail differ (without it: the older keys)
+        key["detail"] = transform.detail
 
     def compute() -> np.ndarray:
         crops = np.zeros((len(clips), frames, transform.size, transform.size), dtype=np.uint8)
