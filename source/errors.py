@@ -38,3 +38,11 @@ class DatasetError(StudioError):
 
 class UntrainedModel(StudioError):
     """A registered model that ships without trained weights was asked to predict."""
+
+    @classmethod
+    def of(cls, name: str, train_command: str, analyze: str) -> "UntrainedModel":
+        """The refusal of model ``name``: how to train it and pass the file it writes (``analyze``:
+        how ``run.py analyze`` takes that file)."""
+        return cls(f"{name} ships untrained: there are no trained weights to predict with. Train it with "
+                   f"`{train_command}` (writes output_files/models/{name}/{name}.pt), then pass that file with "
+                   f"--weights (analyze: {analyze}).")

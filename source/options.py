@@ -5,10 +5,6 @@ from dataclasses import dataclass, field
 
 SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
 FUSION_METHODS = ("auto", "late")  # besides these, any fusion model of the registry by name
-# the face branch's models: the shipped CNN, or the ResNet-50 + ViT hybrid (with a trained file)
-FACE_MODELS = ("face", "image_vit")
-# the voice branch's models: the MFCC CNN ("audio") and the Whisper-encoder model ("voice_whisper")
-VOICE_MODELS = ("audio", "voice_whisper")
 # class activation map methods of pytorch-grad-cam (face/cam.py maps each name to its class)
 CAM_METHODS = ("gradcam", "gradcam++", "scorecam", "eigencam", "xgradcam", "layercam")
 # the windows the figures were measured on, and every learned fusion model trained on: 16 face
@@ -137,9 +133,9 @@ class AnalysisOptions:
     faces: FaceOptions = field(default_factory=FaceOptions)
     face: bool = True
     audio: bool = True
-    face_model: str = "face"  # one of FACE_MODELS
+    face_model: str = "face"  # a face model of the registry (registry.branch_models("face"))
     face_weights: str | None = None  # face model file; None: the shipped model
-    voice_model: str = "voice_whisper"  # one of VOICE_MODELS
+    voice_model: str = "voice_whisper"  # a voice model of the registry (registry.branch_models("audio"))
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
@@ -152,10 +148,11 @@ class AnalysisOptions:
     plots: bool = True  # timeline, distribution and heatmap (PNG and HTML) beside the CSV
 
     def __post_init__(self):
-        if self.face_model not in FACE_MODELS:
-            raise ValueError(f"face_model must be one of {', '.join(FACE_MODELS)}, not {self.face_model!r}")
-        if self.voice_model not in VOICE_MODELS:
-            raise ValueError(f"voice_model must be one of {', '.join(VOICE_MODELS)}, not {self.voice_model!r}")
+        from .registry import branch_models  # the registry's table of names: no model code is imported
+
+        for setting, branch in (("face_model", "face"), ("voice_model", "audio")):
+            if (name := getattr(self, setting)) not in (names := branch_models(branch)):
+                raise ValueError(f"{setting} must be one of {', '.join(names)}, not {name!r}")
         if not self.fusion:
             raise ValueError("fusion needs a method: auto, late or a fusion model's name")
         check_range("smooth", self.smooth_windows, "smoothing (windows)")

@@ -117,6 +117,9 @@ class ModelEntry:
     # CLI work this model supports: "predict", "train", ... -> handler(args) -> exit code; a
     # handler may be an import path "package.module:name" (see Commands), imported when used
     commands: Mapping[str, Callable | str] = field(default_factory=dict)
+    # False: the studio holds no weights for it: its loader refuses to run without a file and names
+    # its train command, and the app marks it "untrained" (the one place this is said)
+    ships_trained: bool = True
 
     def __post_init__(self):
         if isinstance(self.load, str):
@@ -126,6 +129,9 @@ class ModelEntry:
 
 
 _MODELS: dict[str, ModelEntry] = {}
+# names that stand for another model: ``voice`` is the analysis's default voice model, so
+# ``evaluate``/``card``/``predict --model voice`` follow the default (registered by the voice family)
+_ALIASES: dict[str, str] = {}
 _FAMILIES = ("source.audio.register", "source.face.register", "source.text.register",
              "source.fusion.register", "source.fusion.research.register")
 _loaded = False
@@ -146,22 +152,28 @@ def register_model(entry: ModelEntry) -> ModelEntry:
     return entry
 
 
+def register_alias(alias: str, name: str) -> None:
+    """``get_model(alias)`` is ``get_model(name)`` (``name`` need not be registered yet)."""
+    if alias in _ALIASES and _ALIASES[alias] != name:
+        raise ValueError(f"alias {alias!r} already stands for {_ALIASES[alias]!r}")
+    _ALIASES[alias] = name
+
+
 def list_models() -> list[ModelEntry]:
     _load_families()
     return sorted(_MODELS.values(), key=lambda e: e.name)
 
 
-def _aliases() -> dict[str, str]:
-    """Names that stand for whichever model a branch uses by default: ``voice`` is the analysis's
-    default voice model, so ``evaluate``/``card``/``predict --model voice`` follow the default."""
-    from .options import AnalysisOptions
-
-    return {"voice": AnalysisOptions.voice_model}
+def branch_models(branch: str) -> tuple[str, ...]:
+    """The names of a branch's registered models ("face", "audio", "text" or "fusion"), sorted:
+    what ``AnalysisOptions.face_model`` / ``voice_model``, ``analyze --face-model`` / ``--voice-model``
+    and the app's pickers choose from."""
+    return tuple(entry.name for entry in list_models() if entry.branch == branch)
 
 
 def get_model(name: str) -> ModelEntry:
     _load_families()
-    name = _aliases().get(name, name)
+    name = _ALIASES.get(name, name)
     if name not in _MODELS:
         known = ", ".join(e.name for e in list_models()) or "none in this version"
         raise StudioError(f"There is no model named {name!r}. Available models: {known}.")

@@ -29,12 +29,12 @@ from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
 from ..face.tracker import FaceTracker
 from ..fusion.late import RELIABILITY
 from ..fusion.model import CombinedModel
-from ..registry import get_model, list_models
+from ..registry import branch_models, get_model
 from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
 from ..media.windows import Window, iter_windows
-from ..options import AnalysisOptions, window_length_note
+from ..options import FUSION_METHODS, AnalysisOptions, window_length_note
 from ..weights import WeightsError
 from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
 from ..text.transcribe import Segment, TranscribeOptions, Transcript, WordTimeline, load_transcriber, words_of
@@ -310,14 +310,10 @@ def loaded(load: Callable, path: str | None, *encoders):
     return _load_once(load, path, state, *encoders)
 
 
-def face_model_class(name: str) -> type[FaceModel]:
-    """The face model class named by ``AnalysisOptions.face_model``; the hybrid's module (torchvision
-    ResNet-50, transformer) is imported only when it is chosen."""
-    if name == "image_vit":
-        from ..fusion.research.image_vit import ImageVitModel
-
-        return ImageVitModel
-    return FaceModel
+def face_model_loader(name: str) -> Callable[[str | None], FaceModel]:
+    """The loader (``load(path)``) of the registry's face model named by ``AnalysisOptions.face_model``;
+    its module (the hybrid's: torchvision ResNet-50, transformer) is imported only when it loads."""
+    return get_model(name).load
 
 
 def load_fusion(options: AnalysisOptions, voice: "VoiceModel | WhisperVoiceModel | None",
@@ -335,7 +331,7 @@ def load_fusion(options: AnalysisOptions, voice: "VoiceModel | WhisperVoiceModel
     else:
         entry = get_model(options.fusion)
         if entry.branch != "fusion":
-            fusers = ", ".join(["auto", "late", *(e.name for e in list_models() if e.branch == "fusion")])
+            fusers = ", ".join([*FUSION_METHODS, *branch_models("fusion")])
             raise StudioError(f"{entry.name} is a {entry.branch} model, not a fusion method; choose one of {fusers}.")
         load = entry.load
     try:
@@ -422,7 +418,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
 
     times = StageTimes()
     with times("load models"):
-        face_model = loaded(face_model_class(options.face_model).load, options.face_weights) if use_faces else None
+        face_model = loaded(face_model_loader(options.face_model), options.face_weights) if use_faces else None
         voice = loaded(voice_model_class(options.voice_model).load, options.voice_weights) if use_audio else None
         # a fusion model reads the embeddings of the voice model it was trained over (loaded here
         # when it is not the voice model asked for)

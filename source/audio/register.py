@@ -1,6 +1,10 @@
 """The voice model in the model registry."""
 
-from ..registry import ModelEntry, register_model
+from ..options import AnalysisOptions
+from ..registry import ModelEntry, register_alias, register_model
+
+# --model voice: whichever voice model the analysis uses by default
+register_alias("voice", AnalysisOptions.voice_model)
 
 register_model(ModelEntry(
     name="audio",

@@ -3,11 +3,19 @@
 from pathlib import Path
 
 from ..errors import StudioError
-from ..options import FACE_MODELS, VOICE_MODELS, AnalysisOptions, FaceOptions, WindowOptions
+from ..options import AnalysisOptions, FaceOptions, WindowOptions
 from ..paths import OUTPUT_DIR
+from ..registry import branch_models, list_models
 
 _DEFAULT_WINDOW = WindowOptions()
 _DEFAULT_FACE = FaceOptions()
+
+
+def _models_help(branch: str, weights_flag: str) -> str:
+    """A branch's registered models for --help, those that ship untrained marked."""
+    return ", ".join(entry.name + ("" if entry.ships_trained else
+                                   f" (ships untrained: give its trained file with {weights_flag})")
+                     for entry in list_models() if entry.branch == branch)
 
 
 def register(subparsers) -> None:
@@ -52,14 +60,13 @@ def add_analysis_arguments(parser) -> None:
                              "(default: 1, no smoothing)")
     parser.add_argument("--no-plots", action="store_true",
                         help="skip the timeline, distribution and heatmap plots")
-    parser.add_argument("--face-model", choices=FACE_MODELS, default="face",
-                        help="the face branch's model: face (the shipped CNN) or image_vit (the ResNet-50 + "
-                             "ViT hybrid, ships untrained: give its trained file with --face-weights) "
-                             "(default: %(default)s)")
+    parser.add_argument("--face-model", choices=branch_models("face"), default=AnalysisOptions.face_model,
+                        help=f"the face branch's model: {_models_help('face', '--face-weights')}; "
+                             "`card --model NAME` describes each (default: %(default)s)")
     parser.add_argument("--face-weights", help="face model file (default: the shipped model)")
-    parser.add_argument("--voice-model", choices=VOICE_MODELS, default=AnalysisOptions.voice_model,
-                        help="the voice branch's model: audio (the MFCC CNN) or voice_whisper (the "
-                             "Whisper-encoder model) (default: %(default)s)")
+    parser.add_argument("--voice-model", choices=branch_models("audio"), default=AnalysisOptions.voice_model,
+                        help=f"the voice branch's model: {_models_help('audio', '--voice-weights')}; "
+                             "`card --model NAME` describes each (default: %(default)s)")
     parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
     parser.add_argument("--fusion", default="auto", metavar="METHOD",
                         help="how branches are fused: auto (the method best on real video: late), late "

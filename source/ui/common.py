@@ -17,9 +17,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from ..errors import StudioError
-from ..options import FACE_MODELS, FUSION_METHODS, AnalysisOptions, WindowOptions, window_length_note
-from ..paths import INPUT_DIR, MODELS_DIR, OUTPUT_DIR
-from ..registry import list_models
+from ..options import FUSION_METHODS, AnalysisOptions, WindowOptions, window_length_note
+from ..paths import INPUT_DIR, OUTPUT_DIR
+from ..registry import branch_models, get_model, list_models
 
 if TYPE_CHECKING:  # the pipeline and the models (torch, spaCy, mediapipe) load when an analysis runs
     from ..analysis.pipeline import AnalysisResult
@@ -50,9 +50,8 @@ def sidebar_settings() -> Settings:
                         help="Frames sampled for the face branch; fewer is faster.")
         st.caption("Branches")
         use_face = st.checkbox("Face", value=True)
-        face_name = st.selectbox("Face model", FACE_MODELS, key="face_model", disabled=not use_face,
-                                 format_func=lambda name: name + ("" if (MODELS_DIR / name / "metrics.json").exists()
-                                                                  else " (untrained: give its file)"),
+        face_name = st.selectbox("Face model", branch_models("face"), key="face_model", disabled=not use_face,
+                                 format_func=lambda name: name + ("" if _trained(name) else " (untrained: give its file)"),
                                  help="face: the shipped CNN. image_vit: the ResNet-50 + ViT hybrid, which "
                                       "ships untrained; train it and give the file it writes below.")
         face_file = st.text_input("Face model file (optional)", key="face_weights", disabled=not use_face,
@@ -90,7 +89,8 @@ def sidebar_settings() -> Settings:
 
 
 def _trained(name: str) -> bool:
-    return (MODELS_DIR / name / "metrics.json").exists()
+    """Whether the studio ships weights for the registry's model ``name``."""
+    return get_model(name).ships_trained
 
 
 def untrained_refusal(options: AnalysisOptions) -> str | None:
@@ -110,7 +110,7 @@ def untrained_refusal(options: AnalysisOptions) -> str | None:
 def fusion_models() -> dict[str, str]:
     """name -> how the picker shows it: the registry's fusion models, untrained ones marked (they
     refuse to run and name their train command)."""
-    return {entry.name: entry.name + ("" if (MODELS_DIR / entry.name / "metrics.json").exists() else " (untrained)")
+    return {entry.name: entry.name + ("" if entry.ships_trained else " (untrained)")
             for entry in list_models() if entry.branch == "fusion"}
 
 
@@ -198,9 +198,9 @@ def analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | No
 @st.cache_resource(show_spinner="Loading the face model…")
 def face_model(name: str, weights: str | None) -> FaceModel:
     """The face model ``AnalysisOptions.face_model`` and ``face_weights`` name."""
-    from ..analysis.pipeline import face_model_class, loaded
+    from ..analysis.pipeline import face_model_loader, loaded
 
-    return loaded(face_model_class(name).load, weights)
+    return loaded(face_model_loader(name), weights)
 
 
 @st.cache_resource(show_spinner="Loading the voice model…")

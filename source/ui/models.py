@@ -44,7 +44,7 @@ def _model(entry) -> None:
     card = folder / "MODEL_CARD.md"
     st.markdown(f"#### `{entry.name}` · {entry.branch}")
     st.caption(entry.description)
-    if _metrics(entry) is None:
+    if not entry.ships_trained or _metrics(entry) is None:
         if "train" in entry.commands:
             st.warning(f"No trained weights ship for {entry.name}. Train them with: "
                        f"python run.py train --model {entry.name} --data DIR")

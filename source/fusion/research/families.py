@@ -58,10 +58,7 @@ class Family:
             "metrics and confusion matrix of the run.", ""])
 
     def untrained(self) -> UntrainedModel:
-        return UntrainedModel(
-            f"{self.name} ships untrained: there are no trained weights to predict with. Train it with "
-            f"`{self.train_command}` (writes output_files/models/{self.name}/{self.name}.pt), then pass that "
-            f"file with --weights (analyze: --fusion-weights).")
+        return UntrainedModel.of(self.name, self.train_command, "--fusion-weights")
 
 
 # 3.6 s windows every second, as the reference design slides them over long media

@@ -105,11 +105,8 @@ class ImageVitModel(FaceModel):
     @classmethod
     def load(cls, path: str | Path | None = None) -> "ImageVitModel":
         if path is None:
-            raise UntrainedModel(
-                f"image_vit ships untrained: there are no trained weights to predict with. Train it with "
-                f"`{TRAIN_COMMAND}` (writes output_files/models/image_vit/image_vit.pt), then pass that "
-                f"file with --weights (analyze: --face-model image_vit --face-weights FILE; the app: the "
-                f"Face model file setting).")
+            raise UntrainedModel.of(KIND, TRAIN_COMMAND, f"--face-model {KIND} --face-weights FILE; the app: "
+                                                         "the Face model file setting")
         return super().load(path)
 
 
