@@ -85,10 +85,6 @@ class WindowOptions:
     def hop(self) -> float:
         return self.window_s if self.hop_s is None else self.hop_s
 
-    @property
-    def frames_per_window(self) -> int:
-        return round(self.window_s * self.fps)
-
 
 @dataclass(frozen=True)
 class FaceOptions:

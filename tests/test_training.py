@@ -218,3 +218,22 @@ def test_weight_averaging_keeps_the_average_and_resumes_to_it(tmp_path):
     assert state_equal(averaged, resumed)
     with pytest.raises(ValueError, match="weight_average"):
         TrainOptions(weight_average=1.0)
+
+
+def test_a_model_card_states_the_machine_it_was_written_on(monkeypatch):
+    """The card names the cores and platform of the process that trained (and writes the card),
+    not a fixed machine."""
+    from source.training import reports
+
+    monkeypatch.setattr(reports.os, "cpu_count", lambda: 48)
+    monkeypatch.setattr(reports.platform, "system", lambda: "Plan9")
+    monkeypatch.setattr(reports.platform, "machine", lambda: "riscv64")
+    part = {"n": 2, "accuracy": 0.5, "macro_f1": 0.5, "ece": 0.1, "ece_uncalibrated": 0.2,
+            "labels": ["a", "b"], "per_class": {}, "confusion": [[1, 0], [1, 0]]}
+    metrics = {"weights_sha256": "0" * 64, "best_epoch": 3, "epochs_run": 5, "stopped": "patience",
+               "training_minutes": 1.5, "temperature": 1.0}
+    card = reports.model_card("T", [], "data", [], metrics, {"validation": "v"}, "items", "cmd")
+    assert "1.5 min of training epochs on 48 CPU cores (Plan9 riscv64), after feature extraction." in card
+    assert "2 CPU cores" not in card
+    monkeypatch.setattr(reports.os, "cpu_count", lambda: None)  # unknown: no number is made up
+    assert reports.training_machine() == "CPU (Plan9 riscv64)"

@@ -1,4 +1,6 @@
-"""``analyze``: the one entry point every front end calls.
+"""``analyze``: the analysis pipeline behind ``run.py analyze``, the app, the service and batch runs.
+(A model's own ``predict`` command -- face, voice, text, the research fusion families -- still runs
+its own path beside this one.)
 
 probe -> stream frames and audio -> faces per frame (landmarks, track ids, aligned crops)
 -> windows -> one row per window and face, written as it is made. Nothing in here is kept

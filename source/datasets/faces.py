@@ -30,7 +30,6 @@ from ..media.probe import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, 
 from .speech import _CREMA_EMOTIONS, _RAVDESS_EMOTIONS
 
 FER2013, CK_PLUS, GENERIC = "fer2013", "ck+", "generic"
-FACE_CORPORA = (FER2013, CK_PLUS, GENERIC)
 
 # fer2013.csv emotion codes, and its Usage column -> the split names of the Kaggle folders
 _FER_CODES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

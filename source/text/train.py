@@ -16,7 +16,7 @@ from ..datasets.text import TextSample, read_goemotions, read_text_dataset
 from ..errors import DatasetError
 from ..labels import EMOTIONS
 from ..training.metrics import calibrated_report, evaluation_report, fit_temperature
-from ..training.reports import model_card, plot_confusion, write_json
+from ..training.reports import model_card, plot_confusion, training_machine, write_json
 from .emotion import BLOCKS, KIND, TextEmotionModel, tfidf
 
 TITLE = "Text-emotion model (hashed TF-IDF + logistic regression)"
@@ -75,7 +75,7 @@ def train_text(data: Path, recipe: TextRecipe, out: Path, command: str, log=prin
                "training_minutes": round((time.monotonic() - started) / 60, 1),
                "training_note": (f"Training: one fit of the logistic regression ({recipe.max_iter} "
                                  f"iterations at most), {round((time.monotonic() - started) / 60, 1)} min "
-                                 "on 2 CPU cores."),
+                                 f"on {training_machine()}."),
                "validation": report}
     model.metrics = metrics
     sha256 = model.save(out, recipe=asdict(recipe), command=command)

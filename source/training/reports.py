@@ -2,6 +2,8 @@
 in a training run's folder (history curves, confusion matrix, classification report, the
 evaluate JSON)."""
 
+import os
+import platform
 from pathlib import Path
 
 import matplotlib
@@ -61,6 +63,14 @@ def confusion_table(report: dict) -> str:
 RECIPE_BESIDE = "Recipe (hyperparameters and split): `recipe.json` in this folder."
 
 
+def training_machine() -> str:
+    """The machine this process runs on, as a model card states it. Cards are written by the process
+    that trained the model, at its end, so this is the machine it was trained on (what else ran there
+    at the time is not known, so not said)."""
+    cores = os.cpu_count()
+    return (f"{cores} CPU cores" if cores else "CPU") + f" ({platform.system()} {platform.machine()})"
+
+
 def model_card(title: str, about: list[str], data_summary: str, split: list[str], metrics: dict,
                parts: dict[str, str], unit: str, command: str, recipe: str = RECIPE_BESIDE) -> str:
     """The model card written beside trained weights: data, split, training, calibration,
@@ -72,7 +82,7 @@ def model_card(title: str, about: list[str], data_summary: str, split: list[str]
              metrics.get("training_note")
              or f"Training: best epoch {metrics['best_epoch']} of {metrics['epochs_run']} run "
                 f"(stopped by {metrics['stopped']}), {metrics['training_minutes']} min of training "
-                "epochs on 2 CPU cores (shared with other work at the time), after feature extraction.",
+                f"epochs on {training_machine()}, after feature extraction.",
              f"Calibration: temperature {metrics['temperature']:.3f}, fitted on "
              f"{metrics.get('calibration_data', 'the validation data')}."]
     for part, heading in parts.items():

@@ -1,4 +1,6 @@
-"""The one trainer every model uses.
+"""The epoch trainer, ``fit``: the face, voice (MFCC) and fusion networks (the combined model and the
+research families) train with it. The text model (a logistic regression), the Whisper voice
+model's head (its own loop in ``audio/whisper_train.py``) and late fusion (a weight search) do not.
 
 Best-on-validation checkpoints, ReduceLROnPlateau, early stopping, class weighting, optional
 mixup, and runs that resume where they stopped: ``last.pt`` in the run folder is rewritten after

@@ -1,7 +1,7 @@
 """3D CNN fusion (``c3d_fusion``): 20 face frames at 112x112 through a 3D CNN and the window's
 MFCC map through a 2D CNN, their pooled features concatenated into dense layers.
 
-The face crops are the face model's 64x64 grayscale squares, scaled to ``size``; the window's 16
+The face crops are the face model's grayscale squares (its transform's size), scaled to ``size``; the window's 16
 frames give 20 evenly spaced ones (some repeated). The MFCC map is the reference design's 40
 coefficients x 44 frames (the recipe's ``voice_transform``), with their deltas as 3 channels.
 """

@@ -37,8 +37,6 @@ from .raw_items import RawItems
 if TYPE_CHECKING:
     from ...audio.whisper_voice import WhisperVoiceModel
 
-INPUTS = ("encoded", "raw")
-
 
 @dataclass
 class Inputs:

@@ -10,7 +10,7 @@ from torch import nn
 
 @dataclass(frozen=True)
 class RawShapes:
-    face_size: int = 64  # the face model's grayscale crops
+    face_size: int = 64  # the face model's grayscale crops: its transform's size, set from it when a model is built
     voice_shape: tuple[int, int, int] = (3, 126, 13)  # the voice transform's (channels, frames, n_mfcc)
 
 
