@@ -450,7 +450,9 @@ def test_ctrl_c_while_starting_is_one_line(media, tmp_path, after_s):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert "Traceback" not in err, err
-    assert process.returncode in (130, -signal.SIGINT, 0), (process.returncode, err)
+    # the imports alone take seconds, so the signal always comes before the end: the run stops
+    # (130 and one line; killed by the signal itself only if it beat Python's own handler)
+    assert (process.returncode, err.strip()) in ((130, "interrupted"), (-signal.SIGINT, "")), (process.returncode, err)
 
 
 # ---------------------------------------------------------------- 11: honest messages

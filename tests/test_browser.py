@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = Path(__file__).resolve().parent / ".screenshots"
 STARTUP_S = 90
 ANALYSIS_MS = 240_000
+TABS = ["Video", "Audio", "Image / webcam", "Grad-CAM", "Models"]
 
 
 def _free_port() -> int:
@@ -93,6 +94,7 @@ def page(browser, server):
     page.set_default_timeout(60_000)
     page.goto(url)
     page.get_by_role("heading", name="Emotion Studio").wait_for()
+    assert [t.strip() for t in page.get_by_role("tab").all_text_contents()] == TABS
     yield page
     context.close()
 
@@ -104,7 +106,8 @@ def _tab(page, name: str):
 
 def _screenshot(page, name: str, charts: int = 0) -> None:
     """Save the page once ``charts`` Plotly charts of the open tab have drawn; the page must
-    show no traceback (a tab that raised)."""
+    show no traceback (a tab that raised) and no error box (what ``friendly_errors`` shows for a
+    tab that raised, "... failed unexpectedly", or a refusal)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     page.wait_for_function(
         "n => document.querySelectorAll('[role=tabpanel]:not([hidden]) .js-plotly-plot .main-svg').length >= n",
@@ -113,6 +116,8 @@ def _screenshot(page, name: str, charts: int = 0) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     tracebacks = page.locator("[data-testid=stException]")
     assert tracebacks.count() == 0, f"{name}: the page shows a traceback: {tracebacks.first.inner_text()[:500]}"
+    errors = page.locator("[data-testid=stAlertContentError]")
+    assert errors.count() == 0, f"{name}: the page shows an error: {errors.first.inner_text()[:500]}"
 
 
 def test_video_upload_timeline_and_csv_download(page, server, media):
@@ -189,6 +194,10 @@ def test_an_avi_plays_through_its_preview(page, media):
     page.wait_for_function("() => { const v = document.querySelector('[role=tabpanel]:not([hidden]) video');"
                            " return v && v.readyState >= 1 && v.videoWidth > 0; }")
     _screenshot(page, "video_avi_preview", charts=3)
+    # the result is shown, not only the preview: the windows table and the CSV to download
+    panel.get_by_text("Windows", exact=True).first.wait_for()
+    assert panel.get_by_test_id("stDataFrame").count() >= 1
+    assert panel.get_by_role("button", name="Per-window CSV").count() == 1
 
 
 LONG_ANALYSIS_MS = 600_000
@@ -231,6 +240,17 @@ def test_long_video_every_tab(page, long_video):
         panel.get_by_text("Stacked (fused), zoomable", exact=True).click()
         panel.locator(".js-plotly-plot .rangeslider-container").wait_for()
         _screenshot(page, f"{name}_video_stacked", charts=3)
-    for tab in ("Audio", "Image / webcam", "Grad-CAM", "Models"):
-        _tab(page, tab)
+    # every other tab: what it shows for a session that analysed only this video
+    expected = {
+        "Audio": "Drop a recording or record one, then press Analyse",  # the video is not the audio tab's result
+        "Image / webcam": "Drop a photo or take a webcam snapshot",
+        # Grad-CAM offers the analysed video and explains its first frame's face
+        "Grad-CAM": re.compile(rf"{re.escape(long_video.name)} at 0\.0 s: gradcam for \w+"),
+        "Models": "Measured results of the shipped models",
+    }
+    for tab, shown in expected.items():
+        tab_panel = _tab(page, tab)
+        tab_panel.get_by_text(shown).first.wait_for()
+        if tab == "Models":  # the results table is there
+            assert tab_panel.get_by_test_id("stDataFrame").count() >= 1
         _screenshot(page, f"{name}_{tab.split()[0].replace('-', '').lower()}")
