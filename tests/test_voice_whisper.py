@@ -73,6 +73,9 @@ def test_the_shipped_file_carries_its_transform_labels_and_card(model):
     assert model.metrics["test"]["ravdess"]["accuracy"] >= 0.72  # held-out actors 18-20, 7 classes
     card = (ROOT / "models" / "voice_whisper" / "MODEL_CARD.md").read_text()
     assert model.sha256 in card and "turev" in card and "Cross-corpus" in card
+    assert "| audio (MFCC) | ravdess | test |" in card  # the MFCC model in the same table
+    metrics = json.loads((ROOT / "models" / "voice_whisper" / "metrics.json").read_text())
+    assert metrics["baseline"]["corpora"]["ravdess"]["n"] == metrics["test"]["ravdess"]["n"]  # the same clips
 
 
 def test_analyze_gives_every_spoken_window_a_voice_and_says_why_not(tmp_path, media):

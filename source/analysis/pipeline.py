@@ -39,7 +39,8 @@ from ..media.windows import Window, iter_windows
 from ..options import FUSION_METHODS, AnalysisOptions, window_length_note
 from ..weights import WeightsError
 from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
-from ..text.transcribe import Segment, TranscribeOptions, Transcript, WordTimeline, load_transcriber, words_of
+from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions, Transcript, WordTimeline,
+                               load_transcriber, words_of)
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
 from .plots import write_plots
@@ -467,14 +468,17 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
             frames = face_stage(frames, landmarker, tracker, frame_csv, face_model, times,
                                 keep_embeddings=isinstance(fusion, CombinedModel), report=stage_report)
         audio = times.timed(iter_audio(path, report), "decode") if use_audio else None
-        words = None
+        words = encoded = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
             with times("load models"):
                 transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model,
                                                                  threads=WHISPER_THREADS))
+            if voice is not None and shares_encoder(voice, options.whisper_model):
+                encoded = EncodedSpeechTimeline()  # the voice reads Whisper's encoder pass
             # Whisper runs in its own thread, ahead of the windows, while the face stage runs here
-            word_stream = Prefetched(words_of(_kept(transcriber.stream(iter_audio(path, DecodeReport())), segments)),
-                                     ahead=WORDS_AHEAD, name="whisper")
+            word_stream = Prefetched(words_of(_kept(transcriber.stream(
+                iter_audio(path, DecodeReport()), on_encoded=encoded.add if encoded else None), segments)),
+                ahead=WORDS_AHEAD, name="whisper")
             words = WordTimeline(times.timed(word_stream, "words"))
         if info.kind == "image":
             windows = iter([Window(0, 0.0, 0.0, list(frames), None)])
@@ -486,7 +490,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
             speech_parts = speech_segments(window.audio) if window.audio is not None else None
             speech = speech_activity(window.audio, speech_parts) if window.audio is not None else None
             return speech_parts, speech, *(voice.encode_window(window.audio, speech_parts)
-                                           if voice is not None else (None, None))
+                                           if voice is not None and encoded is None else (None, None))
 
         def window_entries() -> Iterator[dict]:
             speaker = None  # the last speaker named, kept through close calls
@@ -499,6 +503,9 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
                 stage_report("voice", window.start_s)
                 with times("voice"):
                     speech_parts, speech, voice_embedding, voice_scores = voice_work.result()
+                    if encoded is not None and window.audio is not None:  # Whisper has heard the window
+                        voice_embedding, voice_scores = voice.encode_frames(
+                            encoded.take(window.start_s, window.end_s))
                 with times("words"):
                     text = text_columns(window.words, text_analyzer) if words is not None else None
                 stage_report("fusion", window.start_s)
@@ -580,6 +587,14 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
         {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}},
     )
     return result
+
+
+def shares_encoder(voice: "VoiceModel | WhisperVoiceModel", whisper_model: str) -> bool:
+    """Whether ``voice`` reads the encoder output of the words branch's Whisper (then the words
+    branch hands it over and the voice runs no encoder of its own)."""
+    from ..audio.whisper_voice import WhisperVoiceModel
+
+    return isinstance(voice, WhisperVoiceModel) and voice.reads_transcriber(whisper_model)
 
 
 def voice_ahead(windows: Iterator[Window], work: Callable[[Window], tuple]) -> Iterator[tuple[Window, Future]]:

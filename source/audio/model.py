@@ -78,13 +78,12 @@ class VoiceModel(EmotionModel):
 def voice_model_class(name: str) -> "type[VoiceModel] | type[WhisperVoiceModel]":
     """The voice model class of a kind: ``AnalysisOptions.voice_model``, or the ``voice_model``
     a fusion model file names for the embeddings it reads."""
-    if name == "voice_whisper":
-        from .whisper_voice import WhisperVoiceModel
+    from .whisper_voice import KIND as WHISPER, SHARED_KIND, SharedWhisperVoiceModel, WhisperVoiceModel
 
-        return WhisperVoiceModel
-    if name != KIND:
-        raise ValueError(f"Unknown voice model {name!r}: choose {KIND} or voice_whisper.")
-    return VoiceModel
+    classes = {KIND: VoiceModel, WHISPER: WhisperVoiceModel, SHARED_KIND: SharedWhisperVoiceModel}
+    if name not in classes:
+        raise ValueError(f"Unknown voice model {name!r}: choose {', '.join(classes)}.")
+    return classes[name]
 
 
 def predict_file(model: "VoiceModel | WhisperVoiceModel", path: str | Path, windows: WindowOptions = WindowOptions(),

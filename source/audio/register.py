@@ -23,3 +23,13 @@ register_model(ModelEntry(
     load="source.audio.whisper_voice:WhisperVoiceModel.load",
     commands={name: f"source.cli.voice_whisper:{name}" for name in ("predict", "train", "evaluate")},
 ))
+
+register_model(ModelEntry(
+    name="voice_whisper_shared",
+    branch="audio",
+    description="voice: the output of the words branch's Whisper tiny.en encoder (the same pass, in analyze) and a "
+                "small head over RAVDESS and TurEV-DB; ships untrained",
+    load="source.audio.whisper_voice:SharedWhisperVoiceModel.load",
+    ships_trained=False,
+    commands={name: f"source.cli.voice_whisper:{name}" for name in ("predict", "train", "evaluate")},
+))

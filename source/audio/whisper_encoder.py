@@ -1,13 +1,19 @@
-"""Whisper encoder representations of speech, every layer, pooled over the clip's own frames.
+"""Whisper encoder representations of speech, pooled over the speech's own frames. Two encoders:
 
-The encoder is the studio's shipped Whisper (converted once to an openai-whisper checkpoint by
-``text/convert.py``, which keeps every layer; CTranslate2 exposes only the last). It is run on the
-unpadded log-mel of the speech alone: Whisper's 30-s zero padding would otherwise make most frames
-silence, so the positional embeddings are cut to the clip's length instead.
-
-Before the mel spectrogram the speech is trimmed (``activity.speech_span``) and brought to a fixed
-loudness, so a quiet speaker is scored like a loud one. ``pooled`` gives, per layer (the input
-embedding, then each block), the mean and standard deviation over time: (layers + 1, 2 * width).
+- ``WhisperEncoder``: every layer of the studio's shipped Whisper (converted once to an
+  openai-whisper checkpoint by ``text/convert.py``, which keeps every layer; CTranslate2 exposes
+  only the last), run on the unpadded log-mel of the speech alone (Whisper's 30-s zero padding
+  would otherwise make most frames silence, so the positional embeddings are cut to the clip's
+  length instead). Before the mel spectrogram the speech is trimmed (``speech_span``) and brought
+  to a fixed loudness, so a quiet speaker is scored like a loud one. ``pooled`` gives, per layer
+  (the input embedding, then each block), the mean and standard deviation over time:
+  (layers + 1, 2 * width).
+- ``TranscriberEncoder``: the output of the words branch's own encoder pass (CTranslate2, int8),
+  over speech exactly as the transcriber hears it: Silero VAD's spans with the transcriber's
+  settings, joined, in Whisper's 30-s window. A voice model trained on it reads, in ``analyze``,
+  the frames the words branch has already computed (``text.transcribe.EncodedSpeech``), so the
+  voice costs no encoder pass of its own. Whisper's log-mel is scaled to its loudest moment, so
+  loudness needs no normalising. ``pooled``: (1, 2 * width).
 """
 
 from dataclasses import dataclass
@@ -18,6 +24,8 @@ import torch.nn.functional as F
 
 from ..media.speech import speech_span
 from ..options import SAMPLE_RATE
+from ..text.transcribe import (ENCODER_HOP, TranscribeOptions, is_silent, load_faster_whisper, load_openai_whisper,
+                               speech_frames)
 
 TARGET_DB = -23.0  # speech RMS after loudness normalisation, dBFS
 MAX_GAIN_DB = 40.0  # never amplify more than this: near-silence stays near-silent
@@ -45,8 +53,6 @@ class WhisperEncoder:
     """The encoder half of a Whisper model, run on speech of any length up to 30 s."""
 
     def __init__(self, whisper_model: str = "base", threads: int | None = None):
-        from ..text.transcribe import load_openai_whisper
-
         network = load_openai_whisper(whisper_model)
         self.encoder = network.encoder.float().eval()
         self.n_mels = network.dims.n_mels
@@ -80,3 +86,47 @@ class WhisperEncoder:
             return None
         states = self.hidden_states(normalised_loudness(speech))
         return torch.cat([states.mean(dim=1), states.std(dim=1)], dim=1).numpy().astype(np.float32)
+
+
+def pooled_frames(frames: np.ndarray) -> np.ndarray | None:
+    """(1, 2 * width) float32: the mean and standard deviation of encoder frames (frames, width);
+    None for fewer frames than ``MIN_SPEECH_S`` of speech gives."""
+    if frames is None or len(frames) < MIN_SPEECH_S * SAMPLE_RATE / ENCODER_HOP:
+        return None
+    frames = np.asarray(frames, dtype=np.float32)
+    return np.concatenate([frames.mean(axis=0), frames.std(axis=0)])[None]
+
+
+class TranscriberEncoder:
+    """The encoder of the words branch's CTranslate2 Whisper, on speech as the transcriber hears it."""
+
+    def __init__(self, whisper_model: str = "tiny.en", threads: int = 1):
+        from faster_whisper.vad import VadOptions
+
+        options = TranscribeOptions(model=whisper_model)
+        self.model = load_faster_whisper(whisper_model, options.compute_type, threads)
+        self.vad = VadOptions(max_speech_duration_s=options.pack_s)
+        self.silence_db = options.silence_db
+        self.whisper_model = whisper_model
+
+    def frames(self, speech: np.ndarray) -> np.ndarray:
+        """(frames, width): the encoder output over ``speech`` (at most 30 s) in Whisper's window,
+        its padding left out; the log-mel zero-padded as faster-whisper pads it."""
+        from faster_whisper.audio import pad_or_trim
+
+        speech = speech[: round(MAX_SPEECH_S * SAMPLE_RATE)]
+        # faster-whisper leaves out the last mel frame (its 160 samples of padding) before padding
+        output = self.model.encode(pad_or_trim(self.model.feature_extractor(speech)[:, :-1]))
+        return speech_frames(np.asarray(output)[0], speech.size)
+
+    def pooled(self, audio: np.ndarray) -> np.ndarray | None:
+        """(1, 2 * width) float32 over the speech Silero VAD finds in ``audio`` (its spans joined,
+        as the transcriber packs them); None for silence or under ``MIN_SPEECH_S`` of speech."""
+        from faster_whisper.vad import get_speech_timestamps
+
+        if is_silent(audio, self.silence_db):
+            return None
+        spans = get_speech_timestamps(audio, self.vad, SAMPLE_RATE)
+        if sum(span["end"] - span["start"] for span in spans) < MIN_SPEECH_S * SAMPLE_RATE:
+            return None
+        return pooled_frames(self.frames(np.concatenate([audio[s["start"]:s["end"]] for s in spans])))

@@ -22,7 +22,8 @@ from ..training.metrics import evaluation_report, fit_temperature
 from ..training.reports import confusion_table, write_json
 from ..media.decode import read_audio
 from .model import VoiceModel
-from .whisper_voice import KIND, LayerWeightedHead, WhisperTransform, WhisperVoiceModel, encodings
+from .whisper_voice import (LayerWeightedHead, SharedWhisperVoiceModel, WhisperTransform, WhisperVoiceModel,
+                            encodings)
 
 MASKED = -1e4  # a logit no softmax gives weight to
 # how often people express each emotion in ordinary conversation: the shares of GoEmotions' Ekman
@@ -36,6 +37,7 @@ NATURAL_PRIOR = {"angry": 0.118, "disgust": 0.017, "fear": 0.015, "happy": 0.368
 @dataclass(frozen=True)
 class WhisperVoiceRecipe:
     whisper_model: str = "base"
+    encoder: str = "layers"  # a key of whisper_voice.ENCODERS: "transcriber" reads the words branch's pass
     augmented_copies: int = 2  # besides the clip as recorded
     layers: str = "all"  # "all": learned weights over every layer; "last": the encoder's output only
     hidden: int = 256
@@ -52,6 +54,15 @@ class WhisperVoiceRecipe:
     # per corpus: validation and test speakers (bare ids); everyone else trains
     validation_speakers: dict = field(default_factory=lambda: {"ravdess": ["16", "17"], "turev": ["1358"]})
     test_speakers: dict = field(default_factory=lambda: {"ravdess": ["18", "19", "20"], "turev": ["1984"]})
+
+
+def model_class(recipe: WhisperVoiceRecipe) -> type[WhisperVoiceModel]:
+    """The kind a recipe trains: the shared-encoder model reads the words branch's encoder."""
+    return SharedWhisperVoiceModel if recipe.encoder == "transcriber" else WhisperVoiceModel
+
+
+def transform_of(recipe: WhisperVoiceRecipe) -> WhisperTransform:
+    return WhisperTransform(recipe.whisper_model, recipe.encoder)
 
 
 def corpus_masks(samples: list[SpeechSample]) -> dict[str, np.ndarray]:
@@ -147,11 +158,12 @@ def load_corpora(data: list[Path]) -> list[SpeechSample]:
     return [s for root in data for s in scan_speech_dataset(root).samples]
 
 
-def prepared(samples: list[SpeechSample], recipe: WhisperVoiceRecipe, progress=None) -> dict:
+def prepared(samples: list[SpeechSample], recipe: WhisperVoiceRecipe, progress=None, workers: int = 1) -> dict:
     """Per part, (features, targets, masks, weights) with clips without detected speech left out;
     training clips contribute every copy, validation and test only the clip as recorded."""
     masks = corpus_masks(samples)
-    features = encodings([s.path for s in samples], recipe.whisper_model, 1 + recipe.augmented_copies, progress)
+    features = encodings([s.path for s in samples], transform_of(recipe), 1 + recipe.augmented_copies, progress,
+                         workers=workers)
     parts = {}
     for part in ("train", "validation", "test"):
         index = [i for i, s in enumerate(samples) if part_of(s, recipe) == part]
@@ -162,11 +174,13 @@ def prepared(samples: list[SpeechSample], recipe: WhisperVoiceRecipe, progress=N
         clip_masks = np.repeat(np.stack([masks[s.corpus] for s in chosen]), copies, axis=0)
         weights = np.repeat(_balanced_weights(chosen), copies)
         corpora = np.repeat([s.corpus for s in chosen], copies)
+        paths = np.repeat([str(s.path) for s in chosen], copies)
         copy = np.tile(np.arange(copies), len(chosen))
         rows = rows.reshape(-1, *rows.shape[2:])
         ok = ~np.isnan(rows).any(axis=(1, 2))
         parts[part] = {"x": rows[ok], "y": targets[ok], "mask": clip_masks[ok], "w": weights[ok].astype(np.float32),
-                       "corpus": corpora[ok], "copy": copy[ok], "no_speech": int((~ok[copy == 0]).sum())}
+                       "corpus": corpora[ok], "copy": copy[ok], "path": paths[ok],
+                       "no_speech": int((~ok[copy == 0]).sum())}
     return parts
 
 
@@ -188,13 +202,13 @@ def cross_corpus(parts: dict, recipe: WhisperVoiceRecipe, log=print) -> dict:
                               (validation["x"], validation["y"], validation["mask"]), log)
         with torch.no_grad():
             logits = _masked(network(torch.from_numpy(validation["x"])), torch.from_numpy(validation["mask"])).numpy()
-        model = WhisperVoiceModel(network, WhisperTransform(recipe.whisper_model), get_label_set("7class"),
-                                  fit_temperature(logits, validation["y"]))  # one corpus: plain fit
+        model = model_class(recipe)(network, transform_of(recipe), get_label_set("7class"),
+                                    fit_temperature(logits, validation["y"]))  # one corpus: plain fit
         for target in corpora:
             if target != source:
                 test = _where(everyone, (everyone["corpus"] == target) & (everyone["copy"] == 0))
                 results[f"trained on {source}, tested on all of {target}"] = corpus_reports(
-                    model.predict_features(test["x"]), test, KIND, "", known=train["mask"][0])
+                    model.predict_features(test["x"]), test, model.KIND, "", known=train["mask"][0])
     return results
 
 
@@ -216,11 +230,24 @@ def corpus_reports(probabilities: np.ndarray, part: dict, kind: str, sha256: str
     return reports
 
 
-def _table(reports: dict, parts: tuple[str, ...]) -> list[str]:
-    lines = ["| corpus | part | clips | classes | accuracy | macro-F1 | ECE |", "|---|---|---|---|---|---|---|"]
-    for part in parts:
-        for corpus, m in reports[part].items():
-            lines.append(f"| {corpus} | {part} | {m['n']} | {len(m['labels'])} | {m['accuracy']:.3f} | "
+def mfcc_baseline(part: dict) -> dict:
+    """The MFCC voice model (``audio``, the design card's) on the same clips as ``part``, scored the
+    same way: per corpus, the report over that corpus's own emotions."""
+    mfcc = VoiceModel.load()
+    paths = part["path"]
+    heard = np.concatenate([mfcc.predict([read_audio(path) for path in paths[start:start + 64]])
+                            for start in range(0, len(paths), 64)])
+    return {"model": mfcc.KIND, "weights_sha256": mfcc.sha256,
+            "corpora": corpus_reports(heard, part, mfcc.KIND, mfcc.sha256)}
+
+
+def _table(rows: list[tuple[str, str, dict]]) -> list[str]:
+    """A markdown table of (model, part, per-corpus reports) rows."""
+    lines = ["| model | corpus | part | clips | classes | accuracy | macro-F1 | ECE |",
+             "|---|---|---|---|---|---|---|---|"]
+    for model, part, reports in rows:
+        for corpus, m in reports.items():
+            lines.append(f"| {model} | {corpus} | {part} | {m['n']} | {len(m['labels'])} | {m['accuracy']:.3f} | "
                          f"{m['macro_f1']:.3f} | {m['ece']:.3f} |")
     return lines
 
@@ -228,13 +255,22 @@ def _table(reports: dict, parts: tuple[str, ...]) -> list[str]:
 def write_card(out: Path, metrics: dict, recipe: WhisperVoiceRecipe, samples: list[SpeechSample], command: str) -> None:
     """MODEL_CARD.md beside ``out``: data, split, layer weights, per-corpus metrics and confusions."""
     corpora = sorted({s.corpus for s in samples})
-    lines = [f"# Voice model on Whisper-{recipe.whisper_model} encoder states", "",
-             f"Weights: sha256 `{metrics['weights_sha256']}`.",
-             f"The frozen Whisper {recipe.whisper_model} encoder (the studio's shipped weights) on the trimmed, "
-             "loudness-normalised speech of a window (Silero VAD), every layer's states pooled (mean and "
-             "standard deviation over the speech's frames), a learned softmax weighting of the layers and a "
-             f"small MLP ({recipe.hidden} hidden units). Learned layer weights (input embedding first): "
-             f"{', '.join(f'{w:.2f}' for w in metrics['layer_weights'])}.", "",
+    if recipe.encoder == "transcriber":
+        title = f"Voice model on the words branch's Whisper-{recipe.whisper_model} encoder output"
+        inputs = (f"The output of the frozen Whisper {recipe.whisper_model} encoder that the words branch runs "
+                  "(the studio's shipped CTranslate2 weights, int8), over the speech as the transcriber hears it "
+                  "(Silero VAD's spans with the transcriber's settings, joined, in Whisper's 30-s window), pooled "
+                  f"(mean and standard deviation over the speech's frames), then a small MLP ({recipe.hidden} "
+                  "hidden units). In `analyze` it reads the frames the words branch has already computed: the voice "
+                  "runs no encoder of its own.")
+    else:
+        title = f"Voice model on Whisper-{recipe.whisper_model} encoder states"
+        inputs = (f"The frozen Whisper {recipe.whisper_model} encoder (the studio's shipped weights) on the trimmed, "
+                  "loudness-normalised speech of a window (Silero VAD), every layer's states pooled (mean and "
+                  "standard deviation over the speech's frames), a learned softmax weighting of the layers and a "
+                  f"small MLP ({recipe.hidden} hidden units). Learned layer weights (input embedding first): "
+                  f"{', '.join(f'{w:.2f}' for w in metrics['layer_weights'])}.")
+    lines = [f"# {title}", "", f"Weights: sha256 `{metrics['weights_sha256']}`.", inputs, "",
              "## Data and split", "",
              *(f"- {c}: {sum(s.corpus == c for s in samples)} clips; validation speakers "
                f"{', '.join(recipe.validation_speakers.get(c, [])) or 'none'}, test speakers "
@@ -242,7 +278,8 @@ def write_card(out: Path, metrics: dict, recipe: WhisperVoiceRecipe, samples: li
              "- Each corpus is scored over its own emotions (TurEV-DB: angry, neutral (calm), happy, sad): "
              "the loss is masked to them in training and the argmax is taken among them in evaluation; "
              "RAVDESS has all seven (calm counts as neutral).",
-             f"- Training clips: as recorded plus {recipe.augmented_copies} augmented copies each (noise 5-30 dB "
+             f"- Training clips: as recorded plus {recipe.augmented_copies} augmented "
+             f"{'copy' if recipe.augmented_copies == 1 else 'copies'} each (noise 5-30 dB "
              "SNR, room reverberation 0.2-0.8 s, gain, tempo 0.9-1.1, pitch +-2 semitones); examples weighted so "
              "each corpus and each emotion within it counts the same.",
              f"- Early stopping on the validation speakers' balanced accuracy: best epoch {metrics['best_epoch']} of "
@@ -253,21 +290,29 @@ def write_card(out: Path, metrics: dict, recipe: WhisperVoiceRecipe, samples: li
              f"labels: {', '.join(f'{e} {p:.3f}' for e, p in NATURAL_PRIOR.items())}); the strength is the largest "
              "of 0, 0.1, 0.2, 0.3 and 0.5 that cost at most 2 points of balanced accuracy on the validation "
              "speakers. The metrics below include it; the cross-corpus models do not have it.", "",
-             "## Metrics", "", *_table(metrics, ("validation", "test")), ""]
+             "## Metrics", "",
+             *_table([(metrics["kind"], part, metrics[part]) for part in ("validation", "test")]
+                     + ([(f"{metrics['baseline']['model']} (MFCC)", "test", metrics["baseline"]["corpora"])]
+                        if "baseline" in metrics else [])), "",
+             *([f"The `{metrics['baseline']['model']}` rows: the MFCC model (the design card's voice model) on the same "
+                "test clips, scored the same way (argmax among each corpus's emotions).", ""]
+               if "baseline" in metrics else [])]
     for corpus, m in metrics["test"].items():
         lines += [f"Confusion, {corpus} test speakers (rows: true, columns: predicted):", "",
                   confusion_table(m), ""]
     for name, reports in metrics.get("cross_corpus", {}).items():
-        lines += [f"Cross-corpus, {name}:", "", *_table({"all": reports}, ("all",)), ""]
+        lines += [f"Cross-corpus, {name}:", "", *_table([(metrics["kind"], "all", reports)]), ""]
     lines += ["## Reproduce", "", "```", command, "```", "", "Recipe: `recipe.json` in this folder.", ""]
     (out.parent / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path, command: str,
-                        progress: Callable | None = None, log=print) -> dict:
+                        progress: Callable | None = None, log=print, workers: int = 1) -> dict:
+    """Train, calibrate, report and write the model, its metrics, recipe and card; ``workers``
+    processes compute the encodings (each runs its own encoder)."""
     started = time.monotonic()
     samples = load_corpora(data)
-    parts = prepared(samples, recipe, progress)
+    parts = prepared(samples, recipe, progress, workers)
     train, validation = parts["train"], parts["validation"]
     network, fitted = fit_head(recipe, (train["x"], train["y"], train["mask"], train["w"]),
                                (validation["x"], validation["y"], validation["mask"]), log)
@@ -277,12 +322,14 @@ def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path,
     with torch.no_grad():  # the prior, after calibration: logits / T + strength * log(prior)
         prior = torch.tensor([NATURAL_PRIOR[e] for e in EMOTIONS]).log()
         network.classifier.bias += recipe.prior_strength * temperature * prior
-    model = WhisperVoiceModel(network, WhisperTransform(recipe.whisper_model), get_label_set("7class"), temperature)
+    model = model_class(recipe)(network, transform_of(recipe), get_label_set("7class"), temperature)
     metrics = {"temperature": temperature, **{k: v for k, v in fitted.items() if k != "history"},
                "layer_weights": [round(float(v), 4) for v in network.layer_weights()],
                "training_minutes": round((time.monotonic() - started) / 60, 1)}
     for part in ("validation", "test"):
-        metrics[part] = corpus_reports(model.predict_features(parts[part]["x"]), parts[part], KIND, "")
+        metrics[part] = corpus_reports(model.predict_features(parts[part]["x"]), parts[part], model.KIND, "")
+    metrics["kind"] = model.KIND
+    metrics["baseline"] = mfcc_baseline(parts["test"])
     metrics["cross_corpus"] = cross_corpus(parts, recipe, log)
     model.metrics = metrics
     sha256 = model.save(out, recipe=asdict(recipe), command=command)
@@ -294,16 +341,17 @@ def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path,
 
 
 def evaluate_whisper_voice(data: Path, weights: Path | None = None, speakers: tuple[str, ...] = (),
-                           progress: Callable | None = None) -> dict:
+                           progress: Callable | None = None,
+                           kind: type[WhisperVoiceModel] = WhisperVoiceModel) -> dict:
     """The evaluate JSON on every clip under ``data`` (or ``speakers``): the plain 7-way report over
     all clips, per corpus the report over that corpus's own emotions (``corpora``), and the same
     per-corpus reports of the MFCC voice model on the same clips (``baseline``)."""
-    model = WhisperVoiceModel.load(weights)
+    model = kind.load(weights)
     samples = [s for s in load_corpora([data]) if not speakers or s.speaker in speakers
                or s.speaker.partition(":")[2] in speakers]
     if not samples:
         raise DatasetError(f"No clip of {', '.join(speakers)} under {data}.")
-    features = encodings([s.path for s in samples], model.transform.whisper_model, 1, progress)[:, 0]
+    features = encodings([s.path for s in samples], model.transform, 1, progress)[:, 0]
     features = np.asarray(features, dtype=np.float32)
     ok = ~np.isnan(features).any(axis=(1, 2))
     masks = corpus_masks(samples)
@@ -311,12 +359,8 @@ def evaluate_whisper_voice(data: Path, weights: Path | None = None, speakers: tu
     part = {"x": features[ok], "y": np.array([EMOTIONS.index(s.emotion) for s in kept]),
             "mask": np.stack([masks[s.corpus] for s in kept]), "corpus": np.array([s.corpus for s in kept]),
             "no_speech": int((~ok).sum())}
-    report = evaluation_report(KIND, model.sha256, EMOTIONS, part["y"], model.predict_features(part["x"]))
+    report = evaluation_report(model.KIND, model.sha256, EMOTIONS, part["y"], model.predict_features(part["x"]))
     report["no_speech_clips"] = part["no_speech"]
-    report["corpora"] = corpus_reports(model.predict_features(part["x"]), part, KIND, model.sha256)
-    mfcc = VoiceModel.load()  # the design card's voice model, on the same clips: the comparison the card makes
-    heard = np.concatenate([mfcc.predict([read_audio(s.path) for s in kept[start:start + 64]])
-                            for start in range(0, len(kept), 64)])
-    report["baseline"] = {"model": mfcc.KIND, "weights_sha256": mfcc.sha256,
-                          "corpora": corpus_reports(heard, part, mfcc.KIND, mfcc.sha256)}
+    report["corpora"] = corpus_reports(model.predict_features(part["x"]), part, model.KIND, model.sha256)
+    report["baseline"] = mfcc_baseline({**part, "path": np.array([str(s.path) for s in kept])})
     return report

@@ -26,6 +26,7 @@ from .augment import WaveAugment
 from .pieces import speech_pieces, speech_weighted
 
 KIND = "voice_whisper"
+SHARED_KIND = "voice_whisper_shared"
 SHIPPED_WEIGHTS = MODELS_DIR / "voice_whisper" / "voice_whisper.pt"
 SHIPPED_SHA256 = "00fa9aab99ab5a8c636430932be28b9126093f4840eb59c76cdf21bd0a37bc90"
 
@@ -41,15 +42,47 @@ def whisper_encoder(whisper_model: str):
     return WhisperEncoder(whisper_model)
 
 
+@lru_cache(maxsize=2)
+def transcriber_encoder(whisper_model: str):
+    from .whisper_encoder import TranscriberEncoder
+
+    return TranscriberEncoder(whisper_model)
+
+
+# WhisperTransform.encoder: what the head reads
+ENCODERS = {
+    "layers": "every layer of the Whisper encoder (openai-whisper) over the trimmed, loudness-normalised speech alone",
+    "transcriber": "the output of the words branch's Whisper encoder (CTranslate2) over the speech as it transcribes "
+                   "it, so that in analyze the voice reads the words branch's pass",
+}
+
+
 @dataclass(frozen=True)
 class WhisperTransform:
     """16 kHz audio -> pooled encoder states (layers, 2 * width) of its speech; None without speech."""
 
     whisper_model: str = "base"
+    encoder: str = "layers"  # a key of ENCODERS
+
+    def __post_init__(self):
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, not {self.encoder!r}")
+        if self.encoder == "transcriber" and self.whisper_model not in WHISPER_WIDTH:
+            raise ValueError(f"the transcriber's encoder is read for {', '.join(WHISPER_WIDTH)}, "
+                             f"not {self.whisper_model!r}")
 
     def __call__(self, audio: np.ndarray, segments: list[tuple[int, int]] | None = None) -> np.ndarray | None:
+        if self.encoder == "transcriber":  # its own voice activity, as the transcriber's
+            return transcriber_encoder(self.whisper_model).pooled(audio)
         speech = speech_span(audio, segments)
         return None if speech is None else whisper_encoder(self.whisper_model).pooled(speech, trimmed=True)
+
+    def shape(self) -> tuple[int, int]:
+        """(layers, features) of a pooled clip."""
+        if self.encoder == "transcriber":
+            return 1, 2 * WHISPER_WIDTH[self.whisper_model]
+        info = whisper_encoder(self.whisper_model).info
+        return info.layers, 2 * info.width
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,25 +92,31 @@ class WhisperTransform:
         return cls(**values)
 
 
+WHISPER_WIDTH = {"tiny.en": 384, "base": 512}  # the encoder's width, of each model in text.transcribe.MODELS
+
+
 def _encoding_row(job: tuple) -> np.ndarray:
     """One clip's pooled states (copy 0: as recorded; others: augmented), NaN without speech."""
-    path, copy, whisper_model, shape = job
+    path, copy, transform, shape = job
     audio = read_audio(path)
     if copy:
         audio = AUGMENT.variant(audio, seed=zlib.crc32(f"{Path(path).name}:{copy}".encode()))
-    pooled = WhisperTransform(whisper_model)(audio)
+    pooled = transform(audio)
     return np.full(shape, np.nan, np.float16) if pooled is None else pooled.astype(np.float16)
 
 
-def encodings(paths: list[Path], whisper_model: str, copies: int, progress=None) -> np.ndarray:
+def encodings(paths: list[Path], transform: WhisperTransform, copies: int, progress=None,
+              workers: int = 1) -> np.ndarray:
     """(clips, copies, layers, 2 * width) float16, cached on disk and resumable."""
-    encoder = whisper_encoder(whisper_model).info
-    shape = (encoder.layers, 2 * encoder.width)
-    jobs = [(path, copy, whisper_model, shape) for path in paths for copy in range(copies)]
-    key = {"whisper_model": whisper_model, "augment": AUGMENT.to_dict(), "files": [file_identity(p) for p in paths],
-           "copies": copies, "version": 1}
-    rows = cached_rows(f"voice-whisper-{whisper_model}", key, jobs, _encoding_row, shape, np.float16,
-                       progress=progress, save_every_s=20.0)
+    shape = transform.shape()
+    jobs = [(path, copy, transform, shape) for path in paths for copy in range(copies)]
+    key = {"whisper_model": transform.whisper_model, "augment": AUGMENT.to_dict(),
+           "files": [file_identity(p) for p in paths], "copies": copies, "version": 1}
+    name = f"voice-whisper-{transform.whisper_model}"
+    if transform.encoder != "layers":  # the every-layer caches keep their names
+        name = f"voice-whisper-{transform.encoder}-{transform.whisper_model}"
+    rows = cached_rows(name, key, jobs, _encoding_row, shape, np.float16,
+                       progress=progress, save_every_s=20.0, workers=workers)
     return rows.reshape(len(paths), copies, *shape)
 
 
@@ -155,3 +194,37 @@ class WhisperVoiceModel(EmotionModel):
 
     def predict_window(self, audio: np.ndarray | None) -> dict | None:
         return self.encode_window(audio)[1]
+
+    def reads_transcriber(self, whisper_model: str) -> bool:
+        """Whether this model reads the encoder output of the words branch's ``whisper_model``."""
+        return self.transform.encoder == "transcriber" and self.transform.whisper_model == whisper_model
+
+    def encode_frames(self, frames: np.ndarray | None) -> tuple[np.ndarray | None, dict | None]:
+        """The embedding and scored probabilities of a window's frames of the words branch's
+        encoder output (``text.transcribe.EncodedSpeechTimeline``); (None, None) for too little speech."""
+        from .whisper_encoder import pooled_frames
+
+        pooled = pooled_frames(frames)
+        if pooled is None:
+            return None, None
+        embedded, probabilities = self.encode(torch.from_numpy(pooled[None]))
+        return embedded[0].numpy(), self.scored(probabilities[0])
+
+
+class SharedWhisperVoiceModel(WhisperVoiceModel):
+    """The Whisper voice model over the words branch's own encoder pass (Whisper tiny.en's output):
+    in ``analyze`` it costs no encoder of its own. It ships untrained (its card says why: trained
+    on clips alone, it is far less accurate on speech heard inside the transcriber's longer packs)."""
+
+    KIND = SHARED_KIND
+    SHIPPED_WEIGHTS = MODELS_DIR / SHARED_KIND / f"{SHARED_KIND}.pt"
+    SHIPPED_SHA256 = ""
+
+    @classmethod
+    def load(cls, path: str | Path | None = None):
+        if path is None:
+            from ..errors import UntrainedModel
+
+            raise UntrainedModel.of(cls.KIND, f"python run.py train --model {cls.KIND} --data ../shared/data",
+                                    f"--voice-model {cls.KIND} --voice-weights FILE")
+        return super().load(path)

@@ -148,6 +148,7 @@ def show_card(entry) -> int:
 
 def run(args) -> int:
     entry = get_model(args.model)  # raises a clear error for unknown names
+    args.model = entry.name  # an alias ("voice") reaches the handler as the model it stands for
     if args.command == "card":
         return show_card(entry)
     if getattr(args, "cam", False) and entry.branch != "face":

@@ -1,24 +1,29 @@
-"""The Whisper voice model's ``run.py`` work: predict, train, evaluate (``--model voice_whisper``)."""
+"""The Whisper voice models' ``run.py`` work: predict, train, evaluate (``--model voice_whisper`` or
+``voice_whisper_shared``, the model over the words branch's encoder pass)."""
 
+from ..audio.model import voice_model_class
 from ..audio.whisper_train import WhisperVoiceRecipe, evaluate_whisper_voice, train_whisper_voice
-from ..audio.whisper_voice import WhisperVoiceModel
 from ..paths import MODELS_DIR, OUTPUT_DIR
 from ..training.recipes import load_recipe
 from .audio import predict_with
+from ..training.workers import default_workers
 from .progress import command_line, evaluate_with_bars, promote_if_asked
-
-SHIPPED_RECIPE = MODELS_DIR / "voice_whisper" / "recipe.json"
 
 
 def predict(args) -> int:
-    return predict_with(WhisperVoiceModel.load(args.weights), args)
+    return predict_with(voice_model_class(args.model).load(args.weights), args)
 
 
 def train(args) -> int:
-    recipe = load_recipe(WhisperVoiceRecipe, args.recipe or (SHIPPED_RECIPE if SHIPPED_RECIPE.exists() else None),
+    shipped_recipe = MODELS_DIR / args.model / "recipe.json"
+    recipe = load_recipe(WhisperVoiceRecipe, args.recipe or (shipped_recipe if shipped_recipe.exists() else None),
                          args.set)
-    out = args.out or OUTPUT_DIR / "models" / "voice_whisper" / "voice_whisper.pt"
-    metrics = train_whisper_voice([args.data], recipe, out, command_line())
+    if (recipe.encoder == "transcriber") != (args.model == "voice_whisper_shared"):
+        raise SystemExit(f"--model {args.model} trains with encoder "
+                         f"{'transcriber' if args.model == 'voice_whisper_shared' else 'layers'}, "
+                         f"not {recipe.encoder!r}")
+    out = args.out or OUTPUT_DIR / "models" / args.model / f"{args.model}.pt"
+    metrics = train_whisper_voice([args.data], recipe, out, command_line(), workers=default_workers())
     for part in ("validation", "test"):
         for corpus, m in metrics[part].items():
             print(f"{part} {corpus}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, ECE {m['ece']:.3f}, "
@@ -31,5 +36,6 @@ def train(args) -> int:
 def evaluate(args) -> int:
     return evaluate_with_bars(
         lambda bars: evaluate_whisper_voice(args.data, args.weights, tuple(args.speakers),
-                                            progress=lambda d, t: bars("features", d, t)),
+                                            progress=lambda d, t: bars("features", d, t),
+                                            kind=voice_model_class(args.model)),
         "clip", args.json)

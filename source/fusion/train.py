@@ -190,7 +190,7 @@ def voice_encodings(voice: "VoiceModel | WhisperVoiceModel", samples: list[Speec
     version in which voice activity detection found no speech (NaN states) is marked absent."""
     if isinstance(voice, WhisperVoiceModel):
         copies = min(copies, WhisperVoiceRecipe.augmented_copies)
-        features = whisper_encodings([s.path for s in samples], voice.transform.whisper_model, 1 + copies,
+        features = whisper_encodings([s.path for s in samples], voice.transform, 1 + copies,
                                      progress and (lambda d, t: progress("voice features", d, t)))
         name = "fusion-voice-whisper"
     else:

@@ -20,6 +20,7 @@ watching") over audio VAD does not mostly call speech are dropped.
 
 import os
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -61,6 +62,35 @@ STOCK_PHRASES = re.compile(
 
 # progress(stage, done, total): seconds of audio transcribed, and the length when known
 Progress = Callable[[str, float, float | None], None]
+ENCODER_HOP = 2 * 160  # samples per frame of Whisper's encoder output (20 ms)
+
+
+@dataclass(frozen=True)
+class EncodedSpeech:
+    """Whisper's encoder output over one pack of speech as the words branch decoded it: a frame
+    per 20 ms of the speech (silence between utterances is not in a pack), each with its time."""
+
+    times_s: np.ndarray  # (frames,) the middle of each frame, on the input's timeline
+    frames: np.ndarray  # (frames, width) float32, the encoder's last layer
+
+
+def speech_frames(encoder_output: np.ndarray, samples: int) -> np.ndarray:
+    """The frames of ``encoder_output`` (Whisper's 30-s window, 1500 frames) that hold the first
+    ``samples`` of audio; the rest is Whisper's padding."""
+    return encoder_output[: max(1, -(-samples // ENCODER_HOP))]
+
+
+def encoded_speech(frames: np.ndarray, spans: list[dict], start_s: float) -> EncodedSpeech:
+    """``frames`` of the speech ``spans`` joined end to end, each put back at its time in the input
+    (``spans`` in samples of a piece beginning at ``start_s``)."""
+    lengths = np.array([span["end"] - span["start"] for span in spans])
+    ends = np.cumsum(lengths)
+    # the last frame may hold less than 20 ms of speech: its middle is kept inside the speech
+    middles = np.minimum(np.arange(len(frames)) * ENCODER_HOP + ENCODER_HOP // 2, ends[-1] - 1)
+    part = np.minimum(np.searchsorted(ends, middles, side="right"), len(spans) - 1)
+    starts = np.array([span["start"] for span in spans])
+    times = start_s + (starts[part] + middles - (ends[part] - lengths[part])) / SAMPLE_RATE
+    return EncodedSpeech(times.astype(np.float64), np.asarray(frames, dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -173,13 +203,18 @@ class Transcriber(ABC):
         """Whisper on one piece of audio, never conditioned on earlier text; times from its start."""
 
     def stream(self, chunks: Iterable[np.ndarray], progress: Progress | None = None,
-               total_s: float | None = None) -> Iterator[Segment]:
+               total_s: float | None = None,
+               on_encoded: Callable[[EncodedSpeech], None] | None = None) -> Iterator[Segment]:
         """Segments of an audio stream, in order, each yielded as soon as its piece is decoded.
 
         With ``vad`` (the default) a piece is decoded only where Silero VAD hears speech, in packs
         of whole utterances (at most ``pack_s`` seconds of speech each); speech still running at the
         end of a piece is not cut but carried into the next, so no sentence is split, lost or
         transcribed twice at a join. Without it, each piece is decoded whole (cut in a pause).
+
+        ``on_encoded`` receives the encoder output of each decoded pack before its segments are
+        yielded (a backend that cannot share it sends nothing): the voice branch reads it instead
+        of running an encoder of its own.
         """
         language = self.options.language or (None if self.multilingual else "en")
         pieces = (self._vad_pieces(chunks) if self._vad is not None
@@ -189,7 +224,7 @@ class Transcriber(ABC):
             start_s = offset / SAMPLE_RATE
             if not is_silent(audio, self.options.silence_db):
                 for pack in self._packs(spans):
-                    yield from self._decode_pack(audio, pack, start_s, language)
+                    yield from self._decode_pack(audio, pack, start_s, language, on_encoded)
             if progress:
                 progress("transcribing", start_s + audio.size / SAMPLE_RATE, total_s)
 
@@ -231,7 +266,8 @@ class Transcriber(ABC):
             yield pack
 
     def _decode_pack(self, audio: np.ndarray, spans: list[dict], start_s: float,
-                     language: str | None) -> Iterator[Segment]:
+                     language: str | None,
+                     on_encoded: Callable[[EncodedSpeech], None] | None = None) -> Iterator[Segment]:
         """The speech ``spans`` of ``audio`` decoded together, their times put back where they were.
 
         Greedy first; text Whisper doubts (too repetitive, too unsure, or leaving seconds of the
@@ -240,6 +276,9 @@ class Transcriber(ABC):
         with Whisper's temperature fallback."""
         speech = np.concatenate([audio[span["start"]:span["end"]] for span in spans])
         segments = list(self._decode(speech, language, (0.0,)))
+        frames = self._last_encoding(speech.size)
+        if on_encoded is not None and frames is not None:  # the whole pack's, before any halves
+            on_encoded(encoded_speech(frames, spans, start_s))
         if self._doubted(segments, speech.size / SAMPLE_RATE):
             halves = _halves(audio, spans)
             if halves is not None:
@@ -252,6 +291,11 @@ class Transcriber(ABC):
             segment = _placed(segment, timeline, start_s)
             if not self._hallucinated(segment, audio, start_s):
                 yield segment
+
+    def _last_encoding(self, samples: int) -> np.ndarray | None:
+        """The encoder output of the last ``_decode`` over its ``samples`` of speech, (frames,
+        width); None where the backend does not keep it."""
+        return None
 
     def _doubted(self, segments: list[Segment], length_s: float) -> bool:
         options = self.options
@@ -302,21 +346,42 @@ class Transcriber(ABC):
         return False
 
 
+class EncodingKeptWhisperModel(WhisperModel):
+    """faster-whisper's model, keeping the encoder output of the first window it decodes after
+    ``forget_encoding`` (a pack of at most 30 s is one window), so the voice branch can read it."""
+
+    first_encoding = None
+
+    def forget_encoding(self) -> None:
+        self.first_encoding = None
+
+    def encode(self, features: np.ndarray):
+        output = super().encode(features)
+        if self.first_encoding is None:
+            self.first_encoding = output
+        return output
+
+
+def load_faster_whisper(model: str, compute_type: str = "int8", threads: int = 0) -> EncodingKeptWhisperModel:
+    """A CTranslate2 Whisper model (a name in MODELS or a folder) on the CPU, from local files only."""
+    folder = ctranslate2_folder(model)
+    try:
+        return EncodingKeptWhisperModel(str(folder), device="cpu", compute_type=compute_type,
+                                        cpu_threads=threads, local_files_only=True)
+    except (RuntimeError, ValueError, OSError) as error:
+        raise StudioError(f"{folder} could not be loaded as a faster-whisper model: {error}") from error
+
+
 class FasterWhisperTranscriber(Transcriber):
     backend = "faster-whisper"
 
     def __init__(self, options: TranscribeOptions):
-        folder = ctranslate2_folder(options.model)
-        try:
-            self.model = WhisperModel(str(folder), device="cpu", compute_type=options.compute_type,
-                                      cpu_threads=options.threads, local_files_only=True)
-        except (RuntimeError, ValueError, OSError) as error:
-            raise StudioError(
-                f"{folder} could not be loaded as a faster-whisper model: {error}") from error
+        self.model = load_faster_whisper(options.model, options.compute_type, options.threads)
         super().__init__(options, self.model.model.is_multilingual)
 
     def _decode(self, audio, language, temperatures):
         options = self.options
+        self.model.forget_encoding()
         segments, info = self.model.transcribe(
             audio, language=language, beam_size=options.beam_size, temperature=list(temperatures),
             word_timestamps=options.word_timestamps, condition_on_previous_text=False,
@@ -328,6 +393,10 @@ class FasterWhisperTranscriber(Transcriber):
                           for w in segment.words or ())
             yield Segment(segment.start, segment.end, segment.text.strip(), words, info.language,
                           segment.no_speech_prob, segment.avg_logprob, segment.compression_ratio)
+
+    def _last_encoding(self, samples: int) -> np.ndarray | None:
+        encoding = self.model.first_encoding
+        return None if encoding is None else speech_frames(np.asarray(encoding)[0], samples)
 
 
 class OpenAIWhisperTranscriber(Transcriber):
@@ -548,6 +617,31 @@ class WordTimeline:
         for _ in self._words:
             pass
         self._done = True
+
+
+class EncodedSpeechTimeline:
+    """The words branch's encoder output handed out window by window (frames whose middle is in
+    the window), for the voice branch. Packs arrive from the transcribing thread (``add``) before
+    their words, so once a window's words have been taken, its frames are here. Windows must
+    come in order of start time; frames before a window's start are let go."""
+
+    def __init__(self):
+        self._packs: deque[EncodedSpeech] = deque()
+        self._lock = threading.Lock()
+
+    def add(self, encoded: EncodedSpeech) -> None:
+        with self._lock:
+            self._packs.append(encoded)
+
+    def take(self, start_s: float, end_s: float) -> np.ndarray | None:
+        """(frames, width) of the speech heard in [start_s, end_s); None when there is none."""
+        with self._lock:
+            while self._packs and self._packs[0].times_s[-1] < start_s:
+                self._packs.popleft()
+            packs = list(self._packs)
+        parts = [pack.frames[(pack.times_s >= start_s) & (pack.times_s < end_s)] for pack in packs]
+        parts = [part for part in parts if len(part)]
+        return np.concatenate(parts) if parts else None
 
 
 def words_of(segments: Iterable[Segment]) -> Iterator[Word]:
