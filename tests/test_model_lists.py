@@ -29,7 +29,7 @@ def test_analysis_options_take_a_branch_model_and_name_the_others():
 
 def test_ships_untrained_is_said_once_by_the_entry():
     untrained = {entry.name for entry in list_models() if not entry.ships_trained}
-    assert untrained == {"image_vit", "lt_fusion", "it_fusion", "ia_fusion", "c3d_fusion", "voice_whisper_shared"}
+    assert untrained == {"image_vit", "lt_fusion", "it_fusion", "ia_fusion", "c3d_fusion"}
     for name in untrained:  # nothing trained of theirs is in the studio
         assert not (MODELS_DIR / name / "metrics.json").exists() and not (MODELS_DIR / name / f"{name}.pt").exists()
     assert ModelEntry("x", "face", "x", load="source.face.model:FaceModel.load").ships_trained

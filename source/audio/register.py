@@ -28,8 +28,7 @@ register_model(ModelEntry(
     name="voice_whisper_shared",
     branch="audio",
     description="voice: the output of the words branch's Whisper tiny.en encoder (the same pass, in analyze) and a "
-                "small head over RAVDESS and TurEV-DB; ships untrained",
+                "small head; trained on RAVDESS and TurEV-DB, calibrated probabilities of 7 emotions",
     load="source.audio.whisper_voice:SharedWhisperVoiceModel.load",
-    ships_trained=False,
     commands={name: f"source.cli.voice_whisper:{name}" for name in ("predict", "train", "evaluate")},
 ))

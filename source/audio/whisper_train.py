@@ -23,7 +23,7 @@ from ..training.reports import confusion_table, write_json
 from ..media.decode import read_audio
 from .model import VoiceModel
 from .whisper_voice import (LayerWeightedHead, SharedWhisperVoiceModel, WhisperTransform, WhisperVoiceModel,
-                            encodings)
+                            encodings, packed_encodings)
 
 MASKED = -1e4  # a logit no softmax gives weight to
 # how often people express each emotion in ordinary conversation: the shares of GoEmotions' Ekman
@@ -38,6 +38,9 @@ NATURAL_PRIOR = {"angry": 0.118, "disgust": 0.017, "fear": 0.015, "happy": 0.368
 class WhisperVoiceRecipe:
     whisper_model: str = "base"
     encoder: str = "layers"  # a key of whisper_voice.ENCODERS: "transcriber" reads the words branch's pass
+    # "transcriber" only: training versions of each clip heard inside a pack of its speaker's clips,
+    # as analyze reads it (whisper_voice.packed_encodings)
+    packed_copies: int = 0
     augmented_copies: int = 2  # besides the clip as recorded
     layers: str = "all"  # "all": learned weights over every layer; "last": the encoder's output only
     hidden: int = 256
@@ -164,6 +167,10 @@ def prepared(samples: list[SpeechSample], recipe: WhisperVoiceRecipe, progress=N
     masks = corpus_masks(samples)
     features = encodings([s.path for s in samples], transform_of(recipe), 1 + recipe.augmented_copies, progress,
                          workers=workers)
+    if recipe.packed_copies:
+        features = np.concatenate([features, packed_encodings([s.path for s in samples], [s.speaker for s in samples],
+                                                              transform_of(recipe), recipe.packed_copies, progress)],
+                                  axis=1)
     parts = {}
     for part in ("train", "validation", "test"):
         index = [i for i, s in enumerate(samples) if part_of(s, recipe) == part]
@@ -282,6 +289,9 @@ def write_card(out: Path, metrics: dict, recipe: WhisperVoiceRecipe, samples: li
              f"{'copy' if recipe.augmented_copies == 1 else 'copies'} each (noise 5-30 dB "
              "SNR, room reverberation 0.2-0.8 s, gain, tempo 0.9-1.1, pitch +-2 semitones); examples weighted so "
              "each corpus and each emotion within it counts the same.",
+             *([f"- Plus {recipe.packed_copies} versions of each training clip heard inside a pack of its speaker's "
+                "clips (a random order each time, about 20 s joined with short pauses), as the transcriber hands "
+                "frames to the voice in `analyze`."] if recipe.packed_copies else []),
              f"- Early stopping on the validation speakers' balanced accuracy: best epoch {metrics['best_epoch']} of "
              f"{metrics['epochs_run']}; temperature {metrics['temperature']:.3f} fitted on them (each corpus's "
              "log-likelihood counting the same). The test speakers chose nothing.",

@@ -21,7 +21,7 @@ from ..media.decode import read_audio
 from ..media.speech import speech_segments, speech_span
 from ..options import SAMPLE_RATE
 from ..paths import MODELS_DIR
-from ..training.cache import cached_rows, file_identity
+from ..training.cache import cached_array, cached_rows, file_identity
 from .augment import WaveAugment
 from .pieces import speech_pieces, speech_weighted
 
@@ -120,6 +120,69 @@ def encodings(paths: list[Path], transform: WhisperTransform, copies: int, progr
     return rows.reshape(len(paths), copies, *shape)
 
 
+PACK_S = 20.0  # seconds of clips joined into one pack (the transcriber packs up to 24 s of speech)
+
+
+def _encode_pack(encoder, pack: list[tuple[int, np.ndarray]], rows: np.ndarray, rng: np.random.Generator) -> None:
+    """Clips ``pack`` (index, audio) joined with short pauses and encoded as the transcriber encodes
+    a pack; each clip's frames pooled into ``rows[index]``."""
+    from faster_whisper.vad import get_speech_timestamps
+
+    from ..text.transcribe import encoded_speech
+    from .whisper_encoder import pooled_frames
+
+    parts, places, at = [], [], 0
+    for index, audio in pack:
+        pause = np.zeros(round(rng.uniform(0.2, 1.0) * SAMPLE_RATE), np.float32)
+        parts += [audio, pause]
+        places.append((index, at / SAMPLE_RATE, (at + audio.size) / SAMPLE_RATE))
+        at += audio.size + pause.size
+    joined = np.concatenate(parts)
+    spans = get_speech_timestamps(joined, encoder.vad, SAMPLE_RATE)
+    if not spans:
+        return
+    speech = np.concatenate([joined[span["start"]:span["end"]] for span in spans])
+    encoded = encoded_speech(encoder.frames(speech), spans, 0.0)
+    for index, start, end in places:
+        pooled = pooled_frames(encoded.frames[(encoded.times_s >= start) & (encoded.times_s < end)])
+        if pooled is not None:
+            rows[index] = pooled
+
+
+def packed_encodings(paths: list[Path], speakers: list[str], transform: WhisperTransform, passes: int,
+                     progress=None) -> np.ndarray:
+    """(clips, passes, 1, 2 * width) float16: each clip heard inside a pack of its speaker's clips
+    (a random order per pass, about ``PACK_S`` of them), as the transcriber hands frames to the voice
+    in ``analyze``: after other speech, anywhere in Whisper's window; NaN without speech. Cached."""
+    shape = transform.shape()
+
+    def compute() -> np.ndarray:
+        encoder = transcriber_encoder(transform.whisper_model)
+        rows = np.full((len(paths), passes, *shape), np.nan, np.float16)
+        done = 0
+        for copy in range(passes):
+            rng = np.random.default_rng(copy)
+            for speaker in sorted(set(speakers)):
+                pack, length = [], 0
+                for index in rng.permutation([i for i, s in enumerate(speakers) if s == speaker]):
+                    audio = read_audio(paths[index])
+                    if pack and length + audio.size > PACK_S * SAMPLE_RATE:
+                        _encode_pack(encoder, pack, rows[:, copy], rng)
+                        pack, length = [], 0
+                    pack.append((index, audio))
+                    length += audio.size
+                    done += 1
+                    if progress:
+                        progress(done, passes * len(paths))
+                if pack:
+                    _encode_pack(encoder, pack, rows[:, copy], rng)
+        return rows
+
+    key = {"whisper_model": transform.whisper_model, "files": [file_identity(p) for p in paths],
+           "speakers": speakers, "passes": passes, "pack_s": PACK_S, "version": 1}
+    return cached_array(f"voice-whisper-packed-{transform.whisper_model}", key, compute)
+
+
 class LayerWeightedHead(nn.Module):
     """(batch, layers, features) -> standardise -> softmax-weighted sum of layers -> MLP."""
 
@@ -213,18 +276,8 @@ class WhisperVoiceModel(EmotionModel):
 
 class SharedWhisperVoiceModel(WhisperVoiceModel):
     """The Whisper voice model over the words branch's own encoder pass (Whisper tiny.en's output):
-    in ``analyze`` it costs no encoder of its own. It ships untrained (its card says why: trained
-    on clips alone, it is far less accurate on speech heard inside the transcriber's longer packs)."""
+    in ``analyze`` it costs no encoder of its own."""
 
     KIND = SHARED_KIND
     SHIPPED_WEIGHTS = MODELS_DIR / SHARED_KIND / f"{SHARED_KIND}.pt"
-    SHIPPED_SHA256 = ""
-
-    @classmethod
-    def load(cls, path: str | Path | None = None):
-        if path is None:
-            from ..errors import UntrainedModel
-
-            raise UntrainedModel.of(cls.KIND, f"python run.py train --model {cls.KIND} --data ../shared/data",
-                                    f"--voice-model {cls.KIND} --voice-weights FILE")
-        return super().load(path)
+    SHIPPED_SHA256 = "72b589b2a155f063cc53c673d7bdebc00973d0d290474a23c98aeb39334895df"
