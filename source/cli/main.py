@@ -47,7 +47,6 @@ def run_command(argv: list[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        signal.setitimer(signal.ITIMER_REAL, 0)  # run.py raises Ctrl-C again until it lands: it has
         print("interrupted", file=sys.stderr)
         return 130
     except Terminated:
