@@ -450,9 +450,17 @@ def test_ctrl_c_while_starting_is_one_line(media, tmp_path, after_s):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert "Traceback" not in err, err
-    # the imports alone take seconds, so the signal always comes before the end: the run stops
-    # (130 and one line; killed by the signal itself only if it beat Python's own handler)
+    outputs = sorted(path.name for path in tmp_path.iterdir())
+    if process.returncode == 0:
+        # a library that swallows every exception while it imports (a bare ``except:``) can eat
+        # the interrupt; then the run must be whole (seen once in a loaded suite at 0.3 s; raising
+        # Ctrl-C again until it lands aborted inside a pybind11 callback instead)
+        assert "astronaut_analysis.json" in outputs and not any(name.endswith(".part") for name in outputs)
+        return
+    # otherwise the run stops: 130 and one line (killed by the signal itself only if it beat
+    # Python's own handler), and leaves nothing half-written
     assert (process.returncode, err.strip()) in ((130, "interrupted"), (-signal.SIGINT, "")), (process.returncode, err)
+    assert not any(name.endswith(".part") for name in outputs), outputs
 
 
 # ---------------------------------------------------------------- 11: honest messages
