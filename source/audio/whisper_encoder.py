@@ -24,8 +24,8 @@ import torch.nn.functional as F
 
 from ..media.speech import speech_span
 from ..options import SAMPLE_RATE
-from ..text.transcribe import (ENCODER_HOP, TranscribeOptions, is_silent, load_faster_whisper, load_openai_whisper,
-                               speech_frames)
+from ..text.transcribe import (ENCODER_HOP, EncodedSpeech, TranscribeOptions, encoded_speech, is_silent, joined_speech,
+                               load_faster_whisper, load_openai_whisper, speech_frames)
 
 TARGET_DB = -23.0  # speech RMS after loudness normalisation, dBFS
 MAX_GAIN_DB = 40.0  # never amplify more than this: near-silence stays near-silent
@@ -119,14 +119,23 @@ class TranscriberEncoder:
         output = self.model.encode(pad_or_trim(self.model.feature_extractor(speech)[:, :-1]))
         return speech_frames(np.asarray(output)[0], speech.size)
 
+    def speech_spans(self, audio: np.ndarray) -> list[dict]:
+        """Where Silero VAD, with the transcriber's settings, hears speech in ``audio`` (samples)."""
+        from faster_whisper.vad import get_speech_timestamps
+
+        return get_speech_timestamps(audio, self.vad, SAMPLE_RATE)
+
+    def encoded(self, audio: np.ndarray, spans: list[dict]) -> EncodedSpeech:
+        """The speech ``spans`` of ``audio`` joined and encoded as the transcriber encodes a pack,
+        each frame with its time in ``audio``."""
+        return encoded_speech(self.frames(joined_speech(audio, spans)), spans, 0.0)
+
     def pooled(self, audio: np.ndarray) -> np.ndarray | None:
         """(1, 2 * width) float32 over the speech Silero VAD finds in ``audio`` (its spans joined,
         as the transcriber packs them); None for silence or under ``MIN_SPEECH_S`` of speech."""
-        from faster_whisper.vad import get_speech_timestamps
-
         if is_silent(audio, self.silence_db):
             return None
-        spans = get_speech_timestamps(audio, self.vad, SAMPLE_RATE)
+        spans = self.speech_spans(audio)
         if sum(span["end"] - span["start"] for span in spans) < MIN_SPEECH_S * SAMPLE_RATE:
             return None
-        return pooled_frames(self.frames(np.concatenate([audio[s["start"]:s["end"]] for s in spans])))
+        return pooled_frames(self.encoded(audio, spans).frames)

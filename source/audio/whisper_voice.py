@@ -126,9 +126,6 @@ PACK_S = 20.0  # seconds of clips joined into one pack (the transcriber packs up
 def _encode_pack(encoder, pack: list[tuple[int, np.ndarray]], rows: np.ndarray, rng: np.random.Generator) -> None:
     """Clips ``pack`` (index, audio) joined with short pauses and encoded as the transcriber encodes
     a pack; each clip's frames pooled into ``rows[index]``."""
-    from faster_whisper.vad import get_speech_timestamps
-
-    from ..text.transcribe import encoded_speech
     from .whisper_encoder import pooled_frames
 
     parts, places, at = [], [], 0
@@ -138,11 +135,10 @@ def _encode_pack(encoder, pack: list[tuple[int, np.ndarray]], rows: np.ndarray, 
         places.append((index, at / SAMPLE_RATE, (at + audio.size) / SAMPLE_RATE))
         at += audio.size + pause.size
     joined = np.concatenate(parts)
-    spans = get_speech_timestamps(joined, encoder.vad, SAMPLE_RATE)
+    spans = encoder.speech_spans(joined)
     if not spans:
         return
-    speech = np.concatenate([joined[span["start"]:span["end"]] for span in spans])
-    encoded = encoded_speech(encoder.frames(speech), spans, 0.0)
+    encoded = encoder.encoded(joined, spans)
     for index, start, end in places:
         pooled = pooled_frames(encoded.frames[(encoded.times_s >= start) & (encoded.times_s < end)])
         if pooled is not None:

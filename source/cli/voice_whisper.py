@@ -2,11 +2,12 @@
 ``voice_whisper_shared``, the model over the words branch's encoder pass)."""
 
 from ..audio.model import voice_model_class
-from ..audio.whisper_train import WhisperVoiceRecipe, evaluate_whisper_voice, train_whisper_voice
+from ..audio.whisper_train import WhisperVoiceRecipe, evaluate_whisper_voice, model_class, train_whisper_voice
+from ..errors import StudioError
 from ..paths import MODELS_DIR, OUTPUT_DIR
 from ..training.recipes import load_recipe
-from .audio import predict_with
 from ..training.workers import default_workers
+from .audio import predict_with
 from .progress import command_line, evaluate_with_bars, promote_if_asked
 
 
@@ -18,10 +19,9 @@ def train(args) -> int:
     shipped_recipe = MODELS_DIR / args.model / "recipe.json"
     recipe = load_recipe(WhisperVoiceRecipe, args.recipe or (shipped_recipe if shipped_recipe.exists() else None),
                          args.set)
-    if (recipe.encoder == "transcriber") != (args.model == "voice_whisper_shared"):
-        raise SystemExit(f"--model {args.model} trains with encoder "
-                         f"{'transcriber' if args.model == 'voice_whisper_shared' else 'layers'}, "
-                         f"not {recipe.encoder!r}")
+    if model_class(recipe).KIND != args.model:
+        raise StudioError(f"a recipe with encoder {recipe.encoder!r} trains {model_class(recipe).KIND}, "
+                          f"not --model {args.model}")
     out = args.out or OUTPUT_DIR / "models" / args.model / f"{args.model}.pt"
     metrics = train_whisper_voice([args.data], recipe, out, command_line(), workers=default_workers())
     for part in ("validation", "test"):

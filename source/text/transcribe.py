@@ -80,6 +80,11 @@ def speech_frames(encoder_output: np.ndarray, samples: int) -> np.ndarray:
     return encoder_output[: max(1, -(-samples // ENCODER_HOP))]
 
 
+def joined_speech(audio: np.ndarray, spans: list[dict]) -> np.ndarray:
+    """The speech ``spans`` (in samples) of ``audio`` joined end to end, as a pack is decoded."""
+    return np.concatenate([audio[span["start"]:span["end"]] for span in spans])
+
+
 def encoded_speech(frames: np.ndarray, spans: list[dict], start_s: float) -> EncodedSpeech:
     """``frames`` of the speech ``spans`` joined end to end, each put back at its time in the input
     (``spans`` in samples of a piece beginning at ``start_s``)."""
@@ -274,11 +279,12 @@ class Transcriber(ABC):
         speech without words: a looped sentence does all three, and Whisper's own fallback then
         drops or garbles up to 30 s) is decoded again in halves, down to MIN_PACK_S, and only then
         with Whisper's temperature fallback."""
-        speech = np.concatenate([audio[span["start"]:span["end"]] for span in spans])
+        speech = joined_speech(audio, spans)
         segments = list(self._decode(speech, language, (0.0,)))
-        frames = self._last_encoding(speech.size)
-        if on_encoded is not None and frames is not None:  # the whole pack's, before any halves
-            on_encoded(encoded_speech(frames, spans, start_s))
+        if on_encoded is not None:  # the whole pack's encoder output, before any halves
+            frames = self._last_encoding(speech.size)
+            if frames is not None:
+                on_encoded(encoded_speech(frames, spans, start_s))
         if self._doubted(segments, speech.size / SAMPLE_RATE):
             halves = _halves(audio, spans)
             if halves is not None:
