@@ -94,6 +94,8 @@ def page(browser, server):
     page.set_default_timeout(60_000)
     page.goto(url)
     page.get_by_role("heading", name="Emotion Studio").wait_for()
+    # the tabs render after the heading: under load, reading them at once found none
+    page.get_by_role("tab").last.wait_for()
     assert [t.strip() for t in page.get_by_role("tab").all_text_contents()] == TABS
     yield page
     context.close()
