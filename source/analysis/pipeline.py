@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.activity import speech_activity, speech_segments
 from ..audio.model import VoiceModel, voice_model_class
 from ..errors import MediaError, StudioError
 from ..face.model import FaceModel
@@ -31,6 +30,7 @@ from ..registry import branch_models, get_model
 from ..labels import mean_probabilities, scored, top_emotion
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
+from ..media.speech import speech_activity, speech_segments
 from ..media.windows import Window, iter_windows
 from ..options import FUSION_METHODS, AnalysisOptions, window_length_note
 from ..weights import WeightsError
