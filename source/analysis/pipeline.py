@@ -27,7 +27,7 @@ from ..face.tracker import FaceTracker
 from ..fusion.late import RELIABILITY
 from ..fusion.model import CombinedModel
 from ..registry import branch_models, get_model
-from ..labels import mean_probabilities, scored, top_emotion
+from ..labels import mean_probabilities, scored
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
 from ..media.speech import speech_activity, speech_segments
@@ -38,7 +38,6 @@ from ..text.features import LEXICON_LICENSE, TEXT_FEATURE_COLUMNS, TextAnalyzer,
 from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions, Transcript, WordTimeline,
                                load_transcriber, words_of)
 from ..text.writers import write_srt
-from ..fileio import CsvStream
 from ..paths import OUTPUT_DIR
 from .plots import write_plots
 from .prefetch import Prefetched
@@ -46,7 +45,7 @@ from .records import BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRec
 from .speaker import mouth_movement, speaker_of
 from .timing import StageTimes
 from .timeline import fuse_window, smoothed, summarize
-from .writers import WindowsCsv, write_analysis_json
+from .writers import FramesCsv, WindowsCsv, write_analysis_json
 
 if TYPE_CHECKING:  # the research families load only when one is asked for: analyze starts faster
     from ..audio.whisper_voice import WhisperVoiceModel
@@ -82,12 +81,6 @@ class StageReport:
         self.progress(stage, self.done, self.total)
 
 
-FRAME_COLUMNS = [
-    "frame", "time_s", "source_time_s", "n_faces", "face_id", "x0", "y0", "x1", "y1",
-    "yaw", "pitch", "roll", *BLENDSHAPE_COLUMNS, "face_top", "face_confidence",
-]
-
-
 def _kept(items: Iterator, into: list) -> Iterator:
     """``items`` passed through, each also appended to ``into``."""
     for item in items:
@@ -117,7 +110,7 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
 
 
 def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
-               frame_rows: CsvStream, face_model: FaceModel | None = None,
+               frame_rows: FramesCsv, face_model: FaceModel | None = None,
                times: StageTimes | None = None, keep_embeddings: bool = False,
                batch_frames: int = 16, report: Callable[[str, float], None] | None = None) -> Iterator[Frame]:
     """Find, track and score the faces of each frame, and write its rows to the frames CSV.
@@ -141,10 +134,7 @@ def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: Fac
                     face.emotions = dict(zip(face_model.labels, scores.tolist()))
                     face.embedding = embedding if keep_embeddings else None
         for frame, _ in pending:
-            base = {"frame": frame.index, "time_s": frame.time_s,
-                    "source_time_s": frame.source_time_s, "n_faces": len(frame.faces)}
-            for face in frame.faces or [None]:
-                frame_rows.write({**base, **_face_columns(face, frame.scale)})
+            frame_rows.write(frame)
             yield frame
         pending.clear()
 
@@ -166,21 +156,6 @@ def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: Fac
             pending.append((frame, inputs))
         yield from scored()
         done_s = batch[-1].time_s
-
-
-def _face_columns(face, scale: float) -> dict:
-    if face is None:
-        return {}
-    # boxes are reported in the original picture's pixels, not the scaled analysis image
-    x0, y0, x1, y1 = (round(v / scale, 1) for v in face.box)
-    yaw, pitch, roll = face.head_pose
-    columns = {"face_id": face.track_id, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
-               "yaw": yaw, "pitch": pitch, "roll": roll,
-               **{k: round(v, 4) for k, v in face.expressions.items()}}
-    if face.emotions:
-        label, confidence = top_emotion(face.emotions)
-        columns.update(face_top=label, face_confidence=round(confidence, 4))
-    return columns
 
 
 def window_faces(window: Window) -> list[FaceInWindow]:
@@ -369,7 +344,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
         window_csv = WindowsCsv(out_dir / f"{stem}_windows.csv", list(face_model.labels) if face_model else [],
                                 list(voice.labels) if voice else [], use_words)
         # no faces to look for (audio, or faces switched off): no frames CSV of headers only
-        frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS) if use_faces else None
+        frame_csv = FramesCsv(out_dir / f"{stem}_frames.csv") if use_faces else None
         stage_report("loading models", 0.0)
         if info.kind == "image":
             frames = iter([read_image(path, options.windows.max_frame_side)])
