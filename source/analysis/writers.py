@@ -17,16 +17,12 @@ FRAME_COLUMNS = [
 ]
 
 
-class WindowsCsv:
-    """``<stem>_windows.csv``: each window's ``csv_rows`` as it is written; the file appears on
-    ``commit`` (``abort`` leaves none)."""
+class _StreamedCsv:
+    """A CSV written row by row as the analysis goes; the file appears on ``commit`` (``abort``
+    leaves none)."""
 
-    def __init__(self, path: Path, face_labels: list[str], voice_labels: list[str], words: bool):
-        self.rows = CsvStream(path, window_columns(face_labels, voice_labels, words))
-
-    def write(self, window: WindowRecord) -> None:
-        for row in window.csv_rows():
-            self.rows.write(row)
+    def __init__(self, path: Path, columns: list[str]):
+        self.rows = CsvStream(path, columns)
 
     def commit(self) -> Path:
         return self.rows.commit()
@@ -35,24 +31,29 @@ class WindowsCsv:
         self.rows.abort()
 
 
-class FramesCsv:
+class WindowsCsv(_StreamedCsv):
+    """``<stem>_windows.csv``: each window's ``csv_rows`` as it is written."""
+
+    def __init__(self, path: Path, face_labels: list[str], voice_labels: list[str], words: bool):
+        super().__init__(path, window_columns(face_labels, voice_labels, words))
+
+    def write(self, window: WindowRecord) -> None:
+        for row in window.csv_rows():
+            self.rows.write(row)
+
+
+class FramesCsv(_StreamedCsv):
     """``<stem>_frames.csv``: each sampled frame's faces as they are found, a row per face (one
-    without a face when it has none); the file appears on ``commit`` (``abort`` leaves none)."""
+    without a face when it has none)."""
 
     def __init__(self, path: Path):
-        self.rows = CsvStream(path, FRAME_COLUMNS)
+        super().__init__(path, FRAME_COLUMNS)
 
     def write(self, frame: Frame) -> None:
         base = {"frame": frame.index, "time_s": frame.time_s, "source_time_s": frame.source_time_s,
                 "n_faces": len(frame.faces)}
         for face in frame.faces or [None]:
             self.rows.write({**base, **_face_columns(face, frame.scale)})
-
-    def commit(self) -> Path:
-        return self.rows.commit()
-
-    def abort(self) -> None:
-        self.rows.abort()
 
 
 def _face_columns(face: FaceDetection | None, scale: float) -> dict:
