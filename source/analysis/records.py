@@ -4,9 +4,10 @@
 The pipeline builds a window's record once; fusion and smoothing (``timeline``) make new records
 from it, never change one; the writers (``writers``) write them. A record maps to the analysis
 JSON one to one: ``to_dict()`` of a window is an item of the file's ``"windows"`` list, each field
-a key of the same name, in field order (tuples become lists; ``FaceInWindow.fused_unsmoothed`` is
-a key only when the windows were smoothed). ``csv_rows()`` is the same window in the windows CSV:
-one row per face, or one without a face, in the columns of ``window_columns``.
+a key of the same name, in field order (tuples become lists, words their dicts), except that a
+face's ``smoothed`` is no key: it says whether ``fused_unsmoothed`` is one. ``csv_rows()`` is the
+same window in the windows CSV: one row per face, or one without a face, in the columns of
+``window_columns``.
 
 Whatever shows a finished analysis (the plots, the app's charts, the summary) reads that JSON
 form, so a saved file, the service's and batch runs' reports and a research family's
