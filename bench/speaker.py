@@ -82,8 +82,8 @@ def run(video: Path, expected: list[str], out: Path) -> dict:
         pipeline.mouth_movement, pipeline.speaker_of = speaker.mouth_movement, speaker.speaker_of
     faces = sides(result.outputs["frames_csv"])
     spoken = [(w, side) for w, side in zip(result.windows, expected)
-              if w["speech"]["speech_ratio"] >= speaker.MIN_SPEECH_RATIO]
-    named = [w["speaker_face_id"] for w, _ in spoken]
+              if w.speech["speech_ratio"] >= speaker.MIN_SPEECH_RATIO]
+    named = [w.speaker_face_id for w, _ in spoken]
     right = sum(face == faces[side] for face, (_, side) in zip(named, spoken))
     wrong = sum(face is not None and face != faces[side] for face, (_, side) in zip(named, spoken))
     minutes = result.info.duration_s / 60

@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from source.analysis.pipeline import WINDOW_COLUMNS, analyze
+from source.analysis.pipeline import analyze
+from source.analysis.records import WINDOW_COLUMNS
 from source.text.features import TEXT_COLUMNS
 from source.errors import MediaError, StudioError
 from source.options import AnalysisOptions, WindowOptions
@@ -35,9 +36,8 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
     # the words spoken in each window (espeak-ng reads SPEECH_SENTENCES), scored as text
     assert "happy" in windows[0]["transcript"].lower() and "coming" in windows[1]["transcript"]
     assert float(windows[0]["text_polarity"]) > 0.3
-    for entry in result.windows:
-        assert all(entry["start_s"] <= (w["start"] + w["end"]) / 2 < entry["end_s"]
-                   for w in entry["words"])
+    for window in result.windows:
+        assert all(window.start_s <= word.middle < window.end_s for word in window.words)
     for window in windows:  # calibrated probabilities: voice with speech, face with a face
         for branch, labels in (("voice", voice_labels), ("face", face_labels)):
             scores = [float(window[f"{branch}_{label}"]) for label in labels]
@@ -92,6 +92,47 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
     assert sentences[0]["polarity"] > 0.3 and sentences[0]["emotion"] == "happy"
 
 
+# The files' layout as written before windows became records (issue 29): the CSV's columns and the
+# JSON's keys, in order, spelled out so that a change to either shows here
+WINDOWS_CSV_HEADER = (
+    "window,start_s,end_s,n_frames,face_id,is_subject,is_speaker,face_found_ratio,smile,frown,brow_down,"
+    "brow_inner_up,brow_outer_up,eye_wide,eye_squint,jaw_open,nose_sneer,yaw,pitch,roll,speech_ratio,rms_db,"
+    "face_top,face_confidence,voice_top,voice_confidence,top_emotion,confidence,uncertain,sources,fused_angry,"
+    "fused_disgust,fused_fear,fused_happy,fused_sad,fused_surprise,fused_neutral,face_angry,face_disgust,"
+    "face_fear,face_happy,face_sad,face_surprise,face_neutral,voice_angry,voice_disgust,voice_fear,voice_happy,"
+    "voice_sad,voice_surprise,voice_neutral,transcript,text_polarity,text_subjectivity,text_lexicon_angry,"
+    "text_lexicon_disgust,text_lexicon_fear,text_lexicon_happy,text_lexicon_sad,text_lexicon_surprise,"
+    "text_lexicon_neutral,text_top,text_confidence,text_evidence,text_angry,text_disgust,text_fear,text_happy,"
+    "text_sad,text_surprise,text_neutral")
+ANALYSIS_KEYS = ["input", "settings", "versions", "created", "models", "summary", "timings_s", "faces", "warnings",
+                 "sentences", "windows", "outputs"]
+WINDOW_KEYS = ["index", "start_s", "end_s", "n_frames", "faces", "speech", "voice", "text", "voice_note",
+               "speaker_face_id", "mouth_movement", "words", "sources", "uncertain", "probabilities", "top_emotion",
+               "confidence"]
+FACE_KEYS = ["face_id", "face_found_ratio", "blendshapes", "head_pose", "emotions", "is_subject", "is_speaker",
+             "sources", "fused", "uncertain"]
+
+
+def test_the_files_keep_their_layout_and_hold_the_window_records(media, tmp_path):
+    result = analyze(media["astronaut_talking.mp4"], AnalysisOptions(smooth_windows=3, plots=False), tmp_path)
+    header = result.outputs["windows_csv"].read_text(encoding="utf-8").splitlines()[0]
+    assert header == WINDOWS_CSV_HEADER
+    report = json.loads(result.outputs["analysis_json"].read_text())
+    assert list(report) == ANALYSIS_KEYS
+    for window in report["windows"]:
+        assert list(window) == WINDOW_KEYS
+        assert list(window["probabilities"]) == ["face", "voice", "text", "fused", "fused_unsmoothed"]
+        assert [list(face) for face in window["faces"]] == [FACE_KEYS + ["fused_unsmoothed"]]
+    # each record is its window of the file (JSON turns the face ids keying mouth_movement into strings)
+    assert report["windows"] == json.loads(json.dumps([window.to_dict() for window in result.windows]))
+    rows = _rows(result.outputs["windows_csv"])
+    assert [(row["window"], row["face_id"]) for row in rows] == [
+        (str(w.index), str(face.face_id)) for w in result.windows for face in w.faces]
+    unsmoothed = analyze(media["astronaut_talking.mp4"], AnalysisOptions(words=False, plots=False), tmp_path / "raw")
+    face = json.loads(unsmoothed.outputs["analysis_json"].read_text())["windows"][0]["faces"][0]
+    assert list(face) == FACE_KEYS
+
+
 def test_two_faces_get_stable_ids(media, tmp_path):
     result = analyze(media["two_faces.mp4"], out_dir=tmp_path)
     frames = _rows(result.outputs["frames_csv"])
@@ -110,8 +151,8 @@ def test_two_faces_get_stable_ids(media, tmp_path):
 def test_overlapping_windows(media, tmp_path):
     options = AnalysisOptions(windows=WindowOptions(window_s=2.0, hop_s=1.0))
     result = analyze(media["astronaut_talking.mp4"], options, tmp_path)
-    starts = [w["start_s"] for w in result.windows]
-    assert starts[:3] == [0.0, 1.0, 2.0] and all(w["n_frames"] == 8 for w in result.windows[:-1])
+    starts = [w.start_s for w in result.windows]
+    assert starts[:3] == [0.0, 1.0, 2.0] and all(w.n_frames == 8 for w in result.windows[:-1])
 
 
 def test_audio_only(media, tmp_path):
@@ -162,9 +203,9 @@ def test_video_without_a_face(media, tmp_path):
 def test_silence(media, tmp_path):
     result = analyze(media["silence.wav"], out_dir=tmp_path)
     assert any("silent" in w for w in result.warnings)
-    assert all(w["speech"]["speech_ratio"] == 0 for w in result.windows)
-    assert all(w["voice"] is None for w in result.windows)  # no guess on silence
-    assert all(w["words"] == [] and w["text"]["transcript"] == "" for w in result.windows)
+    assert all(w.speech["speech_ratio"] == 0 for w in result.windows)
+    assert all(w.voice is None for w in result.windows)  # no guess on silence
+    assert all(w.words == () and w.text["transcript"] == "" for w in result.windows)
     assert all(row["voice_top"] == "" for row in _rows(result.outputs["windows_csv"]))
 
 
@@ -191,7 +232,7 @@ def test_truncated_file_gives_the_windows_before_the_break_and_a_warning(media, 
     (one 2-s window), the rest is named in a warning, and the outputs are written."""
     result = analyze(media["truncated.mp4"], out_dir=tmp_path)
     assert result.info.duration_s == pytest.approx(6.0, abs=0.1)
-    assert [(w["start_s"], w["end_s"]) for w in result.windows] == [(0.0, 2.0)]
+    assert [(w.start_s, w.end_s) for w in result.windows] == [(0.0, 2.0)]
     assert any(w.startswith("Windows cover 0-2.0 s of 6.0 s") for w in result.warnings), result.warnings
     rows = list(csv.DictReader(open(tmp_path / "truncated_windows.csv", newline="", encoding="utf-8")))
     assert [row["end_s"] for row in rows] == ["2.0"]
@@ -223,15 +264,15 @@ def test_interrupted_analysis_leaves_no_partial_files(media, tmp_path):
 def test_shared_labelled_clips(shared_data, tmp_path):
     for clip in sorted((shared_data / "av_samples" / "labelled").glob("*.mp4")):
         result = analyze(clip, out_dir=tmp_path)
-        assert result.windows and all(w["faces"] for w in result.windows)
-        assert result.windows[0]["speech"]["speech_ratio"] > 0.1
+        assert result.windows and all(w.faces for w in result.windows)
+        assert result.windows[0].speech["speech_ratio"] > 0.1
 
 
 def test_shared_video_only_clip(shared_data, tmp_path):
     clip = shared_data / "av_samples" / "mead_video_only" / "M030_front_happy_level3_001.mp4"
     result = analyze(clip, out_dir=tmp_path)
     assert any("no audio track" in w for w in result.warnings)
-    assert result.windows[0]["faces"][0]["face_found_ratio"] == 1.0
+    assert result.windows[0].faces[0].face_found_ratio == 1.0
 
 
 @pytest.mark.parametrize("family", ["xattn_fusion", "late_fusion"])
@@ -240,9 +281,9 @@ def test_a_research_fusion_model_fuses_the_timeline(media, tmp_path, family):
     result = analyze(media["astronaut_talking.mp4"], options, tmp_path)
     assert result.models["fusion"]["method"] == f"{family} model"
     for window in result.windows:
-        fused = window["probabilities"]["fused"]
+        fused = window.probabilities["fused"]
         assert sum(fused.values()) == pytest.approx(1, abs=1e-3)
-        assert window["top_emotion"] == max(fused, key=fused.get)
+        assert window.top_emotion == max(fused, key=fused.get)
 
 
 
@@ -280,7 +321,7 @@ def test_a_research_fusion_family_hears_each_window_once(media, tmp_path, monkey
                      tmp_path)
     assert len(heard) == len(result.windows) > 1  # once per window, by the voice branch
     assert result.models["voice"]["weights_sha256"] == own["voice"].sha256
-    assert any(window["voice"] for window in result.windows)
+    assert any(window.voice for window in result.windows)
     assert any(fused is not None for fused in checked)
 
 

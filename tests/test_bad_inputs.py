@@ -483,8 +483,8 @@ def test_one_video_frame_over_8_s_of_sound_is_analysed(media, tmp_path):
     info = probe(tmp_path / "still.mp4")
     assert info.kind == "video" and info.duration_s == pytest.approx(8.0, abs=0.1)
     result = analyze(tmp_path / "still.mp4", AnalysisOptions(words=False, plots=False), tmp_path / "out")
-    assert [(w["start_s"], w["n_frames"]) for w in result.windows] == [(0.0, 1), (4.0, 0)]
-    assert result.windows[0]["faces"] and all(w["speech"] is not None for w in result.windows)
+    assert [(w.start_s, w.n_frames) for w in result.windows] == [(0.0, 1), (4.0, 0)]
+    assert result.windows[0].faces and all(w.speech is not None for w in result.windows)
 
 
 def test_an_unreadable_file_is_permission_denied_not_corrupt(media, tmp_path, monkeypatch):

@@ -168,22 +168,22 @@ def test_analyze_fuses_with_the_combined_model(trained, media, tmp_path):
     options = AnalysisOptions(fusion="combined", fusion_weights=str(out), words=False, plots=False)
     result = analyze(media["astronaut_talking.mp4"], options, tmp_path)
     assert result.models["fusion"]["method"] == "combined model"
-    fused = [w for w in result.windows if w["probabilities"]["fused"]]
-    assert fused and all(set(w["sources"]) <= {"face", "voice"} for w in fused)
-    assert any("face" in w["sources"] for w in fused)
+    fused = [w for w in result.windows if w.probabilities["fused"]]
+    assert fused and all(set(w.sources) <= {"face", "voice"} for w in fused)
+    assert any("face" in w.sources for w in fused)
     for window in fused:
-        assert abs(sum(window["probabilities"]["fused"].values()) - 1) < 1e-3
-        assert window["top_emotion"] == max(window["probabilities"]["fused"], key=window["probabilities"]["fused"].get)
+        assert abs(sum(window.probabilities["fused"].values()) - 1) < 1e-3
+        assert window.top_emotion == max(window.probabilities["fused"], key=window.probabilities["fused"].get)
     late = analyze(media["astronaut_talking.mp4"], AnalysisOptions(fusion="late", words=False, plots=False),
                    tmp_path / "late")
     assert late.models["fusion"]["method"].startswith("late")
     weights = late.models["fusion"]["weights"]
     for window in late.windows:  # late fusion: the mean of the branches present, weighted by reliability
-        total = sum(weights[b] for b in window["sources"])
-        for emotion, p in window["probabilities"]["fused"].items():
-            assert p == pytest.approx(sum(weights[b] * window["probabilities"][b][emotion]
-                                          for b in window["sources"]) / total, abs=2e-4)
-    assert [w["probabilities"]["face"] for w in late.windows] == [w["probabilities"]["face"] for w in result.windows]
+        total = sum(weights[b] for b in window.sources)
+        for emotion, p in window.probabilities["fused"].items():
+            assert p == pytest.approx(sum(weights[b] * window.probabilities[b][emotion]
+                                          for b in window.sources) / total, abs=2e-4)
+    assert [w.probabilities["face"] for w in late.windows] == [w.probabilities["face"] for w in result.windows]
 
 
 @pytest.mark.slow
@@ -232,4 +232,4 @@ def test_fine_tuned_encoders_train_save_beside_the_model_and_serve_analyze(train
     result = analyze(media["astronaut_talking.mp4"], options, tmp_path / "analysis")
     assert result.models["face"]["weights_sha256"] == model.face.sha256
     assert result.models["voice"]["weights_sha256"] == model.voice.sha256
-    assert any(w["probabilities"]["fused"] for w in result.windows)
+    assert any(w.probabilities["fused"] for w in result.windows)

@@ -104,7 +104,8 @@ def test_thumbnails_are_cut_where_each_face_is_largest(tmp_path):
 SCRIPT = """
 import json
 from pathlib import Path
-from source.analysis.pipeline import AnalysisResult
+from source.analysis.records import AnalysisResult
+from window_records import record_of
 from source.media.probe import probe
 from source.options import AnalysisOptions
 from source.analysis.timeline import summarize
@@ -112,7 +113,7 @@ from source.ui.results import show_analysis
 
 spec = json.loads(Path({spec!r}).read_text())
 windows = spec["windows"]
-result = AnalysisResult(probe(spec["video"]), AnalysisOptions(), windows, {{"tracks": [], "subject_face_id": None}},
+result = AnalysisResult(probe(spec["video"]), AnalysisOptions(), [record_of(w) for w in windows], {{"tracks": [], "subject_face_id": None}},
                         [], {{}}, summarize(windows),
                         outputs={{"windows_csv": spec["csv"], "frames_csv": spec["frames"]}})
 show_analysis(result, "test")

@@ -48,7 +48,7 @@ def test_each_slow_stage_reports_as_it_begins(media, tmp_path, monkeypatch):
     total = result.info.duration_s
     done = [d for _, d, _ in reports]
     assert done == sorted(done) and all(t == total for *_, t in reports)
-    assert 0 < done[-1] <= total and done[-1] == pytest.approx(result.windows[-1]["end_s"])
+    assert 0 < done[-1] <= total and done[-1] == pytest.approx(result.windows[-1].end_s)
 
 
 def test_stage_report_never_goes_back_or_past_the_total():

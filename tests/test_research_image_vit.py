@@ -90,5 +90,5 @@ def test_image_vit_trains_evaluates_and_predicts_video_frames(shared_data, tmp_p
                      tmp_path / "analysis")
     assert result.models["face"]["model"] == "image_vit"
     assert result.models["fusion"]["method"].startswith("late")
-    assert any("face" in entry["probabilities"] for entry in result.windows)
+    assert any("face" in window.probabilities for window in result.windows)
     assert (MODELS_DIR / "image_vit" / "MODEL_CARD.md").read_text() == UNTRAINED_CARD

@@ -81,8 +81,8 @@ def test_analyze_runs_no_voice_encoder_when_the_words_branch_has_one(media, tmp_
     result = analyze(media["astronaut_talking.mp4"],
                      AnalysisOptions(voice_model="voice_whisper_shared", voice_weights=str(weights), plots=False),
                      tmp_path / "out")
-    spoken = [w for w in result.windows if w["speech"] and w["speech"]["speech_ratio"] > 0.5]
-    assert spoken and all(w["voice"] for w in spoken)
+    spoken = [w for w in result.windows if w.speech and w.speech["speech_ratio"] > 0.5]
+    assert spoken and all(w.voice for w in spoken)
     assert result.models["voice"]["model"] == "voice_whisper_shared"
     assert result.timings["voice"] < 0.5  # a small head per window, no encoder
 
@@ -96,8 +96,8 @@ def test_without_words_the_shared_model_hears_each_window_itself(media, tmp_path
     alone = analyze(media["astronaut_talking.mp4"], AnalysisOptions(**{**options.__dict__, "words": False}),
                     tmp_path / "alone")
     # the same windows are heard either way (the voice model runs its own tiny.en encoder alone)
-    assert [bool(w["voice"]) for w in alone.windows] == [bool(w["voice"]) for w in with_words.windows]
-    assert any(w["voice"] for w in alone.windows)
+    assert [bool(w.voice) for w in alone.windows] == [bool(w.voice) for w in with_words.windows]
+    assert any(w.voice for w in alone.windows)
     assert model.reads_transcriber("tiny.en") and not model.reads_transcriber("base")
 
 

@@ -14,6 +14,7 @@ import pytest
 from source.analysis.pipeline import analyze
 from source.analysis.speaker import MIN_MOVEMENT, mouth_movement, mouth_opening, speaker_of
 from source.analysis.timeline import fuse_window
+from window_records import face_record, window_record
 from source.labels import EMOTIONS
 from source.media.ffmpeg import ffmpeg_binary
 from source.options import AnalysisOptions, SAMPLE_RATE
@@ -103,15 +104,16 @@ def one_hot(emotion: str, weight: float = 0.8) -> dict:
 
 
 def test_voice_joins_only_the_speakers_fused_result():
-    faces = [{"face_id": 0, "is_subject": True, "emotions": {"probabilities": one_hot("neutral", 0.5)}},
-             {"face_id": 1, "is_subject": False, "emotions": {"probabilities": one_hot("neutral", 0.5)}}]
-    entry = fuse_window({"index": 0, "start_s": 0.0, "end_s": 4.0, "faces": faces, "text": None,
-                         "voice": {"probabilities": one_hot("angry", 0.95)}, "speaker_face_id": 1})
-    listener, speaker = entry["faces"]
-    assert speaker["is_speaker"] and speaker["is_subject"] and not listener["is_subject"]
-    assert speaker["sources"] == ["face", "voice"] and listener["sources"] == ["face"]
-    assert listener["fused"]["angry"] < speaker["fused"]["angry"]
-    assert entry["probabilities"]["fused"] == speaker["fused"]
+    faces = [face_record(0, is_subject=True, emotions={"probabilities": one_hot("neutral", 0.5)}),
+             face_record(1, is_subject=False, emotions={"probabilities": one_hot("neutral", 0.5)})]
+    window = window_record(0, 0.0, 4.0, faces, voice={"probabilities": one_hot("angry", 0.95)}, speaker_face_id=1)
+    fused = fuse_window(window)
+    listener, speaker = fused.faces
+    assert speaker.is_speaker and speaker.is_subject and not listener.is_subject
+    assert speaker.sources == ("face", "voice") and listener.sources == ("face",)
+    assert listener.fused["angry"] < speaker.fused["angry"]
+    assert fused.probabilities["fused"] == speaker.fused
+    assert window.faces[0].is_subject and window.probabilities == {}  # fusion made a new record
 
 
 @pytest.mark.skipif(not TALKING_HEADS.is_dir(), reason="../shared/data/av_samples is absent")
@@ -123,12 +125,12 @@ def test_two_people_taking_turns(tmp_path):
     sides = face_sides(result.outputs["frames_csv"])
     left, right = sides["left"], sides["right"]
     expected = [left, right, left, right]
-    assert [w["speaker_face_id"] for w in result.windows[:4]] == expected
+    assert [w.speaker_face_id for w in result.windows[:4]] == expected
     for window, speaker in zip(result.windows, expected):
-        faces = {f["face_id"]: f for f in window["faces"]}
-        assert faces[speaker]["is_speaker"] and faces[speaker]["is_subject"]
-        assert "voice" in faces[speaker]["sources"]
-        assert all("voice" not in f["sources"] for i, f in faces.items() if i != speaker)
+        faces = {f.face_id: f for f in window.faces}
+        assert faces[speaker].is_speaker and faces[speaker].is_subject
+        assert "voice" in faces[speaker].sources
+        assert all("voice" not in f.sources for i, f in faces.items() if i != speaker)
     people = {p["face_id"]: p for p in result.summary["people"]}
     assert people[left]["speaking_s"] > 4 and people[right]["speaking_s"] > 4
     assert all(s["face_id"] in (left, right) for s in result.sentences)
@@ -172,23 +174,23 @@ def test_a_moving_listener_is_not_taken_for_the_speaker(tmp_path):
         result = analyze(video, AnalysisOptions(plots=False, words=False), tmp_path / video.stem)
         sides = face_sides(result.outputs["frames_csv"])
         for window, side in zip(result.windows, expected):
-            if window["speech"]["speech_ratio"] < 0.5:
+            if window.speech["speech_ratio"] < 0.5:
                 continue
             spoken += 1
-            if window["speaker_face_id"] == sides[side]:
+            if window.speaker_face_id == sides[side]:
                 right += 1
             else:
-                missed.append((video.name, window["index"], sides[side], window["speaker_face_id"],
-                               window["mouth_movement"]))
+                missed.append((video.name, window.index, sides[side], window.speaker_face_id,
+                               window.mouth_movement))
     assert spoken >= 10 and right >= 0.9 * spoken, (right, spoken, missed)
 
 
 @pytest.mark.skipif(not TALKING_HEADS.is_dir(), reason="../shared/data/av_samples is absent")
 def test_one_person_keeps_voice_and_words(tmp_path):
     result = analyze(TALKING_HEADS / "RD_Radio2_000.mp4", AnalysisOptions(plots=False), tmp_path)
-    assert all(w["faces"] and w["faces"][0]["is_subject"] for w in result.windows)
-    assert all("voice" in w["sources"] for w in result.windows if w["voice"])
-    assert [w["speaker_face_id"] for w in result.windows] == [0, 0]
+    assert all(w.faces and w.faces[0].is_subject for w in result.windows)
+    assert all("voice" in w.sources for w in result.windows if w.voice)
+    assert [w.speaker_face_id for w in result.windows] == [0, 0]
 
 
 @pytest.mark.skipif(not TALKING_HEADS.is_dir(), reason="../shared/data/av_samples is absent")
@@ -201,8 +203,8 @@ def test_a_voice_over_names_nobody(tmp_path):
                     "-map", "[a]", "-t", "8", "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(video)],
                    check=True)
     result = analyze(video, AnalysisOptions(plots=False, words=False), tmp_path / "out")
-    assert all(w["faces"] and w["speech"]["speech_ratio"] > 0.5 for w in result.windows)
-    assert [w["speaker_face_id"] for w in result.windows] == [None, None]
+    assert all(w.faces and w.speech["speech_ratio"] > 0.5 for w in result.windows)
+    assert [w.speaker_face_id for w in result.windows] == [None, None]
     assert result.summary["people"][0]["speaking_s"] == 0
 
 

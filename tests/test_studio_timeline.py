@@ -143,7 +143,8 @@ SCRIPT = """
 import json
 import wave
 from pathlib import Path
-from source.analysis.pipeline import AnalysisResult
+from source.analysis.records import AnalysisResult
+from window_records import record_of
 from source.media.probe import MediaInfo
 from source.options import AnalysisOptions
 from source.analysis.timeline import summarize
@@ -153,7 +154,7 @@ spec = json.loads(Path({spec!r}).read_text())
 windows = spec["windows"]
 info = MediaInfo(path=spec["path"], kind="audio", container="wav", size_bytes=1, duration_s=spec["duration"],
                  audio_streams=1, audio_codec="pcm_s16le", sample_rate=16000, channels=1)
-result = AnalysisResult(info, AnalysisOptions(), windows, {{"tracks": [], "subject_face_id": None}}, [], {{}},
+result = AnalysisResult(info, AnalysisOptions(), [record_of(w) for w in windows], {{"tracks": [], "subject_face_id": None}}, [], {{}},
                         summarize(windows), outputs={{"windows_csv": spec["csv"]}})
 show_analysis(result, "test")
 """

@@ -1,7 +1,11 @@
 """Late fusion, smoothing over windows and the timeline summary, on hand-made windows."""
 
-import pytest
+from dataclasses import replace
 
+import pytest
+from window_records import face_record, window_record
+
+from source.analysis.records import WindowRecord
 from source.analysis.timeline import fuse_window, smoothed, summarize
 from source.fusion.late import late_fusion, text_distribution
 from source.labels import EMOTIONS
@@ -23,12 +27,12 @@ def text_columns(words: str) -> dict:
 
 
 def window(index: int, face: str | None, voice: str | None, words: str = "", face_weight: float = 0.8,
-           voice_weight: float = 0.6, combined=None) -> dict:
-    faces = [] if face is None else [{"face_id": 0, "is_subject": True,
-                                      "emotions": {"probabilities": one_hot(face, face_weight)}}]
-    return fuse_window({"index": index, "start_s": 4.0 * index, "end_s": 4.0 * index + 4,
-                        "faces": faces, "text": text_columns(words),
-                        "voice": {"probabilities": one_hot(voice, voice_weight)} if voice else None}, combined)
+           voice_weight: float = 0.6, combined=None) -> WindowRecord:
+    faces = [] if face is None else [face_record(0, is_subject=True,
+                                                 emotions={"probabilities": one_hot(face, face_weight)})]
+    return fuse_window(window_record(index, 4.0 * index, 4.0 * index + 4, faces, text=text_columns(words),
+                                     voice={"probabilities": one_hot(voice, voice_weight)} if voice else None),
+                       combined)
 
 
 def test_late_fusion_averages_what_is_there():
@@ -48,36 +52,39 @@ def test_words_count_only_for_their_emotional_content():
 
 def test_windows_record_their_sources():
     both = window(0, "happy", "happy", "What a wonderful day, I love it!")
-    assert both["sources"] == ["face", "voice", "text"] and both["top_emotion"] == "happy"
+    assert both.sources == ("face", "voice", "text") and both.top_emotion == "happy"
     plain = window(0, "happy", "happy", "The meeting is at ten in the conference room.")
-    assert plain["sources"] == ["face", "voice"]  # words without emotion are left out
+    assert plain.sources == ("face", "voice")  # words without emotion are left out
     silent = window(1, "angry", None)
-    assert silent["sources"] == ["face"] and silent["top_emotion"] == "angry"
-    assert silent["faces"][0]["fused"] == silent["probabilities"]["fused"]
-    assert silent["faces"][0]["sources"] == ["face"]
+    assert silent.sources == ("face",) and silent.top_emotion == "angry"
+    assert silent.faces[0].fused == silent.probabilities["fused"]
+    assert silent.faces[0].sources == ("face",)
     empty = window(2, None, None)
-    assert empty["sources"] == [] and empty["top_emotion"] is None
+    assert empty.sources == () and empty.top_emotion is None
 
 
 def test_smoothing_is_a_centred_average_and_keeps_the_raw_values():
     tops = ["happy", "happy", "sad", "happy", "happy", "angry", "angry", "angry"]
     raw = [window(i, emotion, None) for i, emotion in enumerate(tops)]
     out = list(smoothed(iter([window(i, emotion, None) for i, emotion in enumerate(tops)]), 3))
-    assert [w["index"] for w in out] == list(range(len(tops)))
-    assert [w["top_emotion"] for w in out] == ["happy"] * 5 + ["angry"] * 3  # the blip is gone
-    middle = out[2]["probabilities"]
-    assert middle["fused_unsmoothed"] == raw[2]["probabilities"]["fused"]
+    assert [w.index for w in out] == list(range(len(tops)))
+    assert [w.top_emotion for w in out] == ["happy"] * 5 + ["angry"] * 3  # the blip is gone
+    middle = out[2].probabilities
+    assert middle["fused_unsmoothed"] == raw[2].probabilities["fused"]
     for emotion in EMOTIONS:
         assert middle["fused"][emotion] == pytest.approx(
-            sum(raw[i]["probabilities"]["fused"][emotion] for i in (1, 2, 3)) / 3, abs=1e-4)
-    assert out[0]["faces"][0]["fused"]["happy"] > out[0]["faces"][0]["fused"]["sad"]
+            sum(raw[i].probabilities["fused"][emotion] for i in (1, 2, 3)) / 3, abs=1e-4)
+    assert out[0].faces[0].fused["happy"] > out[0].faces[0].fused["sad"]
+    assert out[2].faces[0].fused_unsmoothed == raw[2].faces[0].fused  # new records: the raw ones are unchanged
+    assert out[2].to_dict()["faces"][0]["fused_unsmoothed"] == raw[2].faces[0].fused
+    assert "fused_unsmoothed" not in raw[2].to_dict()["faces"][0]
     assert list(smoothed(iter(raw), 1)) == raw
 
 
 def test_summary_shares_dominant_and_changes():
     windows = [window(i, emotion, None) for i, emotion in enumerate(["sad", "sad", "happy", None])]
-    windows[-1]["end_s"] = 14.0  # a 2 s tail window without a face
-    summary = summarize(windows)
+    windows[-1] = replace(windows[-1], end_s=14.0)  # a 2 s tail window without a face
+    summary = summarize([w.to_dict() for w in windows])
     assert summary["dominant_emotion"] == "sad"
     assert summary["emotion_share"] == {"sad": pytest.approx(2 / 3, abs=1e-4),
                                         "happy": pytest.approx(1 / 3, abs=1e-4)}
@@ -87,39 +94,39 @@ def test_summary_shares_dominant_and_changes():
 
 def test_happy_face_and_happy_words_fuse_to_happy():
     fused = window(0, "happy", None, "This is wonderful news. I love it.")
-    assert fused["top_emotion"] == "happy" and not fused["uncertain"]
+    assert fused.top_emotion == "happy" and not fused.uncertain
 
 
 def test_neutral_words_said_angrily_do_not_pull_to_neutral():
     fused = window(0, "angry", "angry", "The meeting is at ten in the conference room.", face_weight=0.6, voice_weight=0.5)
-    assert fused["top_emotion"] == "angry" and fused["confidence"] > 0.5 and not fused["uncertain"]
+    assert fused.top_emotion == "angry" and fused.confidence > 0.5 and not fused.uncertain
 
 
 def test_face_alone_is_passed_through():
     alone = window(0, "surprise", None, face_weight=0.55)
-    assert alone["top_emotion"] == "surprise" and alone["confidence"] == pytest.approx(0.55, abs=1e-3)
-    assert not alone["uncertain"]
+    assert alone.top_emotion == "surprise" and alone.confidence == pytest.approx(0.55, abs=1e-3)
+    assert not alone.uncertain
 
 
 def test_strong_disagreement_is_uncertain():
     split = window(0, "happy", "angry", "I am terrified, please help me!", face_weight=0.5, voice_weight=0.5)
-    assert split["uncertain"] and split["faces"][0]["uncertain"]
+    assert split.uncertain and split.faces[0].uncertain
     agree = window(0, "sad", "sad")
-    assert not agree["uncertain"]
+    assert not agree.uncertain
 
 
 def test_a_learned_fusion_cannot_invent_an_emotion():
     # the model says disgust although no branch put disgust first: the late result is used, marked uncertain
     invented = window(0, "happy", "happy", combined=lambda face_id: one_hot("disgust", 0.8))
-    assert invented["top_emotion"] == "happy" and invented["uncertain"]
+    assert invented.top_emotion == "happy" and invented.uncertain
     supported = window(0, "happy", "sad", combined=lambda face_id: one_hot("happy", 0.7))
-    assert supported["top_emotion"] == "happy" and supported["confidence"] == pytest.approx(0.7, abs=1e-3)
-    assert not supported["uncertain"]
+    assert supported.top_emotion == "happy" and supported.confidence == pytest.approx(0.7, abs=1e-3)
+    assert not supported.uncertain
 
 
 def test_the_words_are_shown_as_the_text_model_scored_them():
     fused = window(0, "happy", None, "What a wonderful day, I love it!")
-    shown = fused["probabilities"]["text"]
+    shown = fused.probabilities["text"]
     assert "neutral" in shown and sum(shown.values()) == pytest.approx(1, abs=1e-3)
     columns = text_columns("What a wonderful day, I love it!")
     assert shown == {e: columns[f"text_{e}"] for e in EMOTIONS}

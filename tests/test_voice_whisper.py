@@ -89,12 +89,12 @@ def test_the_shipped_file_carries_its_transform_labels_and_card(model):
 def test_analyze_gives_every_spoken_window_a_voice_and_says_why_not(tmp_path, media):
     result = analyze(media["speech.wav"], AnalysisOptions(words=False, plots=False, fusion="late"), tmp_path)
     assert result.models["voice"]["model"] == "voice_whisper"
-    spoken = [w for w in result.windows if w["speech"]["speech_ratio"] > 0.2]
-    assert spoken and all(w["voice"] for w in spoken)
+    spoken = [w for w in result.windows if w.speech["speech_ratio"] > 0.2]
+    assert spoken and all(w.voice for w in spoken)
     silent = tmp_path / "tone.wav"
     soundfile.write(silent, tone(5.0), SAMPLE_RATE)
     result = analyze(silent, AnalysisOptions(words=False, plots=False, fusion="late"), tmp_path)
-    assert all(w["voice"] is None and w["voice_note"].startswith("no speech") for w in result.windows)
+    assert all(w.voice is None and w.voice_note.startswith("no speech") for w in result.windows)
 
 
 @pytest.mark.shared_data("av_samples/talking_heads")

@@ -3,52 +3,49 @@
 its own path beside this one.)
 
 probe -> stream frames and audio -> faces per frame (landmarks, track ids, aligned crops)
--> windows -> one row per window and face, written as it is made. Nothing in here is kept
-for the whole input except the small per-window summaries for the JSON file.
+-> windows -> one record per window (``records.WindowRecord``), fused and smoothed (``timeline``),
+its rows written to the windows CSV as it is made (``writers``). Nothing in here is kept for the
+whole input except the windows' records, for the JSON file and the plots.
 """
 
 import os
-import platform
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import islice
 from typing import TYPE_CHECKING
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
-from ..audio.activity import speech_activity, speech_segments
 from ..audio.model import VoiceModel, voice_model_class
 from ..errors import MediaError, StudioError
 from ..face.model import FaceModel
-from ..face.landmarker import BLENDSHAPES_OF_INTEREST, FaceLandmarker
+from ..face.landmarker import FaceLandmarker
 from ..face.tracker import FaceTracker
 from ..fusion.late import RELIABILITY
 from ..fusion.model import CombinedModel
 from ..registry import branch_models, get_model
-from ..labels import EMOTIONS, mean_probabilities, scored, top_emotion
+from ..labels import mean_probabilities, scored
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
+from ..media.speech import speech_activity, speech_segments
 from ..media.windows import Window, iter_windows
 from ..options import FUSION_METHODS, AnalysisOptions, window_length_note
 from ..weights import WeightsError
-from ..text.features import LEXICON_LICENSE, TEXT_COLUMNS, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
+from ..text.features import LEXICON_LICENSE, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
 from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions, Transcript, WordTimeline,
                                load_transcriber, words_of)
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
 from .plots import write_plots
 from .prefetch import Prefetched
+from .records import BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord
 from .speaker import mouth_movement, speaker_of
 from .timing import StageTimes
 from .timeline import fuse_window, smoothed, summarize
-from .writers import CsvStream, write_json
+from .writers import FramesCsv, WindowsCsv, write_analysis_json
 
 if TYPE_CHECKING:  # the research families load only when one is asked for: analyze starts faster
     from ..audio.whisper_voice import WhisperVoiceModel
@@ -83,58 +80,6 @@ class StageReport:
         self.done = max(self.done, done_s if self.total is None else min(done_s, self.total))
         self.progress(stage, self.done, self.total)
 
-BLENDSHAPE_COLUMNS = list(BLENDSHAPES_OF_INTEREST)
-WINDOW_COLUMNS = [
-    "window", "start_s", "end_s", "n_frames", "face_id", "is_subject", "is_speaker", "face_found_ratio",
-    *BLENDSHAPE_COLUMNS, "yaw", "pitch", "roll", "speech_ratio", "rms_db",
-    "face_top", "face_confidence", "voice_top", "voice_confidence",
-    "top_emotion", "confidence", "uncertain", "sources", *(f"fused_{e}" for e in EMOTIONS),
-]  # then face_<label> and voice_<label> for the models' labels, then TEXT_COLUMNS with words
-FRAME_COLUMNS = [
-    "frame", "time_s", "source_time_s", "n_faces", "face_id", "x0", "y0", "x1", "y1",
-    "yaw", "pitch", "roll", *BLENDSHAPE_COLUMNS, "face_top", "face_confidence",
-]
-_PACKAGES = ("numpy", "av", "mediapipe", "opencv-python-headless", "opencv-contrib-python")
-
-
-@dataclass
-class AnalysisResult:
-    info: MediaInfo
-    options: AnalysisOptions
-    windows: list[dict]
-    faces: dict
-    warnings: list[str]
-    models: dict = field(default_factory=dict)  # branch -> weights sha256 and labels used
-    summary: dict = field(default_factory=dict)  # dominant emotion, share of time, changes
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    outputs: dict[str, Path] = field(default_factory=dict)
-    sentences: list[dict] = field(default_factory=list)  # the transcript, with each sentence's sentiment
-
-    def to_dict(self) -> dict:
-        return {
-            "input": self.info.to_dict(),
-            "settings": asdict(self.options),
-            "versions": versions(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "models": self.models,
-            "summary": self.summary,
-            "timings_s": self.timings,
-            "faces": self.faces,
-            "warnings": self.warnings,
-            "sentences": self.sentences,
-            "windows": self.windows,
-        }
-
-
-def versions() -> dict[str, str]:
-    found = {"emotion-studio": __version__, "python": platform.python_version()}
-    for package in _PACKAGES:
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
 
 def _kept(items: Iterator, into: list) -> Iterator:
     """``items`` passed through, each also appended to ``into``."""
@@ -165,7 +110,7 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
 
 
 def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: FaceTracker,
-               frame_rows: CsvStream, face_model: FaceModel | None = None,
+               frame_rows: FramesCsv, face_model: FaceModel | None = None,
                times: StageTimes | None = None, keep_embeddings: bool = False,
                batch_frames: int = 16, report: Callable[[str, float], None] | None = None) -> Iterator[Frame]:
     """Find, track and score the faces of each frame, and write its rows to the frames CSV.
@@ -189,10 +134,7 @@ def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: Fac
                     face.emotions = dict(zip(face_model.labels, scores.tolist()))
                     face.embedding = embedding if keep_embeddings else None
         for frame, _ in pending:
-            base = {"frame": frame.index, "time_s": frame.time_s,
-                    "source_time_s": frame.source_time_s, "n_faces": len(frame.faces)}
-            for face in frame.faces or [None]:
-                frame_rows.write({**base, **_face_columns(face, frame.scale)})
+            frame_rows.write(frame)
             yield frame
         pending.clear()
 
@@ -216,46 +158,27 @@ def face_stage(frames: Iterator[Frame], landmarker: FaceLandmarker, tracker: Fac
         done_s = batch[-1].time_s
 
 
-def _face_columns(face, scale: float) -> dict:
-    if face is None:
-        return {}
-    # boxes are reported in the original picture's pixels, not the scaled analysis image
-    x0, y0, x1, y1 = (round(v / scale, 1) for v in face.box)
-    yaw, pitch, roll = face.head_pose
-    columns = {"face_id": face.track_id, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
-               "yaw": yaw, "pitch": pitch, "roll": roll,
-               **{k: round(v, 4) for k, v in face.expressions.items()}}
-    if face.emotions:
-        label, confidence = top_emotion(face.emotions)
-        columns.update(face_top=label, face_confidence=round(confidence, 4))
-    return columns
-
-
-def window_faces(window: Window) -> list[dict]:
-    """Per face id in the window: share of frames it is in, mean blendshapes, pose and
-    emotion probabilities (when a face model scored the faces)."""
+def window_faces(window: Window) -> list[FaceInWindow]:
+    """Per face id in the window: share of frames it is in, mean blendshapes, pose and emotion
+    probabilities (when a face model scored the faces); the largest face is the subject."""
     by_id: dict[int, list] = {}
     for frame in window.frames:
         for face in frame.faces:
             by_id.setdefault(face.track_id, []).append(face)
+    subject = max(sorted(by_id), key=lambda track_id: float(np.mean([f.area for f in by_id[track_id]])),
+                  default=None)
     summaries = []
     for track_id, faces in sorted(by_id.items()):
         shapes = [f.expressions for f in faces]
         pose = np.mean([f.head_pose for f in faces], axis=0)
-        summaries.append({
-            "face_id": track_id,
-            "face_found_ratio": round(len(faces) / len(window.frames), 3),
-            "mean_area": float(np.mean([f.area for f in faces])),
-            "blendshapes": {k: round(float(np.mean([s[k] for s in shapes])), 4)
-                            for k in BLENDSHAPE_COLUMNS},
-            "head_pose": dict(zip(("yaw", "pitch", "roll"), (round(float(v), 2) for v in pose))),
-            "emotions": _mean_emotions([f.emotions for f in faces]),
-        })
-    if summaries:
-        subject = max(summaries, key=lambda s: s["mean_area"])
-        for summary in summaries:
-            summary["is_subject"] = summary is subject
-            del summary["mean_area"]
+        summaries.append(FaceInWindow(
+            face_id=track_id,
+            face_found_ratio=round(len(faces) / len(window.frames), 3),
+            blendshapes={k: round(float(np.mean([s[k] for s in shapes])), 4) for k in BLENDSHAPE_COLUMNS},
+            head_pose=dict(zip(("yaw", "pitch", "roll"), (round(float(v), 2) for v in pose))),
+            emotions=_mean_emotions([f.emotions for f in faces]),
+            is_subject=track_id == subject,
+        ))
     return summaries
 
 
@@ -263,38 +186,6 @@ def _mean_emotions(emotions: list[dict | None]) -> dict | None:
     """The mean of the frames' face-model probabilities, scored; None when none was scored."""
     mean = mean_probabilities(emotions)
     return scored(mean) if mean else None
-
-
-def _emotion_columns(branch: str, scores: dict | None) -> dict:
-    if scores is None:
-        return {}
-    return {f"{branch}_top": scores["top_emotion"], f"{branch}_confidence": scores["confidence"],
-            **{f"{branch}_{label}": p for label, p in scores["probabilities"].items()}}
-
-
-def window_rows(entry: dict) -> list[dict]:
-    """The CSV rows of one window: one per face, or one without a face."""
-    base = {"window": entry["index"], "start_s": entry["start_s"], "end_s": entry["end_s"],
-            "n_frames": entry["n_frames"], **(entry["speech"] or {}),
-            **_emotion_columns("voice", entry.get("voice")), **(entry.get("text") or {})}
-    if not entry["faces"]:
-        ratio = 0.0 if entry["n_frames"] else ""
-        return [{**base, "face_found_ratio": ratio,
-                 **_fused_columns(entry["probabilities"]["fused"], entry["sources"], entry["uncertain"])}]
-    return [{**base, "face_id": face["face_id"], "is_subject": int(face["is_subject"]),
-             "is_speaker": int(face["is_speaker"]),
-             "face_found_ratio": face["face_found_ratio"], **face["blendshapes"],
-             **face["head_pose"], **_emotion_columns("face", face["emotions"]),
-             **_fused_columns(face["fused"], face["sources"], face["uncertain"])}
-            for face in entry["faces"]]
-
-
-def _fused_columns(fused: dict | None, sources: list[str], uncertain: bool) -> dict:
-    label, confidence = top_emotion(fused)
-    if label is None:
-        return {}
-    return {"top_emotion": label, "confidence": confidence, "uncertain": int(uncertain),
-            "sources": "+".join(sorted(sources)), **{f"fused_{e}": p for e, p in fused.items()}}
 
 
 @lru_cache(maxsize=16)
@@ -438,8 +329,6 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     if fusion is not None and (note := window_length_note(
             options.windows.window_s, "combined" if isinstance(fusion, CombinedModel) else fusion.family.name)):
         warnings.append(note)  # a learned fusion model in windows of another length than it learned from
-    face_columns = [f"face_{label}" for label in face_model.labels] if face_model else []
-    voice_columns = [f"voice_{label}" for label in voice.labels] if voice else []
     use_words = use_audio and options.words
     with times("load models"):
         text_analyzer = TextAnalyzer() if use_words else None
@@ -448,14 +337,14 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     with times("load models"):  # opened before the CSV streams: a failure here leaves no .part file
         landmarker = FaceLandmarker(options.faces, video=info.kind == "video") if use_faces else None
     tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
-    entries: list[dict] = []
+    records: list[WindowRecord] = []
     segments: list[Segment] = []
     window_csv = frame_csv = word_stream = None
     try:  # the streams open inside: a signal arriving between the two still removes the first
-        window_csv = CsvStream(out_dir / f"{stem}_windows.csv", WINDOW_COLUMNS + face_columns + voice_columns
-                               + (TEXT_COLUMNS if use_words else []))
+        window_csv = WindowsCsv(out_dir / f"{stem}_windows.csv", list(face_model.labels) if face_model else [],
+                                list(voice.labels) if voice else [], use_words)
         # no faces to look for (audio, or faces switched off): no frames CSV of headers only
-        frame_csv = CsvStream(out_dir / f"{stem}_frames.csv", FRAME_COLUMNS) if use_faces else None
+        frame_csv = FramesCsv(out_dir / f"{stem}_frames.csv") if use_faces else None
         stage_report("loading models", 0.0)
         if info.kind == "image":
             frames = iter([read_image(path, options.windows.max_frame_side)])
@@ -492,7 +381,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
             return speech_parts, speech, *(voice.encode_window(window.audio, speech_parts)
                                            if voice is not None and encoded is None else (None, None))
 
-        def window_entries() -> Iterator[dict]:
+        def window_records() -> Iterator[WindowRecord]:
             speaker = None  # the last speaker named, kept through close calls
             # each window's voice is worked out in its own thread while the face stage (in this
             # thread) finds the next window's faces; "voice" counts only the wait for it
@@ -514,27 +403,26 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
                                 if window.frames and speech else {})
                     named = speaker_of(movement, speech["speech_ratio"] if speech else 0.0, speaker)
                     speaker = named if named is not None else speaker
-                    entry = fuse_window({
-                        "index": window.index, "start_s": window.start_s, "end_s": window.end_s,
-                        "n_frames": len(window.frames),
-                        "faces": window_faces(window) if window.frames else [],
-                        "speech": speech, "voice": voice_scores, "text": text,
-                        "voice_note": _voice_note(voice, speech, voice_scores),
-                        "speaker_face_id": named,
-                        "mouth_movement": {track_id: round(m, 4) for track_id, m in movement.items()},
-                        "words": [asdict(word) for word in window.words],
-                    }, fusion and fusion_for_window(fusion, window, voice_embedding, text))
-                yield entry
+                    record = fuse_window(WindowRecord(
+                        index=window.index, start_s=window.start_s, end_s=window.end_s,
+                        n_frames=len(window.frames),
+                        faces=tuple(window_faces(window)) if window.frames else (),
+                        speech=speech, voice=voice_scores, text=text,
+                        voice_note=_voice_note(voice, speech, voice_scores),
+                        speaker_face_id=named,
+                        mouth_movement={track_id: round(m, 4) for track_id, m in movement.items()},
+                        words=tuple(window.words),
+                    ), fusion and fusion_for_window(fusion, window, voice_embedding, text))
+                yield record
 
-        for entry in smoothed(window_entries(), options.smooth_windows):
-            entries.append(entry)
+        for record in smoothed(window_records(), options.smooth_windows):
+            records.append(record)
             with times("writing"):
-                for row in window_rows(entry):
-                    window_csv.write(row)
-        if not entries:
+                window_csv.write(record)
+        if not records:
             raise MediaError(f"{path.name}: no picture or sound could be decoded from the file.")
         if words is not None:  # Whisper's last piece, past the last window
-            stage_report("words", entries[-1]["end_s"])
+            stage_report("words", records[-1].end_s)
             with times("words"):
                 words.finish()
     except BaseException:
@@ -548,7 +436,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
         if word_stream is not None:
             word_stream.close()
     warnings += report.warnings
-    warnings += _coverage_warnings(info, entries, use_faces, use_audio)
+    warnings += _coverage_warnings(info, records, use_faces, use_audio)
     subject = tracker.subject_id()
     faces = {
         "subject_face_id": subject,
@@ -566,8 +454,9 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
                         if fusion else {"method": "late (mean of the branches present, weighted by reliability and the words' evidence)",
                                        "weights": dict(RELIABILITY)})
     models["fusion"]["smoothing_windows"] = options.smooth_windows
-    summary = summarize(entries)
-    result = AnalysisResult(info, options, entries, faces, warnings, models, summary)
+    shown = [record.to_dict() for record in records]  # the JSON form, which the summary and plots read
+    summary = summarize(shown)
+    result = AnalysisResult(info, options, records, faces, warnings, models, summary)
     result.outputs = {
         "windows_csv": window_csv.commit(),
         **({"frames_csv": frame_csv.commit()} if frame_csv is not None else {}),
@@ -575,17 +464,14 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     if use_words:
         transcript = Transcript(segments, info.duration_s, options.whisper_model, transcriber.backend)
         with times("words"):
-            result.sentences = with_speakers(sentence_rows(transcript.words, text_analyzer), entries)
+            result.sentences = with_speakers(sentence_rows(transcript.words, text_analyzer), records)
         result.outputs["transcript_srt"] = write_srt(out_dir / f"{stem}_transcript.srt", transcript)
     if options.plots and summary["dominant_emotion"]:
-        stage_report("plots", entries[-1]["end_s"])
+        stage_report("plots", records[-1].end_s)
         with times("plots"):
-            result.outputs.update(write_plots(entries, summary, out_dir, stem, path.name, info.duration_s))
+            result.outputs.update(write_plots(shown, summary, out_dir, stem, path.name, info.duration_s))
     result.timings = times.rounded()
-    result.outputs["analysis_json"] = write_json(
-        out_dir / f"{stem}_analysis.json",
-        {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}},
-    )
+    result.outputs["analysis_json"] = write_analysis_json(out_dir / f"{stem}_analysis.json", result)
     return result
 
 
@@ -614,13 +500,13 @@ def voice_ahead(windows: Iterator[Window], work: Callable[[Window], tuple]) -> I
             yield previous
 
 
-def with_speakers(sentences: list[dict], entries: list[dict]) -> list[dict]:
+def with_speakers(sentences: list[dict], windows: list[WindowRecord]) -> list[dict]:
     """Each transcript sentence with the ``face_id`` of the face speaking at its middle (None:
     nobody on screen could be named)."""
     for sentence in sentences:
         middle = (sentence["start_s"] + sentence["end_s"]) / 2
-        entry = next((e for e in entries if e["start_s"] <= middle < e["end_s"]), None)
-        sentence["face_id"] = entry.get("speaker_face_id") if entry else None
+        window = next((w for w in windows if w.start_s <= middle < w.end_s), None)
+        sentence["face_id"] = window.speaker_face_id if window else None
     return sentences
 
 
@@ -633,15 +519,15 @@ def _voice_note(voice, speech: dict | None, scores: dict | None) -> str | None:
     return f"too little speech ({speech['speech_ratio']:.0%} of the window) for the voice model"
 
 
-def _coverage_warnings(info: MediaInfo, entries: list[dict], use_faces: bool,
+def _coverage_warnings(info: MediaInfo, windows: list[WindowRecord], use_faces: bool,
                        use_audio: bool) -> list[str]:
     warnings = []
-    if use_faces and not any(entry["faces"] for entry in entries):
+    if use_faces and not any(window.faces for window in windows):
         warnings.append("No face was found in any frame: the face branch has nothing to report.")
-    if use_audio and all(entry["speech"]["speech_ratio"] == 0 for entry in entries):
+    if use_audio and all(window.speech["speech_ratio"] == 0 for window in windows):
         warnings.append("The audio is silent: no speech was detected.")
     if info.duration_s and info.kind != "image":
-        covered = entries[-1]["end_s"]
+        covered = windows[-1].end_s
         if info.duration_s - covered > 1.0 and covered < info.duration_s:
             warnings.append(f"Windows cover 0-{covered:.1f} s of {info.duration_s:.1f} s "
                             "(the rest was undecodable or shorter than a window).")

@@ -24,6 +24,7 @@ from ..labels import EMOTIONS, canonical
 from ..media.probe import VIDEO_EXTENSIONS
 from ..options import AnalysisOptions
 from .pipeline import analyze, load_fusion
+from .records import WindowRecord
 
 BRANCHES = ("face", "voice", "text")
 _RAVDESS = re.compile(r"(?:^|_)0[12]-0[12]-(\d\d)-\d\d-\d\d-\d\d-(\d\d)$")
@@ -78,18 +79,18 @@ def real_clips(root: str | Path) -> list[RealClip]:
     return clips
 
 
-def _branch_probabilities(entry: dict, source: str) -> np.ndarray | None:
+def _branch_probabilities(window: WindowRecord, source: str) -> np.ndarray | None:
     """One window's probabilities from one branch alone (the words as the text model scored them,
     neutral included, even when too plain to join the fusion), or fused."""
-    scores = text_probabilities(entry.get("text")) if source == "text" else entry["probabilities"].get(source)
+    scores = text_probabilities(window.text) if source == "text" else window.probabilities.get(source)
     return None if not scores else np.array([scores.get(e, 0.0) for e in EMOTIONS])
 
 
-def clip_answers(windows: list[dict]) -> dict[str, dict]:
+def clip_answers(windows: list[WindowRecord]) -> dict[str, dict]:
     """Per branch and for the fused result: the clip's answer and each window's top emotion."""
     answers = {}
     for source in (*BRANCHES, "fused"):
-        rows = [(_branch_probabilities(w, source), source == "fused" and w.get("uncertain", False)) for w in windows]
+        rows = [(_branch_probabilities(w, source), source == "fused" and w.uncertain) for w in windows]
         present = [(p, uncertain) for p, uncertain in rows if p is not None]
         if not present:
             continue

@@ -138,8 +138,8 @@ def run(args) -> int:
     summary = result.summary
     if result.info.kind == "image" and summary["dominant_emotion"]:  # one moment: no share of time
         window = result.windows[0]
-        print(f"emotion: {window['top_emotion']} ({window['confidence']:.0%} sure, "
-              f"from {', '.join(window.get('sources') or ['the face'])})")
+        print(f"emotion: {window.top_emotion} ({window.confidence:.0%} sure, "
+              f"from {', '.join(window.sources or ['the face'])})")
     elif summary["dominant_emotion"]:
         shares = ", ".join(f"{e} {p:.0%}" for e, p in summary["emotion_share"].items())
         print(f"dominant emotion: {summary['dominant_emotion']} ({shares}); "

@@ -53,8 +53,8 @@ def render(settings: Settings) -> None:
         window = result.windows[index]
         model = voice_model(result.options.voice_weights)
         transform = model.transform
-        features = transform(audio_between(info.path, window["start_s"], window["end_s"]))
+        features = transform(audio_between(info.path, window.start_s, window.end_s))
         st.caption(f"What the voice model hears in window {index}: {transform.n_mfcc} MFCCs over "
                    f"{transform.duration_s:.0f} s (silence trimmed, padded or cut, normalised)")
         st.plotly_chart(mfcc_figure(features[0], transform.hop_length / transform.sample_rate,
-                                    window["start_s"]), key="audio_mfcc")
+                                    window.start_s), key="audio_mfcc")

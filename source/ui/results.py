@@ -20,7 +20,7 @@ from .people import has_several_people, show_people_timeline, show_speaker, thum
 from .preview import browser_preview, playable
 
 if TYPE_CHECKING:
-    from ..analysis.pipeline import AnalysisResult
+    from ..analysis.records import AnalysisResult
 
 VIEWS = ("Lines per branch", "Stacked (fused), zoomable")
 PEOPLE_VIEW = "One row per person"  # offered (and shown first) when the analysis has several faces
@@ -36,7 +36,8 @@ def _window_picked_on_chart(chart_key: str, slider_key: str, n_windows: int) -> 
 
 def show_analysis(result: AnalysisResult, key: str) -> int:
     """Render ``result``; returns the index of the window picked."""
-    info, windows, summary = result.info, result.windows, result.summary
+    info, summary = result.info, result.summary
+    windows = [window.to_dict() for window in result.windows]  # the views read the analysis JSON's form
     st.subheader(Path(info.path).name)
     st.caption(info.describe())
     for warning in result.warnings:

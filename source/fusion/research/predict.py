@@ -11,13 +11,13 @@ import torch
 
 from ...analysis.plots import write_plots
 from ...analysis.timeline import summarize
-from ...analysis.writers import atomic_path, write_json
-from ...audio.activity import speech_activity
 from ...audio.model import MIN_SPEECH_RATIO
 from ...errors import MediaError
 from ...face.landmarker import FaceDetection, FaceLandmarker
+from ...fileio import atomic_path, write_json
 from ...media.decode import DecodeReport, Frame, iter_audio, iter_frames
 from ...media.probe import probe
+from ...media.speech import speech_activity
 from ...media.windows import Window, iter_windows
 from ..data import FRAMES
 from .family import FamilyModel
