@@ -21,14 +21,12 @@ from ..labels import get_label_set
 from ..media.decode import read_audio
 from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
 from ..training.cache import cached_rows, default_workers, file_identity
-from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members, member_lines
+from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members
 from ..training.flow import EpochTraining, run_training
 from ..training.metrics import calibrated_report
 from ..training.recipes import recipe_to_dict
 from ..training.reports import model_card
 from ..training.trainer import EpochReport, TrainOptions, predict_logits
-from ..tuning.search import Tunable
-from ..tuning.space import AUGMENT_STRENGTH
 from .augment import SpecAugment, WaveAugment
 from .features import MfccTransform
 from .model import KIND, VoiceModel
@@ -231,7 +229,7 @@ def _split_lines(split: dict) -> list[str]:
 
 def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str, ...] = (),
                    log: Callable[[str], None] = print,
-                   on_features: Callable[[int, int], None] | None = None) -> dict:
+                   on_features: Callable[[str, int, int], None] | None = None) -> dict:
     """The evaluate JSON for the model in ``weights`` (default: shipped) on every clip in ``data``."""
     model = VoiceModel.load(weights)
     dataset = scan_speech_dataset(data)
@@ -244,7 +242,8 @@ def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str,
         raise DatasetError(f"No clip in {data} has an emotion the model knows ({', '.join(model.labels)}).")
     if len(kept) < len(samples):
         log(f"{len(samples) - len(kept)} clip(s) have emotions outside the model's labels and are left out.")
-    features = clip_features(kept, model.transform, progress=on_features)
+    features = clip_features(kept, model.transform,
+                             progress=on_features and (lambda done, total: on_features("features", done, total)))
     logits, _ = predict_logits(model.network, CachedClips(features, targets))
     return calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
 
@@ -269,18 +268,10 @@ class VoiceEnsembleTraining(EnsembleTraining):
                     if self.on_features else None)
         return predict_logits(network, CachedClips(clip_features(kept, first.transform, progress=progress), targets))
 
-    def model(self, network, temperature: float) -> VoiceModel:
-        first = self.models[0]
-        return VoiceModel(network, first.transform, first.label_set, temperature)
-
     def card(self, out: Path, metrics: dict, command: str) -> str:
-        first = self.models[0]
         return model_card(
             f"Voice emotion model: an ensemble of {len(metrics['members'])} CNNs on MFCCs",
-            [f"File `{out.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
-             f"Input: the MFCC transform stored in the file: {first.transform.to_dict()}.",
-             *member_lines(metrics)],
-            self.summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
+            self.about(out, metrics, "MFCC transform"), self.summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
             command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt", MEMBER_RECIPES)
 
 
@@ -304,24 +295,3 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     samples, _ = first.label_set.keep(list(dataset.samples))
     return run_training(VoiceEnsembleTraining(members, saved, models, split, samples, dataset.summary(), on_features),
                         out, command, log=log)
-
-
-# what ``run.py tune --model audio`` searches (see ``tuning.space`` for the range kinds); only
-# mobilenet_v2 has offline ImageNet weights, so the others start from scratch
-SEARCH_SPACE = {
-    "backbone": ("choice", [{"backbone": "resnet18", "imagenet": False},
-                            {"backbone": "mobilenet_v2", "imagenet": True},
-                            {"backbone": "shufflenet_v2_x1_0", "imagenet": False},
-                            {"backbone": "squeezenet1_1", "imagenet": False}]),
-    "head.units": ("choice", [64, 128, 256, 512]),
-    "head.layers": ("choice", [1, 2]),
-    "head.dropout": ("uniform", 0.1, 0.5),
-    "head.batch_norm": ("choice", [True, False]),
-    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
-    "train.batch_size": ("choice", [16, 32, 64]),
-    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
-    "transform.n_fft": ("choice", [512, 1024, 2048]),
-    "transform.hop_length": ("choice", [256, 512]),
-    "transform.n_mfcc": ("choice", [13, 20, 40]),
-}
-TUNABLE = Tunable("audio", VoiceRecipe, SEARCH_SPACE, train_voice)

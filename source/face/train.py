@@ -22,14 +22,12 @@ from ..errors import DatasetError, StudioError
 from ..labels import get_label_set
 from ..nets import EmotionNet, EnsembleNet, HeadOptions, load_imagenet_weights
 from ..training.cache import cached_array, cached_rows, default_workers, file_identity
-from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members, member_lines
+from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members
 from ..training.flow import EpochTraining, run_training
 from ..training.metrics import calibrated_report
 from ..training.recipes import recipe_from_dict, recipe_to_dict
 from ..training.reports import model_card
 from ..training.trainer import EpochReport, TrainOptions, predict_logits
-from ..tuning.search import Tunable
-from ..tuning.space import AUGMENT_STRENGTH
 from .augment import FaceAugment, SeededAugment
 from .model import KIND, FaceModel
 from .transform import FaceTransform, landmark_features
@@ -354,18 +352,10 @@ class FaceEnsembleTraining(EnsembleTraining):
         kept, targets = first.label_set.keep(getattr(self.split, part))
         return predict_logits(network, _faces(part, kept, targets, first.transform, self.on_features))
 
-    def model(self, network, temperature: float) -> FaceModel:
-        first = self.models[0]
-        return FaceModel(network, first.transform, first.label_set, temperature)
-
     def card(self, out: Path, metrics: dict, command: str) -> str:
-        first = self.models[0]
         return model_card(
-            f"Face emotion model: an ensemble of {len(self.models)} CNNs on {first.transform.size}px face crops",
-            [f"File `{out.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
-             f"Input: the face transform stored in the file: {first.transform.to_dict()}.",
-             *member_lines(metrics)],
-            self.summary, [f"Split: {self.split.how}."], metrics, _PARTS, "images",
+            f"Face emotion model: an ensemble of {len(self.models)} CNNs on {self.models[0].transform.size}px "
+            "face crops", self.about(out, metrics, "face transform"), self.summary, [f"Split: {self.split.how}."], metrics, _PARTS, "images",
             command or "python run.py ensemble --model face --data DIR --members A.pt B.pt", MEMBER_RECIPES)
 
 
@@ -417,20 +407,3 @@ def evaluate_face(data: Path, weights: Path | None = None, split: str | None = N
         log(f"{len(samples) - len(kept)} image(s) have emotions outside the model's labels and are left out.")
     logits, _ = predict_logits(model.network, _faces("evaluate", kept, targets, model.transform, on_features))
     return calibrated_report(model_class.KIND, model.sha256, model.labels, logits, targets, model.temperature)
-
-
-# what ``run.py tune --model face`` searches (see ``tuning.space`` for the range kinds); only
-# mobilenet_v2 has offline ImageNet weights, so the others start from scratch
-SEARCH_SPACE = {
-    "backbone": ("choice", [{"backbone": "mobilenet_v2", "imagenet": True},
-                            {"backbone": "resnet18", "imagenet": False},
-                            {"backbone": "shufflenet_v2_x1_0", "imagenet": False}]),
-    "head.units": ("choice", [64, 128, 256, 512]),
-    "head.layers": ("choice", [1, 2]),
-    "head.dropout": ("uniform", 0.1, 0.5),
-    "head.batch_norm": ("choice", [True, False]),
-    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
-    "train.batch_size": ("choice", [32, 64, 128]),
-    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
-}
-TUNABLE = Tunable("face", FaceRecipe, SEARCH_SPACE, train_face)

@@ -42,7 +42,6 @@ from ..training.metrics import calibrated, calibrated_report, evaluation_report,
 from ..training.recipes import recipe_from_dict, recipe_to_dict
 from ..training.reports import model_card
 from ..training.trainer import EpochReport, TrainOptions, predict_logits
-from ..tuning.search import Tunable
 from .combined import CombinedNet, FusionOptions
 from .data import FRAMES, MIN_FRAMES, Encodings, FusionWindows, StillMotion, encode
 from .late import emotion_distribution, late_fusion
@@ -692,17 +691,3 @@ def evaluate_combined(data: Path, weights: Path | None = None, part: str = "test
     report["comparison"] = compare(logits, targets, windows, model.labels, model.temperature)
     log(comparison_table({part: report["comparison"]}))
     return report
-
-
-SEARCH_SPACE = {
-    "fusion.lstm_units": ("choice", [64, 128, 256]),
-    "fusion.dense_units": ("choice", [64, 128, 256]),
-    "fusion.dense_layers": ("choice", [1, 2, 3]),
-    "fusion.dropout": ("uniform", 0.1, 0.5),
-    "fusion.modality_dropout": ("uniform", 0.0, 0.5),
-    "frame_dropout": ("uniform", 0.0, 0.3),
-    "partners": ("choice", [2, 4, 8]),
-    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
-    "train.batch_size": ("choice", [32, 64, 128]),
-}
-TUNABLE = Tunable("combined", CombinedRecipe, SEARCH_SPACE, train_combined)

@@ -77,7 +77,8 @@ def member_lines(metrics: dict) -> list[str]:
 class EnsembleTraining(Training):
     """An ensemble as the training flow runs it: its "fit" joins the members (``load_members``)
     into one network, recorded in its metrics with the note that it trained nothing itself
-    (``what``: the members, in that note). A kind sets the rest of a :class:`Training`."""
+    (``what``: the members, in that note), and its model is of the members' kind. A kind sets the
+    rest of a :class:`Training`: its data's facts and scores, and its card."""
 
     def __init__(self, paths: list[Path], saved: list[dict], models: list[EmotionModel], what: str):
         self.paths, self.saved, self.models, self.what = paths, saved, models, what
@@ -86,3 +87,14 @@ class EnsembleTraining(Training):
         return Fitted(ensemble_network(self.models), {
             "members": member_records(self.paths, self.saved, self.models),
             "training_note": training_note(len(self.models), self.what)})
+
+    def model(self, network, temperature: float) -> EmotionModel:
+        """A model of the members' kind, transform and labels over the joined network."""
+        first = self.models[0]
+        return type(first)(network, first.transform, first.label_set, temperature)
+
+    def about(self, out: Path, metrics: dict, input_name: str) -> list[str]:
+        """The card's lines on the file, its input (``input_name``: the members' transform) and members."""
+        first = self.models[0]
+        return [f"File `{out.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
+                f"Input: the {input_name} stored in the file: {first.transform.to_dict()}.", *member_lines(metrics)]
