@@ -8,13 +8,18 @@ are imported (all of them, once) the first time the registry is read.
 A ``register`` module is a table, not the model: it names the loader and the command handlers
 by import path (:func:`lazy`, :class:`Commands`), so reading the registry (``run.py --help``,
 the menu, the app's model list) imports no model code, torch or MediaPipe. A family's code is
-imported when its model is loaded or one of its commands runs.
+imported when its model is loaded or one of its commands runs. A family that trains describes
+its dataset commands as :class:`TrainingCommands`; ``source.cli.training`` builds them.
+
+The ``register`` modules are found by name (every ``register.py`` under ``source/``), so a new
+family is one package with its own ``register`` module and no edit elsewhere.
 """
 
 import importlib
-
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
 from .errors import StudioError
 
@@ -107,6 +112,44 @@ class Commands(Mapping):
 
 
 @dataclass(frozen=True)
+class TrainingCommands:
+    """What a family's dataset commands (preprocess, tune, train, ensemble, evaluate) need, its
+    functions named by import path ("package.module:name", imported when a command runs); each
+    takes the ``bound`` arguments first (a research family: its ``Family``). The handlers, built
+    by ``source.cli.training``, read ``models/<model>/recipe.json`` as the shipped recipe when
+    there is one and write to ``output_files/models/<model>/`` by default."""
+
+    recipe: str  # the recipe's dataclass
+    unit: str  # what its data counts, in progress bars and result lines: "image", "clip", "window"
+    out: str  # the weights file train writes by default, formatted with ``recipe``: "face_{recipe.backbone}.pt"
+    train: str  # train(data, recipe, out, run_dir, fresh, command, on_features=, on_epoch=, log=) -> metrics
+    evaluate: str  # evaluate(data, weights, selection, on_features=) -> the evaluate report
+    # what narrows evaluate (its ``selection``): "split" (--split, default all), "part" (--split,
+    # default the test part) or "speakers" (--speakers)
+    selects: str = "split"
+    prepare: str | None = None  # prepare(data, recipe, on_features, workers, log): preprocess
+    ensemble: str | None = None  # ensemble(data, members, out, command, on_features=, log=)
+    ensemble_out: str = ""  # the file ensemble writes by default
+    search_space: Mapping[str, tuple] | None = None  # what tune searches (see ``tuning.space``)
+    bound: tuple = ()
+
+    def __post_init__(self):
+        if self.selects not in ("split", "part", "speakers"):
+            raise ValueError(f"selects is split, part or speakers, not {self.selects!r}")
+
+    def names(self) -> tuple[str, ...]:
+        """The commands it supports."""
+        return tuple(name for name, supported in (
+            ("preprocess", self.prepare), ("tune", self.search_space), ("train", True),
+            ("ensemble", self.ensemble), ("evaluate", True)) if supported)
+
+    def commands(self, **own: str) -> "Commands":
+        """These commands and the family's ``own`` (command -> handler's import path), imported
+        when one runs."""
+        return Commands((*own, *self.names()), partial(lazy("source.cli.training:handlers"), self, own))
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     name: str  # what users type: --model NAME
     branch: str  # "face", "audio", "text" or "fusion"
@@ -132,16 +175,21 @@ _MODELS: dict[str, ModelEntry] = {}
 # names that stand for another model: ``voice`` is the analysis's default voice model, so
 # ``evaluate``/``card``/``predict --model voice`` follow the default (registered by the voice family)
 _ALIASES: dict[str, str] = {}
-_FAMILIES = ("source.audio.register", "source.face.register", "source.text.register",
-             "source.fusion.register", "source.fusion.research.register")
 _loaded = False
+
+
+def register_modules() -> list[str]:
+    """Every family's ``register`` module: each ``register.py`` in this package, sorted."""
+    root = Path(__file__).resolve().parent
+    return sorted(".".join((__package__, *path.relative_to(root).with_suffix("").parts))
+                  for path in root.rglob("register.py"))
 
 
 def _load_families() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        for module in _FAMILIES:
+        for module in register_modules():
             importlib.import_module(module)
 
 

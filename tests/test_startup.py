@@ -74,7 +74,7 @@ def test_lazy_entries_are_the_family_code():
     import source.face.model
 
     face = get_model("face")
-    assert face.commands["train"] is source.cli.face.train
+    assert face.commands["predict"] is source.cli.face.predict
     assert _target(face.load) == source.face.model.FaceModel.load
     assert "tune" in get_model("lt_fusion").commands and "tune" not in get_model("late_fusion").commands
     assert sorted(get_model("image_vit").commands) == ["evaluate", "predict", "train"]

@@ -20,16 +20,13 @@ from ..errors import DatasetError, StudioError
 from ..labels import get_label_set
 from ..media.decode import read_audio
 from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
-from ..paths import DATA_DIR
 from ..training.cache import cached_rows, default_workers, file_identity
-from ..training.ensemble import (MEMBER_RECIPES, ensemble_network, load_members, member_lines, member_records,
-                                 training_note)
-from ..training.metrics import calibrated_report, fit_temperature
+from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members
+from ..training.flow import EpochTraining, run_training
+from ..training.metrics import calibrated_report
 from ..training.recipes import recipe_to_dict
-from ..training.reports import model_card, write_model_files, write_run_reports
-from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
-from ..tuning.search import Tunable
-from ..tuning.space import AUGMENT_STRENGTH
+from ..training.reports import model_card
+from ..training.trainer import EpochReport, TrainOptions, predict_logits
 from .augment import SpecAugment, WaveAugment
 from .features import MfccTransform
 from .model import KIND, VoiceModel
@@ -132,10 +129,6 @@ def fingerprint(recipe: VoiceRecipe, split: VoiceSplit) -> str:
     return str(zlib.crc32(json.dumps(parts, sort_keys=True, default=str).encode()))
 
 
-def default_run_dir(run_id: str) -> Path:
-    return DATA_DIR / "runs" / f"audio-{run_id}"
-
-
 @dataclass
 class PreparedVoice:
     """A dataset scanned, split by speaker and turned into cached features, as training uses it."""
@@ -175,6 +168,41 @@ def prepare_voice(data: Path, recipe: VoiceRecipe,
         clips("features (test)", split.test, False) if split.test else None)
 
 
+class VoiceTraining(EpochTraining):
+    """The MFCC voice model trained on prepared clips, SpecAugment on its training batches."""
+
+    kind, title, unit = KIND, "voice model", "clips"
+
+    def __init__(self, prepared: PreparedVoice, recipe: VoiceRecipe):
+        self.prepared, self.recipe = prepared, recipe
+        self.label_set = get_label_set(recipe.label_set)
+        self.n_classes = len(self.label_set.labels)
+        self.options, self.fingerprint = recipe.train, fingerprint(recipe, prepared.split)
+        self.batch_transform = recipe.spec_augment
+        self.datasets = {"train": prepared.train, "validation": prepared.validation, "test": prepared.test}
+        self.facts = {"split": {part: prepared.split.speakers(part) for part in ("train", "validation", "test")}}
+
+    def network(self) -> EmotionNet:
+        torch.manual_seed(self.recipe.train.seed)
+        network = EmotionNet(self.recipe.backbone, self.n_classes, self.recipe.head)
+        if self.recipe.imagenet:
+            load_imagenet_weights(network.backbone, self.recipe.backbone)
+        return network
+
+    def model(self, network, temperature: float) -> VoiceModel:
+        return VoiceModel(network, self.recipe.transform, self.label_set, temperature)
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        recipe = self.recipe
+        return model_card(
+            f"Voice emotion model: {recipe.backbone} on MFCCs",
+            [f"File `{out.name}`, labels: {', '.join(self.label_set.labels)} ({recipe.label_set}).",
+             f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}.",
+             f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."],
+            self.prepared.summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
+            command or "python run.py train --model audio --data DIR")
+
+
 def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None = None,
                 fresh: bool = False, command: str = "",
                 on_features: Callable[[str, int, int], None] | None = None,
@@ -186,55 +214,7 @@ def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None
     reports in the run folder, and returns the metrics.
     """
     prepared = prepare_voice(data, recipe, on_features, log=log)
-    split = prepared.split
-    label_set = get_label_set(recipe.label_set)
-    torch.manual_seed(recipe.train.seed)
-    network = EmotionNet(recipe.backbone, len(label_set.labels), recipe.head)
-    if recipe.imagenet:
-        load_imagenet_weights(network.backbone, recipe.backbone)
-    run_print = fingerprint(recipe, split)
-    run_dir = run_dir or default_run_dir(run_print)
-    if fresh:
-        for name in ("last.pt", "best.pt"):
-            (run_dir / name).unlink(missing_ok=True)
-    spec = recipe.spec_augment
-    result = fit(network, prepared.train, prepared.validation, recipe.train, run_dir, run_print,
-                 len(label_set.labels), batch_transform=spec, progress=on_epoch)
-    log(f"best epoch {result.best_epoch} ({recipe.train.monitor} {result.best_score:.3f}); "
-        f"stopped by {result.stopped}")
-
-    val_logits, val_targets = predict_logits(network, prepared.validation)
-    temperature = fit_temperature(val_logits, val_targets)
-    model = VoiceModel(network, recipe.transform, label_set, temperature)
-    metrics = {
-        "split": {part: split.speakers(part) for part in ("train", "validation", "test")},
-        "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
-        "temperature": temperature,
-        "validation": _report(model, val_logits, val_targets),
-        # summed over every invocation of a resumed run; feature extraction not included
-        "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
-        "history": result.history,
-        "run_dir": str(run_dir),
-    }
-    if prepared.test is not None:
-        test_logits, test_targets = predict_logits(network, prepared.test)
-        metrics["test"] = _report(model, test_logits, test_targets)
-    write_model_files(model, out, metrics, recipe, command, "voice model", "speakers")
-    (out.parent / "MODEL_CARD.md").write_text(voice_model_card(out, metrics, recipe, prepared.summary, command))
-    write_run_reports(run_dir, metrics, "voice model", "speakers")
-    return metrics
-
-
-def voice_model_card(weights: Path, metrics: dict, recipe: VoiceRecipe, data_summary: str,
-                     command: str) -> str:
-    return model_card(
-        f"Voice emotion model: {recipe.backbone} on MFCCs",
-        [f"File `{weights.name}`, labels: {', '.join(get_label_set(recipe.label_set).labels)} "
-         f"({recipe.label_set}).",
-         f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}.",
-         f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."],
-        data_summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
-        command or "python run.py train --model audio --data DIR")
+    return run_training(VoiceTraining(prepared, recipe), out, command, run_dir, fresh, on_epoch, log)
 
 
 _PARTS = {"test": "the test speakers", "validation": "the validation speakers"}
@@ -247,13 +227,9 @@ def _split_lines(split: dict) -> list[str]:
             f"- test speakers (reported only, never used for any choice): {', '.join(split['test']) or 'none'}"]
 
 
-def _report(model: VoiceModel, logits: np.ndarray, targets: np.ndarray) -> dict:
-    return calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
-
-
 def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str, ...] = (),
                    log: Callable[[str], None] = print,
-                   on_features: Callable[[int, int], None] | None = None) -> dict:
+                   on_features: Callable[[str, int, int], None] | None = None) -> dict:
     """The evaluate JSON for the model in ``weights`` (default: shipped) on every clip in ``data``."""
     model = VoiceModel.load(weights)
     dataset = scan_speech_dataset(data)
@@ -266,9 +242,37 @@ def evaluate_voice(data: Path, weights: Path | None = None, speakers: tuple[str,
         raise DatasetError(f"No clip in {data} has an emotion the model knows ({', '.join(model.labels)}).")
     if len(kept) < len(samples):
         log(f"{len(samples) - len(kept)} clip(s) have emotions outside the model's labels and are left out.")
-    features = clip_features(kept, model.transform, progress=on_features)
+    features = clip_features(kept, model.transform,
+                             progress=on_features and (lambda done, total: on_features("features", done, total)))
     logits, _ = predict_logits(model.network, CachedClips(features, targets))
-    return _report(model, logits, targets)
+    return calibrated_report(KIND, model.sha256, model.labels, logits, targets, model.temperature)
+
+
+class VoiceEnsembleTraining(EnsembleTraining):
+    """Trained voice models joined, scored on the clips of their validation and test speakers."""
+
+    kind, title, unit = KIND, "voice ensemble", "clips"
+
+    def __init__(self, paths: list[Path], saved: list[dict], models: list[VoiceModel], split: dict,
+                 samples: list[SpeechSample], summary: str, on_features: Callable[[str, int, int], None] | None):
+        super().__init__(paths, saved, models, "voice models")
+        self.samples, self.summary, self.on_features = samples, summary, on_features
+        self.facts = {"split": split}
+        self.parts = ("validation", "test") if split.get("test") else ("validation",)
+
+    def scores(self, network, part):
+        first = self.models[0]
+        _, chosen = speaker_split(self.samples, self.facts["split"][part])
+        kept, targets = first.label_set.keep(chosen)
+        progress = ((lambda done, total: self.on_features(f"features ({part})", done, total))
+                    if self.on_features else None)
+        return predict_logits(network, CachedClips(clip_features(kept, first.transform, progress=progress), targets))
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        return model_card(
+            f"Voice emotion model: an ensemble of {len(metrics['members'])} CNNs on MFCCs",
+            self.about(out, metrics, "MFCC transform"), self.summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
+            command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt", MEMBER_RECIPES)
 
 
 def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = "",
@@ -289,57 +293,5 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     dataset = scan_speech_dataset(data)
     log(dataset.summary())
     samples, _ = first.label_set.keep(list(dataset.samples))
-    network = ensemble_network(models)
-
-    def scored(part: str) -> tuple[np.ndarray, np.ndarray]:
-        _, chosen = speaker_split(samples, split[part])
-        kept, targets = first.label_set.keep(chosen)
-        progress = (lambda done, total: on_features(f"features ({part})", done, total)) if on_features else None
-        return predict_logits(network, CachedClips(clip_features(kept, first.transform, progress=progress), targets))
-
-    val_logits, val_targets = scored("validation")
-    temperature = fit_temperature(val_logits, val_targets)
-    model = VoiceModel(network, first.transform, first.label_set, temperature)
-    metrics = {
-        "split": split,
-        "members": member_records(members, saved, models),
-        "temperature": temperature,
-        "training_note": training_note(len(members), "voice models"),
-        "validation": _report(model, val_logits, val_targets),
-    }
-    if split.get("test"):
-        metrics["test"] = _report(model, *scored("test"))
-    write_model_files(model, out, metrics, None, command, "voice ensemble", "speakers")
-    (out.parent / "MODEL_CARD.md").write_text(voice_ensemble_card(out, metrics, first, dataset.summary(), command))
-    return metrics
-
-
-def voice_ensemble_card(weights: Path, metrics: dict, first: VoiceModel, data_summary: str, command: str) -> str:
-    return model_card(
-        f"Voice emotion model: an ensemble of {len(metrics['members'])} CNNs on MFCCs",
-        [f"File `{weights.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
-         f"Input: the MFCC transform stored in the file: {first.transform.to_dict()}.",
-         *member_lines(metrics)],
-        data_summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
-        command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt", MEMBER_RECIPES)
-
-
-# what ``run.py tune --model audio`` searches (see ``tuning.space`` for the range kinds); only
-# mobilenet_v2 has offline ImageNet weights, so the others start from scratch
-SEARCH_SPACE = {
-    "backbone": ("choice", [{"backbone": "resnet18", "imagenet": False},
-                            {"backbone": "mobilenet_v2", "imagenet": True},
-                            {"backbone": "shufflenet_v2_x1_0", "imagenet": False},
-                            {"backbone": "squeezenet1_1", "imagenet": False}]),
-    "head.units": ("choice", [64, 128, 256, 512]),
-    "head.layers": ("choice", [1, 2]),
-    "head.dropout": ("uniform", 0.1, 0.5),
-    "head.batch_norm": ("choice", [True, False]),
-    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
-    "train.batch_size": ("choice", [16, 32, 64]),
-    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
-    "transform.n_fft": ("choice", [512, 1024, 2048]),
-    "transform.hop_length": ("choice", [256, 512]),
-    "transform.n_mfcc": ("choice", [13, 20, 40]),
-}
-TUNABLE = Tunable("audio", VoiceRecipe, SEARCH_SPACE, train_voice)
+    return run_training(VoiceEnsembleTraining(members, saved, models, split, samples, dataset.summary(), on_features),
+                        out, command, log=log)

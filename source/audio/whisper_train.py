@@ -9,7 +9,7 @@ per corpus into train, validation (early stopping, calibration) and test (only r
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +18,9 @@ import torch
 from ..datasets.speech import SpeechSample, scan_speech_dataset
 from ..errors import DatasetError
 from ..labels import EMOTIONS, get_label_set
+from ..training.flow import Fitted, Training, run_training
 from ..training.metrics import evaluation_report, fit_temperature
-from ..training.reports import confusion_table, write_json
+from ..training.reports import confusion_table
 from ..media.decode import read_audio
 from .model import VoiceModel
 from .whisper_voice import (LayerWeightedHead, SharedWhisperVoiceModel, WhisperTransform, WhisperVoiceModel,
@@ -259,8 +260,8 @@ def _table(rows: list[tuple[str, str, dict]]) -> list[str]:
     return lines
 
 
-def write_card(out: Path, metrics: dict, recipe: WhisperVoiceRecipe, samples: list[SpeechSample], command: str) -> None:
-    """MODEL_CARD.md beside ``out``: data, split, layer weights, per-corpus metrics and confusions."""
+def whisper_card(metrics: dict, recipe: WhisperVoiceRecipe, samples: list[SpeechSample], command: str) -> str:
+    """The model card: data, split, layer weights, per-corpus metrics and confusions."""
     corpora = sorted({s.corpus for s in samples})
     if recipe.encoder == "transcriber":
         title = f"Voice model on the words branch's Whisper-{recipe.whisper_model} encoder output"
@@ -313,7 +314,58 @@ def write_card(out: Path, metrics: dict, recipe: WhisperVoiceRecipe, samples: li
     for name, reports in metrics.get("cross_corpus", {}).items():
         lines += [f"Cross-corpus, {name}:", "", *_table([(metrics["kind"], "all", reports)]), ""]
     lines += ["## Reproduce", "", "```", command, "```", "", "Recipe: `recipe.json` in this folder.", ""]
-    (out.parent / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
+    return "\n".join(lines)
+
+
+class WhisperVoiceTraining(Training):
+    """The Whisper voice head on every corpus at once: its own loop (``fit_head``), a temperature
+    whose fit counts each corpus the same, the deployment prior added after calibration, reports
+    per corpus over each corpus's own emotions, with the MFCC model's and the cross-corpus ones."""
+
+    title, unit, parts = "voice model", "clips", ("validation", "test")
+    evaluate_reports = False  # per corpus (``corpus_reports``)
+
+    def __init__(self, samples: list[SpeechSample], parts: dict, recipe: WhisperVoiceRecipe, started: float,
+                 log: Callable[[str], None]):
+        self.samples, self.data, self.recipe, self.started = samples, parts, recipe, started
+        self.log = log  # the cross-corpus models' fits say their epochs too
+        self.kind = model_class(recipe).KIND
+        self.facts = {}
+
+    def fit(self, run_dir, fresh, on_epoch, log) -> Fitted:
+        train, validation = self.data["train"], self.data["validation"]
+        network, fitted = fit_head(self.recipe, (train["x"], train["y"], train["mask"], train["w"]),
+                                   (validation["x"], validation["y"], validation["mask"]), log)
+        return Fitted(network, {"best_epoch": fitted["best_epoch"], "epochs_run": fitted["epochs_run"],
+                                "layer_weights": [round(float(v), 4) for v in network.layer_weights()],
+                                "training_minutes": round((time.monotonic() - self.started) / 60, 1),
+                                "history": fitted["history"]})
+
+    def scores(self, network, part):
+        """The logits masked to each clip's corpus's emotions."""
+        data = self.data[part]
+        with torch.no_grad():
+            return _masked(network(torch.from_numpy(data["x"])), torch.from_numpy(data["mask"])).numpy(), data["y"]
+
+    def calibrate(self, network, scores) -> float:
+        return fit_temperature(*scores["validation"], groups=self.data["validation"]["corpus"])
+
+    def model(self, network, temperature: float) -> WhisperVoiceModel:
+        with torch.no_grad():  # the prior, after calibration: logits / T + strength * log(prior)
+            prior = torch.tensor([NATURAL_PRIOR[e] for e in EMOTIONS]).log()
+            network.classifier.bias += self.recipe.prior_strength * temperature * prior
+        return model_class(self.recipe)(network, transform_of(self.recipe), get_label_set("7class"), temperature)
+
+    def report(self, model, part, logits, targets) -> dict:
+        """Per corpus, over its own emotions, with the prior: as the model predicts."""
+        return corpus_reports(model.predict_features(self.data[part]["x"]), self.data[part], model.KIND, "")
+
+    def findings(self, model, scores, metrics) -> dict:
+        return {"kind": model.KIND, "baseline": mfcc_baseline(self.data["test"]),
+                "cross_corpus": cross_corpus(self.data, self.recipe, self.log)}
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        return whisper_card(metrics, self.recipe, self.samples, command)
 
 
 def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path, command: str,
@@ -322,32 +374,9 @@ def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path,
     processes compute the encodings (each runs its own encoder)."""
     started = time.monotonic()
     samples = load_corpora(data)
-    parts = prepared(samples, recipe, progress, workers)
-    train, validation = parts["train"], parts["validation"]
-    network, fitted = fit_head(recipe, (train["x"], train["y"], train["mask"], train["w"]),
-                               (validation["x"], validation["y"], validation["mask"]), log)
-    with torch.no_grad():
-        val_logits = _masked(network(torch.from_numpy(validation["x"])), torch.from_numpy(validation["mask"])).numpy()
-    temperature = fit_temperature(val_logits, validation["y"], groups=validation["corpus"])
-    with torch.no_grad():  # the prior, after calibration: logits / T + strength * log(prior)
-        prior = torch.tensor([NATURAL_PRIOR[e] for e in EMOTIONS]).log()
-        network.classifier.bias += recipe.prior_strength * temperature * prior
-    model = model_class(recipe)(network, transform_of(recipe), get_label_set("7class"), temperature)
-    metrics = {"temperature": temperature, **{k: v for k, v in fitted.items() if k != "history"},
-               "layer_weights": [round(float(v), 4) for v in network.layer_weights()],
-               "training_minutes": round((time.monotonic() - started) / 60, 1)}
-    for part in ("validation", "test"):
-        metrics[part] = corpus_reports(model.predict_features(parts[part]["x"]), parts[part], model.KIND, "")
-    metrics["kind"] = model.KIND
-    metrics["baseline"] = mfcc_baseline(parts["test"])
-    metrics["cross_corpus"] = cross_corpus(parts, recipe, log)
-    model.metrics = metrics
-    sha256 = model.save(out, recipe=asdict(recipe), command=command)
-    metrics["weights_sha256"] = sha256
-    write_json(out.parent / "metrics.json", {**metrics, "history": fitted["history"]})
-    write_json(out.parent / "recipe.json", asdict(recipe))
-    write_card(out, metrics, recipe, samples, command)
-    return metrics
+    training = WhisperVoiceTraining(samples, prepared(samples, recipe, progress, workers), recipe, started,
+                                    log)
+    return run_training(training, out, command, log=log)
 
 
 def evaluate_whisper_voice(data: Path, weights: Path | None = None, speakers: tuple[str, ...] = (),

@@ -1,19 +1,8 @@
-"""The voice model's ``run.py`` work: predict, preprocess, tune, train, ensemble, evaluate
-(``--model audio``)."""
+"""The voice model's own ``run.py`` work: predict (``--model audio``; its dataset commands are
+``cli.training``'s)."""
 
 from ..audio.model import VoiceModel, predict_file
-from ..audio.train import TUNABLE, VoiceRecipe, ensemble_voice, evaluate_voice, prepare_voice, train_voice
-from ..paths import MODELS_DIR, OUTPUT_DIR
-from ..tuning.search import default_tuned, tune_command, tuned_recipe
-from .progress import (ensemble_with_bars, evaluate_with_bars, media_bar, preprocess_with_bars,
-                       train_with_bars, write_json_arg)
-
-SHIPPED_RECIPE = MODELS_DIR / "audio" / "recipe.json"
-
-
-def _recipe(args) -> VoiceRecipe:
-    """The recipe, tuned settings (unless --untuned) and --set, as train and preprocess use it."""
-    return tuned_recipe(VoiceRecipe, args.recipe or SHIPPED_RECIPE, args.set, default_tuned("audio", args))
+from .progress import media_bar, write_json_arg
 
 
 def predict(args) -> int:
@@ -37,29 +26,3 @@ def predict_with(model, args) -> int:
         print(f"overall: {top} ({result['overall'][top]:.0%})")
     write_json_arg(args.json, result)
     return 0
-
-
-def preprocess(args) -> int:
-    return preprocess_with_bars(prepare_voice, _recipe(args), args, "clip")
-
-
-def tune(args) -> int:
-    return tune_command(TUNABLE, args.recipe or SHIPPED_RECIPE, args)
-
-
-def train(args) -> int:
-    recipe = _recipe(args)
-    out = args.out or OUTPUT_DIR / "models" / "audio" / f"voice_{recipe.backbone}.pt"
-    return train_with_bars(train_voice, recipe, out, args, "clip")
-
-
-def ensemble(args) -> int:
-    out = args.out or OUTPUT_DIR / "models" / "audio" / "voice_ensemble.pt"
-    return ensemble_with_bars(ensemble_voice, out, args, "clip")
-
-
-def evaluate(args) -> int:
-    return evaluate_with_bars(
-        lambda bars: evaluate_voice(args.data, args.weights, tuple(args.speakers),
-                                    on_features=lambda d, t: bars("features", d, t)),
-        "clip", args.json)

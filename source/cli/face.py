@@ -1,52 +1,13 @@
-"""The face model's ``run.py`` work: predict, preprocess, tune, train, ensemble, evaluate
-(``--model face``)."""
+"""The face model's own ``run.py`` work: predict, with class activation maps (``--model face``;
+its dataset commands are ``cli.training``'s)."""
 
 from PIL import Image
 
 from ..options import CamOptions
 from ..face.model import FaceModel
 from ..face.predict import frame_at, frame_cam, predict_faces
-from ..face.train import TUNABLE, FaceRecipe, ensemble_face, evaluate_face, prepare_faces, train_face
-from ..paths import MODELS_DIR, OUTPUT_DIR
-from ..tuning.search import default_tuned, tune_command, tuned_recipe
-from .progress import (ensemble_with_bars, evaluate_with_bars, media_bar, preprocess_with_bars,
-                       train_with_bars, write_json_arg)
-
-SHIPPED_RECIPE = MODELS_DIR / "face" / "recipe.json"
-
-
-def _recipe_path(args):
-    return args.recipe or (SHIPPED_RECIPE if SHIPPED_RECIPE.exists() else None)
-
-
-def _recipe(args) -> FaceRecipe:
-    """The recipe, tuned settings (unless --untuned) and --set, as train and preprocess use it."""
-    return tuned_recipe(FaceRecipe, _recipe_path(args), args.set, default_tuned("face", args))
-
-
-def preprocess(args) -> int:
-    return preprocess_with_bars(prepare_faces, _recipe(args), args, "image")
-
-
-def tune(args) -> int:
-    return tune_command(TUNABLE, _recipe_path(args), args)
-
-
-def train(args) -> int:
-    recipe = _recipe(args)
-    out = args.out or OUTPUT_DIR / "models" / "face" / f"face_{recipe.backbone}.pt"
-    return train_with_bars(train_face, recipe, out, args, "image")
-
-
-def ensemble(args) -> int:
-    out = args.out or OUTPUT_DIR / "models" / "face" / "face_ensemble.pt"
-    return ensemble_with_bars(ensemble_face, out, args, "image")
-
-
-def evaluate(args) -> int:
-    return evaluate_with_bars(
-        lambda bars: evaluate_face(args.data, args.weights, args.split, on_features=bars),
-        "image", args.json)
+from ..paths import OUTPUT_DIR
+from .progress import media_bar, write_json_arg
 
 
 def predict(args) -> int:

@@ -1,15 +1,13 @@
 """The text-emotion model's ``run.py`` work: train and evaluate (``--model text``)."""
 
-from ..paths import MODELS_DIR, OUTPUT_DIR
+from ..paths import OUTPUT_DIR
 from ..text.train import TextRecipe, evaluate_text, train_text
-from ..training.recipes import load_recipe
 from .progress import command_line, promote_if_asked, write_json_arg
-
-SHIPPED_RECIPE = MODELS_DIR / "text" / "recipe.json"
+from .training import family_recipe
 
 
 def train(args) -> int:
-    recipe = load_recipe(TextRecipe, args.recipe or SHIPPED_RECIPE, args.set)
+    recipe = family_recipe(TextRecipe, args)
     out = args.out or OUTPUT_DIR / "models" / "text" / "text_emotion.npz"
     metrics = train_text(args.data, recipe, out, command_line())
     m = metrics["validation"]

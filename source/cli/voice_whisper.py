@@ -4,11 +4,11 @@
 from ..audio.model import voice_model_class
 from ..audio.whisper_train import WhisperVoiceRecipe, evaluate_whisper_voice, model_class, train_whisper_voice
 from ..errors import StudioError
-from ..paths import MODELS_DIR, OUTPUT_DIR
-from ..training.recipes import load_recipe
+from ..paths import OUTPUT_DIR
 from ..training.workers import default_workers
 from .audio import predict_with
 from .progress import command_line, evaluate_with_bars, promote_if_asked
+from .training import family_recipe
 
 
 def predict(args) -> int:
@@ -16,9 +16,7 @@ def predict(args) -> int:
 
 
 def train(args) -> int:
-    shipped_recipe = MODELS_DIR / args.model / "recipe.json"
-    recipe = load_recipe(WhisperVoiceRecipe, args.recipe or (shipped_recipe if shipped_recipe.exists() else None),
-                         args.set)
+    recipe = family_recipe(WhisperVoiceRecipe, args)
     if model_class(recipe).KIND != args.model:
         raise StudioError(f"a recipe with encoder {recipe.encoder!r} trains {model_class(recipe).KIND}, "
                           f"not --model {args.model}")

@@ -1,11 +1,33 @@
-"""The face model in the model registry (names only: the model and its commands are imported when used)."""
+"""The face model in the model registry (names only: the model and its commands are imported when
+used), and what ``run.py tune --model face`` searches."""
 
-from ..registry import Commands, ModelEntry, register_model
+from ..registry import ModelEntry, TrainingCommands, register_model
+from ..tuning.space import AUGMENT_STRENGTH
+
+# what tune searches (see ``tuning.space`` for the range kinds); only mobilenet_v2 has offline
+# ImageNet weights, so the others start from scratch
+SEARCH_SPACE = {
+    "backbone": ("choice", [{"backbone": "mobilenet_v2", "imagenet": True},
+                            {"backbone": "resnet18", "imagenet": False},
+                            {"backbone": "shufflenet_v2_x1_0", "imagenet": False}]),
+    "head.units": ("choice", [64, 128, 256, 512]),
+    "head.layers": ("choice", [1, 2]),
+    "head.dropout": ("uniform", 0.1, 0.5),
+    "head.batch_norm": ("choice", [True, False]),
+    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
+    "train.batch_size": ("choice", [32, 64, 128]),
+    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
+}
 
 register_model(ModelEntry(
     name="face",
     branch="face",
     description="face: CNN on aligned grayscale face crops, calibrated probabilities of 7 emotions",
     load="source.face.model:FaceModel.load",
-    commands=Commands(("predict", "preprocess", "tune", "train", "ensemble", "evaluate"), "source.cli.face"),
+    commands=TrainingCommands(
+        recipe="source.face.train:FaceRecipe", unit="image", out="face_{recipe.backbone}.pt",
+        train="source.face.train:train_face", evaluate="source.face.train:evaluate_face",
+        prepare="source.face.train:prepare_faces", ensemble="source.face.train:ensemble_face",
+        ensemble_out="face_ensemble.pt", search_space=SEARCH_SPACE,
+    ).commands(predict="source.cli.face:predict"),
 ))

@@ -21,16 +21,13 @@ from ..datasets.faces import FaceSample, scan_face_dataset, scan_face_videos
 from ..errors import DatasetError, StudioError
 from ..labels import get_label_set
 from ..nets import EmotionNet, EnsembleNet, HeadOptions, load_imagenet_weights
-from ..paths import DATA_DIR
 from ..training.cache import cached_array, cached_rows, default_workers, file_identity
-from ..training.ensemble import (MEMBER_RECIPES, ensemble_network, load_members, member_lines, member_records,
-                                 training_note)
-from ..training.metrics import calibrated_report, fit_temperature
+from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members
+from ..training.flow import EpochTraining, run_training
+from ..training.metrics import calibrated_report
 from ..training.recipes import recipe_from_dict, recipe_to_dict
-from ..training.reports import model_card, write_model_files, write_run_reports
-from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
-from ..tuning.search import Tunable
-from ..tuning.space import AUGMENT_STRENGTH
+from ..training.reports import model_card
+from ..training.trainer import EpochReport, TrainOptions, predict_logits
 from .augment import FaceAugment, SeededAugment
 from .model import KIND, FaceModel
 from .transform import FaceTransform, landmark_features
@@ -284,6 +281,42 @@ def _face_card(recipe: FaceRecipe) -> tuple[str, list[str]]:
              + (" Predictions average the face and its mirror image." if recipe.test_time_flip else "")])
 
 
+class FaceTraining(EpochTraining):
+    """A face-image model (``model_class``) trained on prepared faces, its network built by
+    ``build(recipe)``, its card's title and lines from ``card(recipe)``."""
+
+    unit = "images"
+
+    def __init__(self, prepared: PreparedFaces, recipe: FaceRecipe, model_class: type[FaceModel],
+                 build: Callable, card: Callable):
+        self.prepared, self.recipe, self.model_class, self.build, self.card_text = (
+            prepared, recipe, model_class, build, card)
+        self.kind = model_class.KIND
+        self.title = f"{self.kind} model"
+        self.label_set = get_label_set(recipe.label_set)
+        self.n_classes = len(self.label_set.labels)
+        self.options, self.fingerprint = recipe.train, fingerprint(recipe, prepared.split)
+        self.datasets = {"train": prepared.train, "validation": prepared.validation, "test": prepared.test}
+        self.facts = {"split": prepared.split.how,
+                      "sizes": {"train": len(prepared.train), "validation": len(prepared.validation),
+                                "test": len(prepared.test) if prepared.test else 0}}
+
+    def network(self) -> EmotionNet:
+        return self.build(self.recipe)
+
+    def model(self, network, temperature: float) -> FaceModel:
+        return self.model_class(network, self.recipe.transform, self.label_set, temperature)
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        title, about = self.card_text(self.recipe)
+        return model_card(
+            title,
+            [f"File `{out.name}`, labels: {', '.join(self.label_set.labels)} ({self.recipe.label_set}).",
+             f"Input: the face transform stored in the file: {self.recipe.transform.to_dict()}.", *about],
+            self.prepared.summary, [f"Split: {self.prepared.split.how}."], metrics, _PARTS, "images",
+            command or f"python run.py train --model {self.kind} --data DIR")
+
+
 def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None = None,
                fresh: bool = False, command: str = "",
                on_features: Callable[[str, int, int], None] | None = None,
@@ -298,49 +331,32 @@ def train_face(data: Path, recipe: FaceRecipe, out: Path, run_dir: Path | None =
     title and lines (``card(recipe)``).
     """
     prepared = prepare_faces(data, recipe, on_features, log=log)
-    split, summary = prepared.split, prepared.summary
-    train_data, val_data = prepared.train, prepared.validation
-    label_set = get_label_set(recipe.label_set)
-    network = build(recipe)
-    kind = model_class.KIND
-    run_print = fingerprint(recipe, split)
-    run_dir = run_dir or DATA_DIR / "runs" / f"{kind}-{run_print}"
-    if fresh:
-        for name in ("last.pt", "best.pt"):
-            (run_dir / name).unlink(missing_ok=True)
-    result = fit(network, train_data, val_data, recipe.train, run_dir, run_print,
-                 len(label_set.labels), progress=on_epoch)
-    log(f"best epoch {result.best_epoch} ({recipe.train.monitor} {result.best_score:.3f}); "
-        f"stopped by {result.stopped}")
+    return run_training(FaceTraining(prepared, recipe, model_class, build, card), out, command, run_dir, fresh,
+                        on_epoch, log)
 
-    val_logits, val_targets = predict_logits(network, val_data)
-    temperature = fit_temperature(val_logits, val_targets)
-    model = model_class(network, recipe.transform, label_set, temperature)
-    metrics = {
-        "split": split.how, "sizes": {"train": len(train_data), "validation": len(val_data),
-                                      "test": len(prepared.test) if prepared.test else 0},
-        "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
-        "temperature": temperature,
-        "validation": calibrated_report(kind, "", model.labels, val_logits, val_targets, temperature),
-        # summed over every invocation of a resumed run; crop caching not included
-        "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1),
-        "history": result.history,
-        "run_dir": str(run_dir),
-    }
-    if prepared.test is not None:
-        test_logits, test_targets = predict_logits(network, prepared.test)
-        metrics["test"] = calibrated_report(kind, "", model.labels, test_logits, test_targets, temperature)
-    write_model_files(model, out, metrics, recipe, command, f"{kind} model", "images")
-    title, about = card(recipe)
-    (out.parent / "MODEL_CARD.md").write_text(model_card(
-        title,
-        [f"File `{out.name}`, labels: {', '.join(label_set.labels)} ({recipe.label_set}).",
-         f"Input: the face transform stored in the file: {recipe.transform.to_dict()}.", *about],
-        summary, [f"Split: {split.how}."], metrics,
-        _PARTS, "images",
-        command or f"python run.py train --model {kind} --data DIR"))
-    write_run_reports(run_dir, metrics, f"{kind} model", "images")
-    return metrics
+
+class FaceEnsembleTraining(EnsembleTraining):
+    """Trained face models joined, scored on the validation and test images of their split."""
+
+    kind, title, unit = KIND, "face ensemble", "images"
+
+    def __init__(self, paths: list[Path], saved: list[dict], models: list[FaceModel], split: FaceSplit,
+                 summary: str, on_features: Callable[[str, int, int], None] | None):
+        super().__init__(paths, saved, models, "face models")
+        self.split, self.summary, self.on_features = split, summary, on_features
+        self.facts = {"split": split.how}
+        self.parts = ("validation", "test") if split.test else ("validation",)
+
+    def scores(self, network, part):
+        first = self.models[0]
+        kept, targets = first.label_set.keep(getattr(self.split, part))
+        return predict_logits(network, _faces(part, kept, targets, first.transform, self.on_features))
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        return model_card(
+            f"Face emotion model: an ensemble of {len(self.models)} CNNs on {self.models[0].transform.size}px "
+            "face crops", self.about(out, metrics, "face transform"), self.summary, [f"Split: {self.split.how}."], metrics, _PARTS, "images",
+            command or "python run.py ensemble --model face --data DIR --members A.pt B.pt", MEMBER_RECIPES)
 
 
 def ensemble_face(data: Path, members: list[Path], out: Path, command: str = "",
@@ -365,34 +381,8 @@ def ensemble_face(data: Path, members: list[Path], out: Path, command: str = "",
     if split.how != first.metrics.get("split"):
         raise StudioError(f"{data} splits as {split.how}, not as the members were trained "
                           f"({first.metrics.get('split')}): give the dataset they were trained on.")
-    network = ensemble_network(models)
-
-    def scored(part: str) -> tuple[np.ndarray, np.ndarray]:
-        kept, targets = first.label_set.keep(getattr(split, part))
-        return predict_logits(network, _faces(part, kept, targets, first.transform, on_features))
-
-    val_logits, val_targets = scored("validation")
-    temperature = fit_temperature(val_logits, val_targets)
-    model = FaceModel(network, first.transform, first.label_set, temperature)
-    metrics = {
-        "split": split.how,
-        "members": member_records(members, saved, models),
-        "temperature": temperature,
-        "training_note": training_note(len(members), "face models"),
-        "validation": calibrated_report(KIND, "", model.labels, val_logits, val_targets, temperature),
-    }
-    if split.test:
-        metrics["test"] = calibrated_report(KIND, "", model.labels, *scored("test"), temperature)
-    write_model_files(model, out, metrics, None, command, "face ensemble", "images")
-    (out.parent / "MODEL_CARD.md").write_text(model_card(
-        f"Face emotion model: an ensemble of {len(members)} CNNs on {first.transform.size}px face crops",
-        [f"File `{out.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
-         f"Input: the face transform stored in the file: {first.transform.to_dict()}.",
-         *member_lines(metrics)],
-        summary, [f"Split: {split.how}."], metrics,
-        _PARTS, "images",
-        command or "python run.py ensemble --model face --data DIR --members A.pt B.pt", MEMBER_RECIPES))
-    return metrics
+    return run_training(FaceEnsembleTraining(members, saved, models, split, summary, on_features), out, command,
+                        log=log)
 
 
 def evaluate_face(data: Path, weights: Path | None = None, split: str | None = None,
@@ -417,20 +407,3 @@ def evaluate_face(data: Path, weights: Path | None = None, split: str | None = N
         log(f"{len(samples) - len(kept)} image(s) have emotions outside the model's labels and are left out.")
     logits, _ = predict_logits(model.network, _faces("evaluate", kept, targets, model.transform, on_features))
     return calibrated_report(model_class.KIND, model.sha256, model.labels, logits, targets, model.temperature)
-
-
-# what ``run.py tune --model face`` searches (see ``tuning.space`` for the range kinds); only
-# mobilenet_v2 has offline ImageNet weights, so the others start from scratch
-SEARCH_SPACE = {
-    "backbone": ("choice", [{"backbone": "mobilenet_v2", "imagenet": True},
-                            {"backbone": "resnet18", "imagenet": False},
-                            {"backbone": "shufflenet_v2_x1_0", "imagenet": False}]),
-    "head.units": ("choice", [64, 128, 256, 512]),
-    "head.layers": ("choice", [1, 2]),
-    "head.dropout": ("uniform", 0.1, 0.5),
-    "head.batch_norm": ("choice", [True, False]),
-    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
-    "train.batch_size": ("choice", [32, 64, 128]),
-    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
-}
-TUNABLE = Tunable("face", FaceRecipe, SEARCH_SPACE, train_face)

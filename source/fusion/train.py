@@ -36,14 +36,12 @@ from ..face.video import clip_crops
 from ..labels import EMOTIONS, get_label_set
 from ..media.decode import read_audio
 from ..media.probe import probe
-from ..paths import DATA_DIR
 from ..training.cache import cached_array, file_identity
-from ..training.metrics import (calibrated, calibrated_report, evaluation_report, fit_temperature,
-                                top_k_accuracy)
+from ..training.flow import EpochTraining, run_training
+from ..training.metrics import calibrated, calibrated_report, evaluation_report, top_k_accuracy
 from ..training.recipes import recipe_from_dict, recipe_to_dict
-from ..training.reports import model_card, write_model_files, write_run_reports
-from ..training.trainer import EpochReport, TrainOptions, fit, predict_logits
-from ..tuning.search import Tunable
+from ..training.reports import model_card
+from ..training.trainer import EpochReport, TrainOptions, predict_logits
 from .combined import CombinedNet, FusionOptions
 from .data import FRAMES, MIN_FRAMES, Encodings, FusionWindows, StillMotion, encode
 from .late import emotion_distribution, late_fusion
@@ -563,31 +561,21 @@ def prepare_combined(data: Path, recipe: CombinedRecipe,
     return data_parts
 
 
-def fit_windows(network: torch.nn.Module, data_parts: FusionData, options: TrainOptions, run_dir: Path,
-                run_print: str, labels: tuple[str, ...], kind: str, fresh: bool = False,
-                on_epoch: Callable[[EpochReport], None] | None = None,
-                log: Callable[[str], None] = print) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Train ``network`` on the train windows (best validation epoch kept, resumable in
-    ``run_dir``), fit its temperature on the validation windows; returns the metrics (split,
-    training, the evaluate report of validation and test) and each part's (logits, targets)."""
-    if fresh:
-        for name in ("last.pt", "best.pt"):
-            (run_dir / name).unlink(missing_ok=True)
-    result = fit(network, data_parts.parts["train"], data_parts.parts["validation"], options, run_dir, run_print,
-                 len(labels), progress=on_epoch)
-    log(f"best epoch {result.best_epoch} ({options.monitor} {result.best_score:.3f}); stopped by {result.stopped}")
-    logits = {part: predict_logits(network, data_parts.parts[part])
-              for part in ("validation", "test") if part in data_parts.parts}
-    temperature = fit_temperature(*logits["validation"])
-    metrics = {
-        "split": data_parts.split, "windows": {p: len(w) for p, w in data_parts.parts.items()},
-        "run_dir": str(run_dir), "best_epoch": result.best_epoch, "epochs_run": len(result.history),
-        "stopped": result.stopped, "temperature": temperature,
-        "training_minutes": round(sum(h["seconds"] for h in result.history) / 60, 1), "history": result.history,
-    }
-    for part, (part_logits, targets) in logits.items():
-        metrics[part] = windows_report(kind, "", labels, part_logits, targets, temperature)
-    return metrics, logits
+class WindowsTraining(EpochTraining):
+    """A fusion network trained by the epoch trainer on the paired windows of ``data_parts``,
+    each part reported with its top-5 accuracy. A fusion family sets ``kind``, ``title``,
+    ``fingerprint`` and the rest of an :class:`EpochTraining`."""
+
+    unit = "windows"
+
+    def __init__(self, data_parts: FusionData, options: TrainOptions, labels: tuple[str, ...]):
+        self.data_parts, self.options, self.labels = data_parts, options, labels
+        self.n_classes = len(labels)
+        self.datasets = data_parts.parts
+        self.facts = {"split": data_parts.split, "windows": {p: len(w) for p, w in data_parts.parts.items()}}
+
+    def report(self, model, part, logits, targets) -> dict:
+        return windows_report(self.kind, "", self.labels, logits, targets, model.temperature)
 
 
 def windows_report(kind: str, sha256: str, labels: tuple[str, ...], logits: np.ndarray, targets: np.ndarray,
@@ -598,6 +586,57 @@ def windows_report(kind: str, sha256: str, labels: tuple[str, ...], logits: np.n
     return report
 
 
+class CombinedTraining(WindowsTraining):
+    """The fusion network over the voice and face models (frozen, or fine-tuned with it: then
+    each tuned encoder's classifier is refitted and it is saved beside the combined file)."""
+
+    kind, title = KIND, "combined model"
+
+    def __init__(self, data: Path, data_parts: FusionData, recipe: CombinedRecipe,
+                 voice: "VoiceModel | WhisperVoiceModel", face: FaceModel, log: Callable[[str], None]):
+        self.label_set = get_label_set(recipe.label_set)
+        super().__init__(data_parts, recipe.train, self.label_set.labels)
+        self.data, self.recipe, self.voice, self.face, self.log = data, recipe, voice, face, log
+        self.tuning = recipe.encoders == "finetune"
+        self.fingerprint = run_fingerprint(recipe, [voice.sha256, face.sha256], data_parts)
+
+    def network(self) -> torch.nn.Module:
+        torch.manual_seed(self.recipe.train.seed)  # the same initial weights every run
+        network = build_network(self.recipe, self.voice, self.face)
+        return TunedCombinedNet(network, self.voice, self.face) if self.tuning else network
+
+    def model(self, network, temperature: float) -> CombinedModel:
+        if self.tuning:
+            parts = self.data_parts.parts
+            self.voice, self.face = tuned_encoders(network, self.voice, self.face, parts["train"], parts["validation"],
+                                                   self.recipe.train.seed)
+            self.log(f"tuned encoders: classifiers refitted, temperatures voice {self.voice.temperature:.2f}, "
+                     f"face {self.face.temperature:.2f}")
+            network = network.fusion
+        return CombinedModel(network, self.voice, self.face, self.label_set, temperature, tuned_encoders=self.tuning)
+
+    def findings(self, model, scores, metrics) -> dict:
+        if self.tuning:  # the branch baselines come from the frozen encoders' cached probabilities
+            return {}
+        return {"comparison": {part: compare(*scores[part], self.data_parts.parts[part], self.labels,
+                                             metrics["temperature"]) for part in scores}}
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        recipe, data_parts = self.recipe, self.data_parts
+        return model_card(
+            "Combined model: voice and face embeddings and the words, fused per 4-second window",
+            [f"File `{out.name}`, labels: {', '.join(self.labels)} ({recipe.label_set}).",
+             f"Encoders ({'fine-tuned with it, saved beside it' if self.tuning else 'frozen'}, loaded with it and "
+             f"checked by sha256): voice {self.voice.sha256[:12]}…, face {self.face.sha256[:12]}….",
+             "", ("How the windows are made: " + PAIRING_NOTE
+                  if any((self.data / s).is_dir() for s in recipe.speech) else ""),
+             "", comparison_table(metrics["comparison"]) if not self.tuning else TUNED_NOTE],
+            "\n".join(data_parts.summary),
+            ["Subjects per part: " + "; ".join(f"{p}: {', '.join(s)}" for p, s in data_parts.split.items())],
+            metrics, {"validation": "the validation windows", "test": "the test windows"}, "windows",
+            command or "python run.py train --model combined --data DIR")
+
+
 def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path | None = None,
                    fresh: bool = False, command: str = "",
                    on_features: Callable[[str, int, int], None] | None = None,
@@ -606,39 +645,9 @@ def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path 
     """Train the fusion network over the shipped voice and face models (frozen, or fine-tuned
     with it); write ``out`` (and the tuned encoders beside it) and its card."""
     voice, face = voice_model_class(recipe.voice_model).load(), FaceModel.load()
-    label_set = get_label_set(recipe.label_set)
     data_parts = prepare_combined(data, recipe, on_features, log=log, voice=voice, face=face)
-    torch.manual_seed(recipe.train.seed)  # the same initial weights every run
-    network = build_network(recipe, voice, face)
-    tuning = recipe.encoders == "finetune"
-    trained = TunedCombinedNet(network, voice, face) if tuning else network
-    run_print = run_fingerprint(recipe, [voice.sha256, face.sha256], data_parts)
-    run_dir = run_dir or DATA_DIR / "runs" / f"combined-{run_print}"
-    metrics, logits = fit_windows(trained, data_parts, recipe.train, run_dir, run_print, label_set.labels,
-                                  KIND, fresh, on_epoch, log)
-    if tuning:
-        voice, face = tuned_encoders(trained, voice, face, data_parts.parts["train"], data_parts.parts["validation"],
-                                     recipe.train.seed)
-        log(f"tuned encoders: classifiers refitted, temperatures voice {voice.temperature:.2f}, "
-            f"face {face.temperature:.2f}")
-    model = CombinedModel(network, voice, face, label_set, metrics["temperature"], tuned_encoders=tuning)
-    if not tuning:  # the branch baselines come from the frozen encoders' cached probabilities
-        metrics["comparison"] = {part: compare(*logits[part], data_parts.parts[part], label_set.labels,
-                                               metrics["temperature"]) for part in logits}
-    write_model_files(model, out, metrics, recipe, command, "combined model", "windows")
-    write_run_reports(run_dir, metrics, "combined model", "windows")
-    (out.parent / "MODEL_CARD.md").write_text(model_card(
-        "Combined model: voice and face embeddings and the words, fused per 4-second window",
-        [f"File `{out.name}`, labels: {', '.join(label_set.labels)} ({recipe.label_set}).",
-         f"Encoders ({'fine-tuned with it, saved beside it' if tuning else 'frozen'}, loaded with it and "
-         f"checked by sha256): voice {voice.sha256[:12]}…, face {face.sha256[:12]}….",
-         "", "How the windows are made: " + PAIRING_NOTE if any((data / s).is_dir() for s in recipe.speech) else "",
-         "", comparison_table(metrics["comparison"]) if not tuning else TUNED_NOTE],
-        "\n".join(data_parts.summary), ["Subjects per part: "
-                                        + "; ".join(f"{p}: {', '.join(s)}" for p, s in data_parts.split.items())],
-        metrics, {"validation": "the validation windows", "test": "the test windows"}, "windows",
-        command or "python run.py train --model combined --data DIR"))
-    return metrics
+    return run_training(CombinedTraining(data, data_parts, recipe, voice, face, log), out, command, run_dir, fresh,
+                        on_epoch, log)
 
 
 TUNED_NOTE = ("The encoders were fine-tuned with the fusion (`encoders=finetune`), so the frozen branches' "
@@ -682,17 +691,3 @@ def evaluate_combined(data: Path, weights: Path | None = None, part: str = "test
     report["comparison"] = compare(logits, targets, windows, model.labels, model.temperature)
     log(comparison_table({part: report["comparison"]}))
     return report
-
-
-SEARCH_SPACE = {
-    "fusion.lstm_units": ("choice", [64, 128, 256]),
-    "fusion.dense_units": ("choice", [64, 128, 256]),
-    "fusion.dense_layers": ("choice", [1, 2, 3]),
-    "fusion.dropout": ("uniform", 0.1, 0.5),
-    "fusion.modality_dropout": ("uniform", 0.0, 0.5),
-    "frame_dropout": ("uniform", 0.0, 0.3),
-    "partners": ("choice", [2, 4, 8]),
-    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
-    "train.batch_size": ("choice", [32, 64, 128]),
-}
-TUNABLE = Tunable("combined", CombinedRecipe, SEARCH_SPACE, train_combined)

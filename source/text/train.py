@@ -7,7 +7,7 @@ split is only used to choose settings and to report, never to fit.
 """
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +15,9 @@ import numpy as np
 from ..datasets.text import TextSample, read_goemotions, read_text_dataset
 from ..errors import DatasetError
 from ..labels import EMOTIONS
-from ..training.metrics import calibrated_report, evaluation_report, fit_temperature
-from ..training.reports import model_card, plot_confusion, training_machine, write_json
+from ..training.flow import Fitted, Training, run_training
+from ..training.metrics import evaluation_report, fit_temperature
+from ..training.reports import model_card, training_machine
 from .emotion import BLOCKS, KIND, TextEmotionModel, tfidf
 
 TITLE = "Text-emotion model (hashed TF-IDF + logistic regression)"
@@ -46,57 +47,76 @@ def _idf(texts: list[str]) -> list[np.ndarray]:
     return weights
 
 
+class TextTraining(Training):
+    """The logistic regression on hashed TF-IDF, fitted on GoEmotions' train rows less a seeded
+    share held out for the temperature, reported on the dev rows with one label."""
+
+    kind, title, unit, parts = KIND, TITLE, "sentences", ("validation",)
+
+    def __init__(self, train: list[TextSample], dev: list[TextSample], recipe: TextRecipe):
+        self.recipe, self.dev = recipe, dev
+        self.started = time.monotonic()
+        order = np.random.default_rng(recipe.seed).permutation(len(train))
+        cut = round(recipe.calibration_share * len(train))
+        self.held, self.fitted = [train[i] for i in order[:cut]], [train[i] for i in order[cut:]]
+        self.held_texts, self.held_targets = single_label(self.held)
+        self.summary = (f"train.tsv: {len(train)} rows ({len(self.fitted)} fitted, {len(self.held)} held out for "
+                        f"the temperature); dev.tsv: {len(dev)} rows, {len(single_label(dev)[0])} with one label")
+        self.facts = {"calibration_rows": len(self.held_texts),
+                      "calibration_data": f"{len(self.held_texts)} single-label training rows held out from the fit"}
+
+    def fit(self, run_dir, fresh, on_epoch, log) -> Fitted:
+        from sklearn.linear_model import LogisticRegression
+
+        fitted = self.fitted
+        texts = [s.text for s in fitted for _ in s.emotions]
+        targets = [EMOTIONS.index(e) for s in fitted for e in s.emotions]
+        weights = [1 / len(s.emotions) for s in fitted for _ in s.emotions]
+        idf = _idf([s.text for s in fitted])
+        log(f"fitting on {len(fitted)} rows ({len(texts)} row-labels), {sum(b.n_features for b in BLOCKS)} "
+            "hashed features")
+        classifier = LogisticRegression(C=self.recipe.c, max_iter=self.recipe.max_iter)
+        classifier.fit(tfidf(BLOCKS, idf, texts), targets, sample_weight=weights)
+        if list(classifier.classes_) != list(range(len(EMOTIONS))):
+            raise DatasetError("The training rows do not cover all seven emotions.")
+        minutes = round((time.monotonic() - self.started) / 60, 1)
+        return Fitted(TextEmotionModel(BLOCKS, idf, classifier.coef_, classifier.intercept_), {
+            "training_minutes": minutes,
+            "training_note": (f"Training: one fit of the logistic regression ({self.recipe.max_iter} iterations at "
+                              f"most), {minutes} min on {training_machine()}.")})
+
+    def scores(self, network: TextEmotionModel, part: str) -> tuple[np.ndarray, np.ndarray]:
+        texts, targets = single_label(self.dev)
+        return network.logits(texts), targets
+
+    def calibrate(self, network: TextEmotionModel, scores: dict) -> float:
+        """On the training rows held out from the fit: the dev rows only choose and report."""
+        return fit_temperature(network.logits(self.held_texts), self.held_targets)
+
+    def model(self, network: TextEmotionModel, temperature: float) -> TextEmotionModel:
+        network.temperature = temperature
+        return network
+
+    def caption(self, part: str) -> str:
+        return "GoEmotions dev"
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        split = ["GoEmotions' own train/dev split (Reddit comments, Ekman labels); accuracy, macro-F1 and ECE "
+                 "are on the dev rows with exactly one label. The regularisation strength was chosen on dev, "
+                 "so dev is a validation figure, not a held-out test; GoEmotions' test split is not here."]
+        about = ["Hashed TF-IDF (word 1-2-grams and character 2-5-grams, 2^18 features each) and a "
+                 "multinomial logistic regression; probabilities calibrated by a temperature. "
+                 "`evidence` = 1 - P(neutral): how much emotion the words carry."]
+        return model_card(TITLE, about, self.summary, split, metrics, {"validation": "GoEmotions dev, single-label rows"},
+                          "sentences", command, recipe="Recipe: `recipe.json` in this folder.")
+
+
 def train_text(data: Path, recipe: TextRecipe, out: Path, command: str, log=print) -> dict:
     """Fit on ``data``/train.tsv, calibrate on a held-out share of it, report on ``data``/dev.tsv;
     write the model, ``metrics.json``, the confusion plot and the model card beside ``out``."""
-    from sklearn.linear_model import LogisticRegression
-
-    started = time.monotonic()
-    train, dev = read_goemotions(Path(data) / "train.tsv"), read_goemotions(Path(data) / "dev.tsv")
-    order = np.random.default_rng(recipe.seed).permutation(len(train))
-    cut = round(recipe.calibration_share * len(train))
-    held, fitted = [train[i] for i in order[:cut]], [train[i] for i in order[cut:]]
-    texts = [s.text for s in fitted for _ in s.emotions]
-    targets = [EMOTIONS.index(e) for s in fitted for e in s.emotions]
-    weights = [1 / len(s.emotions) for s in fitted for _ in s.emotions]
-    idf = _idf([s.text for s in fitted])
-    log(f"fitting on {len(fitted)} rows ({len(texts)} row-labels), {sum(b.n_features for b in BLOCKS)} hashed features")
-    classifier = LogisticRegression(C=recipe.c, max_iter=recipe.max_iter)
-    classifier.fit(tfidf(BLOCKS, idf, texts), targets, sample_weight=weights)
-    if list(classifier.classes_) != list(range(len(EMOTIONS))):
-        raise DatasetError("The training rows do not cover all seven emotions.")
-    model = TextEmotionModel(BLOCKS, idf, classifier.coef_, classifier.intercept_)
-    held_texts, held_targets = single_label(held)
-    model.temperature = fit_temperature(model.logits(held_texts), held_targets)
-    dev_texts, dev_targets = single_label(dev)
-    report = calibrated_report(KIND, "", EMOTIONS, model.logits(dev_texts), dev_targets, model.temperature)
-    metrics = {"temperature": model.temperature, "calibration_rows": len(held_texts),
-               "calibration_data": f"{len(held_texts)} single-label training rows held out from the fit",
-               "training_minutes": round((time.monotonic() - started) / 60, 1),
-               "training_note": (f"Training: one fit of the logistic regression ({recipe.max_iter} "
-                                 f"iterations at most), {round((time.monotonic() - started) / 60, 1)} min "
-                                 f"on {training_machine()}."),
-               "validation": report}
-    model.metrics = metrics
-    sha256 = model.save(out, recipe=asdict(recipe), command=command)
-    metrics["weights_sha256"] = report["weights_sha256"] = sha256
-    out.parent.mkdir(parents=True, exist_ok=True)
-    plot_confusion(report["confusion"], report["labels"], out.parent / "confusion_validation.png",
-                   f"{TITLE}, GoEmotions dev (accuracy {report['accuracy']:.1%})")
-    write_json(out.parent / "metrics.json", metrics)
-    write_json(out.parent / "recipe.json", asdict(recipe))
-    summary = (f"train.tsv: {len(train)} rows ({len(fitted)} fitted, {len(held)} held out for the "
-               f"temperature); dev.tsv: {len(dev)} rows, {len(dev_texts)} with one label")
-    split = ["GoEmotions' own train/dev split (Reddit comments, Ekman labels); accuracy, macro-F1 and ECE "
-             "are on the dev rows with exactly one label. The regularisation strength was chosen on dev, "
-             "so dev is a validation figure, not a held-out test; GoEmotions' test split is not here."]
-    about = ["Hashed TF-IDF (word 1-2-grams and character 2-5-grams, 2^18 features each) and a "
-             "multinomial logistic regression; probabilities calibrated by a temperature. "
-             "`evidence` = 1 - P(neutral): how much emotion the words carry."]
-    (out.parent / "MODEL_CARD.md").write_text(model_card(
-        TITLE, about, summary, split, metrics, {"validation": "GoEmotions dev, single-label rows"},
-        "sentences", command, recipe="Recipe: `recipe.json` in this folder."), encoding="utf-8")
-    return metrics
+    training = TextTraining(read_goemotions(Path(data) / "train.tsv"), read_goemotions(Path(data) / "dev.tsv"),
+                            recipe)
+    return run_training(training, out, command, log=log)
 
 
 def evaluate_text(data: Path, weights: Path | None = None) -> dict:

@@ -1,6 +1,7 @@
 """Joining trained models of one kind into an ensemble (``run.py ensemble``): the checks every
-kind shares, the members' record in the ensemble's metrics, and their lines in its card. Each
-kind scores the members' own validation and test data its own way (voice: speakers; face: the
+kind shares, the ensemble as a training of the one flow (:class:`EnsembleTraining`: no fit of its
+own, a temperature), the members' record in its metrics and their lines in its card. Each kind
+scores the members' own validation and test data its own way (voice: speakers; face: the
 dataset's splits)."""
 
 from pathlib import Path
@@ -9,6 +10,7 @@ from ..emotion_model import EmotionModel
 from ..errors import StudioError
 from ..nets import EnsembleNet
 from ..weights import load_weights
+from .flow import Fitted, Training
 
 
 def load_members(paths: list[Path], model_class: type[EmotionModel], input_name: str,
@@ -70,3 +72,29 @@ def member_lines(metrics: dict) -> list[str]:
                           if f"{part}_accuracy" in m)
               + f"), trained with `{m['command']}`"
               for m in metrics["members"])]
+
+
+class EnsembleTraining(Training):
+    """An ensemble as the training flow runs it: its "fit" joins the members (``load_members``)
+    into one network, recorded in its metrics with the note that it trained nothing itself
+    (``what``: the members, in that note), and its model is of the members' kind. A kind sets the
+    rest of a :class:`Training`: its data's facts and scores, and its card."""
+
+    def __init__(self, paths: list[Path], saved: list[dict], models: list[EmotionModel], what: str):
+        self.paths, self.saved, self.models, self.what = paths, saved, models, what
+
+    def fit(self, run_dir, fresh, on_epoch, log) -> Fitted:
+        return Fitted(ensemble_network(self.models), {
+            "members": member_records(self.paths, self.saved, self.models),
+            "training_note": training_note(len(self.models), self.what)})
+
+    def model(self, network, temperature: float) -> EmotionModel:
+        """A model of the members' kind, transform and labels over the joined network."""
+        first = self.models[0]
+        return type(first)(network, first.transform, first.label_set, temperature)
+
+    def about(self, out: Path, metrics: dict, input_name: str) -> list[str]:
+        """The card's lines on the file, its input (``input_name``: the members' transform) and members."""
+        first = self.models[0]
+        return [f"File `{out.name}`, labels: {', '.join(first.labels)} ({first.label_set.name}).",
+                f"Input: the {input_name} stored in the file: {first.transform.to_dict()}.", *member_lines(metrics)]

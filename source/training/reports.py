@@ -1,6 +1,6 @@
-"""Files written next to trained weights (confusion-matrix plot, metrics JSON, model card) and
-in a training run's folder (history curves, confusion matrix, classification report, the
-evaluate JSON)."""
+"""What a training writes besides its weights and metrics (``flow``): confusion-matrix plots and
+the model card beside the weights, and in a training run's folder the history curves, confusion
+matrix, classification report and the evaluate JSON."""
 
 import os
 import platform
@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..fileio import write_json  # noqa: E402
-from .recipes import recipe_to_dict  # noqa: E402
 
 
 def _save(figure, path: str | Path) -> Path:
@@ -149,24 +148,3 @@ def write_run_reports(run_dir: str | Path, metrics: dict, title: str, unit: str)
                {part: classification_report(metrics[part]) for part in parts})
     for part in parts:
         write_json(run_dir / f"evaluate_{part}.json", metrics[part])
-
-
-def write_model_files(model, out: Path, metrics: dict, recipe, command: str, title: str, unit: str) -> str:
-    """Save a trained ``model`` (with its metrics: ``metrics`` without the history, its recipe
-    and the command that trained it) to ``out``, and write beside it ``metrics.json`` (each
-    evaluated part stamped with the weights' sha256), ``recipe.json`` (unless ``recipe`` is
-    None: an ensemble's members keep their own) and ``confusion_<part>.png``; returns the sha256."""
-    model.metrics = {k: v for k, v in metrics.items() if k != "history"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    saved_recipe = {} if recipe is None else {"recipe": recipe_to_dict(recipe)}
-    sha256 = model.save(out, command=command, **saved_recipe)
-    metrics["weights_sha256"] = sha256
-    for part in ("validation", "test"):
-        if part in metrics:
-            metrics[part]["weights_sha256"] = sha256
-            plot_confusion(metrics[part]["confusion"], metrics[part]["labels"], out.parent / f"confusion_{part}.png",
-                           f"{title}, {part} {unit} (accuracy {metrics[part]['accuracy']:.1%})")
-    write_json(out.parent / "metrics.json", metrics)
-    if recipe is not None:
-        write_json(out.parent / "recipe.json", recipe_to_dict(recipe))
-    return sha256

@@ -21,6 +21,8 @@ class Family:
     recipe_class: str  # a WindowsRecipe with ``network`` (the network's options) and ``train``
     network_class: str  # nn.Module: (n_classes, options), ``config()``, ``from_config(config)``
     inputs: str  # "encoded": the frozen voice and face models' embeddings; "raw": crops and MFCCs
+    # "module:function" in this package: how it trains (``family:train_family``: the epoch trainer)
+    trainer: str = "family:train_family"
     windows: WindowOptions = WindowOptions()  # how ``predict`` cuts long media
     shipped_sha256: str | None = None  # None: ships untrained
     tried: str = ""  # for one that ships untrained: what training it here measured, and why it is not shipped
@@ -86,7 +88,7 @@ LATE_FUSION = Family(
     "A weighted mean of the voice and face models' calibrated probabilities (the face's: the mean "
     "over the frames with a face); the face's weight is chosen on the validation windows, then a "
     "temperature is fitted there. A window with one branch gets that branch's probabilities.",
-    "recipes:LateFusionRecipe", "late:WeightedLateNet", "encoded",
+    "recipes:LateFusionRecipe", "late:WeightedLateNet", "encoded", trainer="late:train_late_fusion",
     shipped_sha256="8547f8e0abcf0fc70e7267fb0c466347b1ebd257d3c727ecc8823721e2544154")
 XATTN_FUSION = Family(
     "xattn_fusion", "Cross-modal attention fusion: face-frame tokens attend to the voice",

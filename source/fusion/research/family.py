@@ -22,13 +22,13 @@ from ...errors import DatasetError
 from ...face.model import FaceModel
 from ...face.transform import FaceTransform
 from ...labels import LabelSet, get_label_set
-from ...paths import DATA_DIR
 from ...training.recipes import recipe_from_dict
-from ...training.reports import model_card, write_model_files, write_run_reports
+from ...training.flow import run_training
+from ...training.reports import model_card
 from ...training.trainer import EpochReport, predict_logits
 from ...weights import load_weights, save_weights
 from ..model import frozen_encoders
-from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, run_fingerprint, fit_windows, fusion_data,
+from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, WindowsTraining, fusion_data, run_fingerprint,
                      windows_report)
 from .families import Family
 from .raw_inputs import RawShapes
@@ -132,24 +132,41 @@ def prepare_family(family: Family, data: Path, recipe, on_features=None, workers
     return data_parts, inputs
 
 
+class FamilyTraining(WindowsTraining):
+    """One family's network, trained on the paired windows as it reads them (``inputs``)."""
+
+    def __init__(self, family: Family, data_parts: FusionData, recipe, inputs: Inputs):
+        self.label_set = get_label_set(recipe.label_set)
+        super().__init__(data_parts, recipe.train, self.label_set.labels)
+        self.family, self.recipe, self.inputs = family, recipe, inputs
+        self.kind = self.title = family.name
+        self.fingerprint = run_fingerprint(recipe, inputs.identity(), data_parts)
+
+    def network(self) -> torch.nn.Module:
+        torch.manual_seed(self.recipe.train.seed)  # the same initial weights every run
+        return build_network(self.family, self.recipe, self.inputs)
+
+    def model(self, network, temperature: float) -> "FamilyModel":
+        return FamilyModel(self.family, network, self.inputs, self.label_set, temperature)
+
+    def findings(self, model, scores, metrics) -> dict:
+        return {"parameters": parameter_count(model.network)}
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        return family_card(self.family, out, metrics, self.data_parts, command)
+
+
+def parameter_count(network: torch.nn.Module) -> int:
+    return sum(p.numel() for p in network.parameters())
+
+
 def train_family(family: Family, data: Path, recipe, out: Path, run_dir: Path | None = None, fresh: bool = False,
                  command: str = "", on_features: Callable[[str, int, int], None] | None = None,
                  on_epoch: Callable[[EpochReport], None] | None = None, log: Callable[[str], None] = print) -> dict:
     """Train one family on the paired windows of ``data``; write ``out``, its card and reports."""
     data_parts, inputs = prepare_family(family, data, recipe, on_features, log=log)
-    label_set = get_label_set(recipe.label_set)
-    torch.manual_seed(recipe.train.seed)  # the same initial weights every run
-    network = build_network(family, recipe, inputs)
-    run_print = run_fingerprint(recipe, inputs.identity(), data_parts)
-    run_dir = run_dir or DATA_DIR / "runs" / f"{family.name}-{run_print}"
-    metrics, _ = fit_windows(network, data_parts, recipe.train, run_dir, run_print, label_set.labels,
-                             family.name, fresh, on_epoch, log)
-    metrics["parameters"] = sum(p.numel() for p in network.parameters())
-    model = FamilyModel(family, network, inputs, label_set, metrics["temperature"])
-    write_model_files(model, out, metrics, recipe, command, family.name, "windows")
-    write_run_reports(run_dir, metrics, family.name, "windows")
-    (out.parent / "MODEL_CARD.md").write_text(family_card(family, out, metrics, data_parts, command))
-    return metrics
+    return run_training(FamilyTraining(family, data_parts, recipe, inputs), out, command, run_dir, fresh, on_epoch,
+                        log)
 
 
 def family_card(family: Family, out: Path, metrics: dict, data_parts: FusionData, command: str) -> str:

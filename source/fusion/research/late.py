@@ -18,10 +18,11 @@ from ...audio.model import voice_model_class
 from ...face.model import FaceModel
 from ...labels import get_label_set
 from ...nets import EnsembleHead
-from ...training.metrics import accuracy_and_macro_f1, fit_temperature
-from ...training.reports import write_model_files
+from ...training.flow import Fitted, Training, run_training
+from ...training.metrics import accuracy_and_macro_f1
 from ...training.trainer import EpochReport, predict_logits
-from .family import Family, FamilyModel, Inputs, family_card, prepare_family
+from ..train import FusionData, windows_report
+from .family import Family, FamilyModel, Inputs, family_card, parameter_count, prepare_family
 
 
 class WeightedLateNet(nn.Module):
@@ -73,40 +74,60 @@ class WeightedLateNet(nn.Module):
                    config.get("voice_ensemble"), config.get("face_ensemble"))
 
 
+class LateFusionTraining(Training):
+    """The face's weight chosen on the validation windows (a grid of ``recipe.grid_steps``
+    weights, best ``recipe.monitor``): nothing else is learned."""
+
+    unit = "windows"
+
+    def __init__(self, family: Family, data_parts: FusionData, recipe, inputs: Inputs, out: Path):
+        self.family, self.data_parts, self.recipe, self.inputs = family, data_parts, recipe, inputs
+        self.kind = self.title = family.name
+        self.label_set = get_label_set(recipe.label_set)
+        self.parts = tuple(part for part in ("validation", "test") if part in data_parts.parts)
+        self.facts = {"split": data_parts.split, "windows": {p: len(w) for p, w in data_parts.parts.items()},
+                      "run_dir": str(out.parent)}
+
+    def fit(self, run_dir, fresh, on_epoch, log) -> Fitted:
+        recipe = self.recipe
+        network = WeightedLateNet.over(self.inputs.voice, self.inputs.face).eval()
+        grid = []
+        for weight in np.linspace(0, 1, recipe.grid_steps):
+            network.face_weight.fill_(float(weight))
+            logits, targets = self.scores(network, "validation")
+            accuracy, macro_f1 = accuracy_and_macro_f1(targets, logits.argmax(1), len(self.label_set.labels))
+            grid.append({"face_weight": round(float(weight), 4), "accuracy": accuracy, "macro_f1": macro_f1})
+        best = max(grid, key=lambda g: (g[recipe.monitor], -abs(g["face_weight"] - 0.5)))  # ties: nearer equal
+        network.face_weight.fill_(best["face_weight"])
+        log(f"face weight {best['face_weight']} (validation {recipe.monitor} {best[recipe.monitor]:.3f}; "
+            f"equal weights {grid[len(grid) // 2][recipe.monitor]:.3f})")
+        return Fitted(network, {
+            "face_weight": best["face_weight"], "grid": grid,
+            "training_note": (f"Training: the face's weight chosen from {recipe.grid_steps} weights in [0, 1] "
+                              f"by validation {recipe.monitor}: {best['face_weight']} (the voice's: "
+                              f"{1 - best['face_weight']:.2f}); nothing else is learned.")})
+
+    def scores(self, network, part):
+        return predict_logits(network, self.data_parts.parts[part])
+
+    def model(self, network, temperature: float) -> FamilyModel:
+        return FamilyModel(self.family, network, self.inputs, self.label_set, temperature)
+
+    def report(self, model, part, logits, targets) -> dict:
+        return windows_report(self.kind, "", self.label_set.labels, logits, targets, model.temperature)
+
+    def findings(self, model, scores, metrics) -> dict:
+        return {"parameters": parameter_count(model.network)}
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        return family_card(self.family, out, metrics, self.data_parts, command)
+
+
 def train_late_fusion(family: Family, data: Path, recipe, out: Path, run_dir: Path | None = None,
                       fresh: bool = False, command: str = "", on_features=None,
                       on_epoch: Callable[[EpochReport], None] | None = None, log: Callable[[str], None] = print) -> dict:
-    """Choose the face's weight on the validation windows (a grid of ``recipe.grid_steps`` weights,
-    best ``recipe.monitor``), fit the temperature there, report validation and test."""
-    from ..train import windows_report
-
+    """Choose the face's weight on the validation windows, fit the temperature there, report
+    validation and test; write ``out`` and its card."""
     voice, face = voice_model_class(recipe.voice_model).load(), FaceModel.load()
     data_parts, inputs = prepare_family(family, data, recipe, on_features, log=log, inputs=Inputs(voice=voice, face=face))
-    label_set = get_label_set(recipe.label_set)
-    network = WeightedLateNet.over(voice, face).eval()
-    validation = data_parts.parts["validation"]
-    grid = []
-    for weight in np.linspace(0, 1, recipe.grid_steps):
-        network.face_weight.fill_(float(weight))
-        logits, targets = predict_logits(network, validation)
-        accuracy, macro_f1 = accuracy_and_macro_f1(targets, logits.argmax(1), len(label_set.labels))
-        grid.append({"face_weight": round(float(weight), 4), "accuracy": accuracy, "macro_f1": macro_f1})
-    best = max(grid, key=lambda g: (g[recipe.monitor], -abs(g["face_weight"] - 0.5)))  # ties: nearer equal
-    network.face_weight.fill_(best["face_weight"])
-    log(f"face weight {best['face_weight']} (validation {recipe.monitor} {best[recipe.monitor]:.3f}; "
-        f"equal weights {grid[len(grid) // 2][recipe.monitor]:.3f})")
-    logits = {part: predict_logits(network, data_parts.parts[part]) for part in ("validation", "test")
-              if part in data_parts.parts}
-    temperature = fit_temperature(*logits["validation"])
-    metrics = {"split": data_parts.split, "windows": {p: len(w) for p, w in data_parts.parts.items()},
-               "run_dir": str(out.parent), "face_weight": best["face_weight"], "grid": grid, "temperature": temperature,
-               "parameters": sum(p.numel() for p in network.parameters()),
-               "training_note": (f"Training: the face's weight chosen from {recipe.grid_steps} weights in [0, 1] "
-                                 f"by validation {recipe.monitor}: {best['face_weight']} (the voice's: "
-                                 f"{1 - best['face_weight']:.2f}); nothing else is learned.")}
-    for part, (part_logits, targets) in logits.items():
-        metrics[part] = windows_report(family.name, "", label_set.labels, part_logits, targets, temperature)
-    model = FamilyModel(family, network, inputs, label_set, temperature)
-    write_model_files(model, out, metrics, recipe, command, family.name, "windows")
-    (out.parent / "MODEL_CARD.md").write_text(family_card(family, out, metrics, data_parts, command))
-    return metrics
+    return run_training(LateFusionTraining(family, data_parts, recipe, inputs, out), out, command, log=log)

@@ -3,20 +3,26 @@ are imported when used)."""
 
 from functools import partial
 
-from ...registry import Commands, ModelEntry, lazy, register_model
+from ...registry import ModelEntry, TrainingCommands, lazy, register_model
 from .families import SEARCH_SPACES, WINDOW_FAMILIES
 
 for family in WINDOW_FAMILIES:
-    search_space = SEARCH_SPACES.get(family.name)
+    training = TrainingCommands(
+        recipe=f"{__package__}.{family.recipe_class}", unit="window", out=f"{family.name}.pt",
+        train=f"{__package__}.{family.trainer}", evaluate=f"{__package__}.family:evaluate_family", selects="part",
+        prepare=f"{__package__}.family:prepare_family", search_space=SEARCH_SPACES.get(family.name), bound=(family,))
     register_model(ModelEntry(
         name=family.name, branch="fusion", description=family.description,
         ships_trained=family.shipped_sha256 is not None,
         load=partial(lazy("source.fusion.research.family:FamilyModel.load"), family),
-        commands=Commands(("preprocess", "train", "evaluate", "predict", *(("tune",) if search_space else ())),
-                          partial(lazy("source.cli.research:family_commands"), family, search_space))))
+        commands=training.commands(predict="source.cli.research:predict")))
 
-register_model(ModelEntry(name="image_vit", branch="face",
-                          description="face: ResNet-50 feature maps + transformer encoder (ResNet+ViT hybrid)",
-                          load="source.fusion.research.image_vit:ImageVitModel.load", ships_trained=False,
-                          commands=Commands(("train", "evaluate", "predict"),
-                                            lazy("source.cli.research:image_vit_commands"))))
+register_model(ModelEntry(
+    name="image_vit", branch="face",
+    description="face: ResNet-50 feature maps + transformer encoder (ResNet+ViT hybrid)",
+    load="source.fusion.research.image_vit:ImageVitModel.load", ships_trained=False,
+    commands=TrainingCommands(
+        recipe="source.fusion.research.image_vit:ImageVitRecipe", unit="image", out="image_vit.pt",
+        train="source.fusion.research.image_vit:train_image_vit",
+        evaluate="source.fusion.research.image_vit:evaluate_image_vit",
+    ).commands(predict="source.cli.research:predict_image_vit")))
