@@ -28,8 +28,9 @@ from ...training.reports import model_card
 from ...training.trainer import EpochReport, predict_logits
 from ...weights import load_weights, save_weights
 from ..model import frozen_encoders
-from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, WindowsTraining, fusion_data, run_fingerprint,
-                     windows_report)
+from ..encodings import EncodedItems
+from ..train import WindowsTraining, windows_report
+from ..windows import PAIRING_NOTE, PARTS, FusionData, fusion_data, run_fingerprint
 from .families import Family
 from .raw_inputs import RawShapes
 from .raw_items import RawItems

@@ -21,7 +21,8 @@ from ...nets import EnsembleHead
 from ...training.flow import Fitted, Training, run_training
 from ...training.metrics import accuracy_and_macro_f1
 from ...training.trainer import EpochReport, predict_logits
-from ..train import FusionData, windows_report
+from ..train import windows_report
+from ..windows import FusionData
 from .family import Family, FamilyModel, Inputs, family_card, parameter_count, prepare_family
 
 
