@@ -96,3 +96,14 @@ def test_every_register_module_is_found_without_a_list():
     assert found == sorted(found) and {"source.audio.register", "source.face.register", "source.fusion.register",
                                        "source.fusion.research.register", "source.text.register"} <= set(found)
     assert get_model("late_fusion").commands and get_model("combined").commands
+
+
+def test_each_research_family_names_a_train_function_and_its_windows():
+    from source.fusion.research.families import WINDOW_FAMILIES
+    from source.options import WindowOptions
+    from source.registry import resolve
+
+    for family in WINDOW_FAMILIES:
+        assert callable(resolve(f"source.fusion.research.{family.trainer}")), family.name
+        assert isinstance(family.windows, WindowOptions), family.name
+    assert {f.name: f.trainer for f in WINDOW_FAMILIES}["late_fusion"] == "late:train_late_fusion"

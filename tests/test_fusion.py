@@ -81,7 +81,7 @@ def test_speech_clips_keep_their_augmented_versions_beside_video_speech():
     import numpy as np
 
     from source.fusion.data import Encodings
-    from source.fusion.train import _concat
+    from source.fusion.windows import _concat
 
     def encodings(items: int, versions: int, start: float) -> Encodings:
         values = start + np.arange(items * versions, dtype=np.float32).reshape(items, versions, 1)
@@ -127,7 +127,7 @@ def test_the_cards_pairing_note_states_the_recipes_shares():
     short windows and their lengths), so a changed default cannot leave the text behind."""
     from dataclasses import replace
 
-    from source.fusion.train import PAIRING_NOTE, WindowsRecipe, pairing_note
+    from source.fusion.windows import PAIRING_NOTE, WindowsRecipe, pairing_note
 
     recipe = WindowsRecipe()
     assert PAIRING_NOTE == pairing_note(recipe)

@@ -17,11 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Module cycles still there, each named in full.
-KNOWN_MODULE_CYCLES = {
-    # fusion/train.py (windows, encodings, training) and research/raw_items.py (the same windows
-    # as face crops and MFCCs) use each other's helpers; source/fusion is being reorganised.
-    frozenset({"source.fusion.train", "source.fusion.research.raw_items"}),
-}
+KNOWN_MODULE_CYCLES: set[frozenset[str]] = set()
 # Package cycles still there: analysis imports fusion (late fusion, the fusion models), and the
 # research predict paths (fusion.research.predict, image_vit) write their outputs with analysis'
 # timeline, plots and writers instead of being views over analyze.

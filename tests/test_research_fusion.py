@@ -14,12 +14,13 @@ from source.audio.model import VoiceModel
 from source.errors import UntrainedModel
 from source.face.model import FaceModel
 from source.face.transform import FaceTransform
-from source.fusion.research.raw_items import RawItems
-from source.fusion.research.recipes import LtRecipe, XAttnRecipe
-from source.fusion.train import EncodedItems, fusion_data
+from source.fusion.encodings import EncodedItems
 from source.fusion.research.families import C3D_FUSION, IA_FUSION, IT_FUSION, LATE_FUSION, LT_FUSION, XATTN_FUSION
 from source.fusion.research.family import FamilyModel, evaluate_family
+from source.fusion.research.raw_items import RawItems
+from source.fusion.research.recipes import LtRecipe, XAttnRecipe
 from source.fusion.research.late import WeightedLateNet
+from source.fusion.windows import fusion_data
 from source.labels import get_label_set
 from source.nets import EmotionNet, EnsembleNet, HeadOptions
 from source.paths import MODELS_DIR

@@ -1,6 +1,7 @@
 """The shared trainer, metrics, calibration and recipes, on small synthetic problems."""
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from source.errors import StudioError
+from source.training.flow import EpochTraining, Fitted, Training, run_training
 from source.training.metrics import (
     evaluation_report,
     expected_calibration_error,
@@ -237,3 +239,96 @@ def test_a_model_card_states_the_machine_it_was_written_on(monkeypatch):
     assert "2 CPU cores" not in card
     monkeypatch.setattr(reports.os, "cpu_count", lambda: None)  # unknown: no number is made up
     assert reports.training_machine() == "CPU (Plan9 riscv64)"
+
+
+class SavedAsJson:
+    """A model whose file is JSON: what the training flow saved with it can be read back."""
+
+    labels = ("a", "b", "c")
+
+    def __init__(self, network, temperature: float):
+        self.network, self.temperature, self.metrics = network, temperature, {}
+
+    def save(self, path, **metadata) -> str:
+        path.write_text(json.dumps({"metrics": self.metrics, **metadata}))
+        return "5" * 64
+
+
+class BlobTraining(EpochTraining):
+    kind, title, unit, n_classes = "blobs", "blob model", "points", 3
+
+    def __init__(self, options: TrainOptions):
+        self.options, self.fingerprint, self.recipe = options, "blobs-1", BlobRecipe(options)
+        self.datasets = {"train": Blobs(300, 0), "validation": Blobs(100, 1), "test": Blobs(100, 2)}
+        self.facts = {"split": "three seeds"}
+
+    def network(self) -> nn.Module:
+        return small_net()
+
+    def model(self, network, temperature: float) -> SavedAsJson:
+        return SavedAsJson(network, temperature)
+
+    def card(self, out, metrics, command) -> str:
+        return f"# blobs\n{metrics['weights_sha256']} {command}\n"
+
+
+@dataclass(frozen=True)
+class BlobRecipe:
+    train: TrainOptions = TrainOptions()
+
+
+def test_the_training_flow_fits_calibrates_and_writes_every_file(tmp_path):
+    epochs = []
+    out, run_dir = tmp_path / "model" / "blobs.json", tmp_path / "run"
+    options = TrainOptions(epochs=3, batch_size=32, learning_rate=0.01)
+    metrics = run_training(BlobTraining(options), out, "train blobs", run_dir, on_epoch=epochs.append,
+                           log=lambda line: None)
+    assert list(metrics) == ["split", "best_epoch", "epochs_run", "stopped", "training_minutes", "history",
+                             "run_dir", "temperature", "validation", "test", "weights_sha256"]
+    assert len(epochs) == metrics["epochs_run"] == 3 and metrics["run_dir"] == str(run_dir)
+    assert metrics["validation"]["accuracy"] > 0.7 and metrics["test"]["weights_sha256"] == "5" * 64
+    assert json.loads((out.parent / "metrics.json").read_text()) == metrics
+    saved = json.loads(out.read_text())
+    assert saved["command"] == "train blobs" and saved["recipe"]["train"]["epochs"] == 3
+    assert "history" not in saved["metrics"] and saved["metrics"]["temperature"] == metrics["temperature"]
+    assert json.loads((out.parent / "recipe.json").read_text()) == saved["recipe"]
+    assert (out.parent / "MODEL_CARD.md").read_text() == f"# blobs\n{'5' * 64} train blobs\n"
+    for beside in ("confusion_validation.png", "confusion_test.png"):
+        assert (out.parent / beside).stat().st_size > 0
+    for report in ("training_history.png", "confusion_matrix.png", "classification_report.json"):
+        assert (run_dir / report).exists()
+    assert json.loads((run_dir / "evaluate_test.json").read_text()) == metrics["test"]
+    # the finished run is resumed (no epoch to train) unless it is started over
+    run_training(BlobTraining(options), out, "", run_dir, on_epoch=epochs.append, log=lambda line: None)
+    assert len(epochs) == 3
+    run_training(BlobTraining(options), out, "", run_dir, fresh=True, on_epoch=epochs.append, log=lambda line: None)
+    assert len(epochs) == 6
+
+
+class ChosenTemperature(Training):
+    """A fit of its own (no epochs, no run folder) and no recipe: as an ensemble."""
+
+    kind, title, unit, parts, facts = "chosen", "chosen model", "points", ("validation",), {"split": "given"}
+
+    def fit(self, run_dir, fresh, on_epoch, log) -> Fitted:
+        return Fitted("a network", {"training_note": "Training: none."})
+
+    def scores(self, network, part):
+        targets = np.array([0, 1, 2, 0, 1, 2])
+        return np.eye(3)[targets] * 4.0, targets
+
+    def model(self, network, temperature: float) -> SavedAsJson:
+        return SavedAsJson(network, temperature)
+
+    def card(self, out, metrics, command) -> str:
+        return metrics["training_note"]
+
+
+def test_a_fit_without_epochs_writes_no_run_reports_and_an_ensemble_no_recipe(tmp_path):
+    out = tmp_path / "chosen.json"
+    metrics = run_training(ChosenTemperature(), out, log=lambda line: None)
+    assert list(metrics) == ["split", "training_note", "temperature", "validation", "weights_sha256"]
+    assert metrics["validation"]["accuracy"] == 1.0
+    assert metrics["temperature"] == pytest.approx(fit_temperature(*ChosenTemperature().scores(None, "validation")))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["MODEL_CARD.md", "chosen.json", "confusion_validation.png",
+                                                          "metrics.json"]

@@ -271,7 +271,8 @@ class VoiceEnsembleTraining(EnsembleTraining):
     def card(self, out: Path, metrics: dict, command: str) -> str:
         return model_card(
             f"Voice emotion model: an ensemble of {len(metrics['members'])} CNNs on MFCCs",
-            self.about(out, metrics, "MFCC transform"), self.summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
+            self.about(out, metrics, "MFCC transform"), self.summary, _split_lines(metrics["split"]), metrics,
+            _PARTS, "clips",
             command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt", MEMBER_RECIPES)
 
 

@@ -50,8 +50,8 @@ def handlers(spec: TrainingCommands, own: dict[str, str]) -> dict:
         return train_with_bars(function(spec.train), recipe, out, args, spec.unit)
 
     def ensemble(args) -> int:
-        return ensemble_with_bars(function(spec.ensemble), args.out or OUTPUT_DIR / "models" / args.model / spec.ensemble_out,
-                                  args, spec.unit)
+        out = args.out or OUTPUT_DIR / "models" / args.model / spec.ensemble_out
+        return ensemble_with_bars(function(spec.ensemble), out, args, spec.unit)
 
     def evaluate(args) -> int:
         evaluate_on = function(spec.evaluate)

@@ -355,7 +355,8 @@ class FaceEnsembleTraining(EnsembleTraining):
     def card(self, out: Path, metrics: dict, command: str) -> str:
         return model_card(
             f"Face emotion model: an ensemble of {len(self.models)} CNNs on {self.models[0].transform.size}px "
-            "face crops", self.about(out, metrics, "face transform"), self.summary, [f"Split: {self.split.how}."], metrics, _PARTS, "images",
+            "face crops", self.about(out, metrics, "face transform"), self.summary, [f"Split: {self.split.how}."],
+            metrics, _PARTS, "images",
             command or "python run.py ensemble --model face --data DIR --members A.pt B.pt", MEMBER_RECIPES)
 
 

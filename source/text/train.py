@@ -107,8 +107,9 @@ class TextTraining(Training):
         about = ["Hashed TF-IDF (word 1-2-grams and character 2-5-grams, 2^18 features each) and a "
                  "multinomial logistic regression; probabilities calibrated by a temperature. "
                  "`evidence` = 1 - P(neutral): how much emotion the words carry."]
-        return model_card(TITLE, about, self.summary, split, metrics, {"validation": "GoEmotions dev, single-label rows"},
-                          "sentences", command, recipe="Recipe: `recipe.json` in this folder.")
+        return model_card(TITLE, about, self.summary, split, metrics,
+                          {"validation": "GoEmotions dev, single-label rows"}, "sentences", command,
+                          recipe="Recipe: `recipe.json` in this folder.")
 
 
 def train_text(data: Path, recipe: TextRecipe, out: Path, command: str, log=print) -> dict:

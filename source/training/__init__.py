@@ -1,1 +1,1 @@
-"""What every model family trains with: the trainer, metrics and calibration, caches, reports."""
+"""What every model family trains with: the one training flow, the trainer, metrics and calibration, caches, reports."""

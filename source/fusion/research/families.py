@@ -21,11 +21,11 @@ class Family:
     recipe_class: str  # a WindowsRecipe with ``network`` (the network's options) and ``train``
     network_class: str  # nn.Module: (n_classes, options), ``config()``, ``from_config(config)``
     inputs: str  # "encoded": the frozen voice and face models' embeddings; "raw": crops and MFCCs
-    # "module:function" in this package: how it trains (``family:train_family``: the epoch trainer)
-    trainer: str = "family:train_family"
     windows: WindowOptions = WindowOptions()  # how ``predict`` cuts long media
     shipped_sha256: str | None = None  # None: ships untrained
     tried: str = ""  # for one that ships untrained: what training it here measured, and why it is not shipped
+    # "module:function" in this package: how it trains (``family:train_family``: the epoch trainer)
+    trainer: str = "family:train_family"
 
     @property
     def recipe(self) -> type:

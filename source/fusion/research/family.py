@@ -28,8 +28,9 @@ from ...training.reports import model_card
 from ...training.trainer import EpochReport, predict_logits
 from ...weights import load_weights, save_weights
 from ..model import frozen_encoders
-from ..train import (PAIRING_NOTE, PARTS, EncodedItems, FusionData, WindowsTraining, fusion_data, run_fingerprint,
-                     windows_report)
+from ..encodings import EncodedItems
+from ..train import WindowsTraining, windows_report
+from ..windows import PAIRING_NOTE, PARTS, FusionData, fusion_data, run_fingerprint
 from .families import Family
 from .raw_inputs import RawShapes
 from .raw_items import RawItems
@@ -132,7 +133,22 @@ def prepare_family(family: Family, data: Path, recipe, on_features=None, workers
     return data_parts, inputs
 
 
-class FamilyTraining(WindowsTraining):
+class FamilyFiles:
+    """What every family's training makes of its fitted network, however it fits: the family's
+    model file, its parameter count in the metrics and its card. A training sets ``family``,
+    ``inputs``, ``label_set`` and ``data_parts``."""
+
+    def model(self, network, temperature: float) -> "FamilyModel":
+        return FamilyModel(self.family, network, self.inputs, self.label_set, temperature)
+
+    def findings(self, model, scores, metrics) -> dict:
+        return {"parameters": sum(p.numel() for p in model.network.parameters())}
+
+    def card(self, out: Path, metrics: dict, command: str) -> str:
+        return family_card(self.family, out, metrics, self.data_parts, command)
+
+
+class FamilyTraining(FamilyFiles, WindowsTraining):
     """One family's network, trained on the paired windows as it reads them (``inputs``)."""
 
     def __init__(self, family: Family, data_parts: FusionData, recipe, inputs: Inputs):
@@ -145,19 +161,6 @@ class FamilyTraining(WindowsTraining):
     def network(self) -> torch.nn.Module:
         torch.manual_seed(self.recipe.train.seed)  # the same initial weights every run
         return build_network(self.family, self.recipe, self.inputs)
-
-    def model(self, network, temperature: float) -> "FamilyModel":
-        return FamilyModel(self.family, network, self.inputs, self.label_set, temperature)
-
-    def findings(self, model, scores, metrics) -> dict:
-        return {"parameters": parameter_count(model.network)}
-
-    def card(self, out: Path, metrics: dict, command: str) -> str:
-        return family_card(self.family, out, metrics, self.data_parts, command)
-
-
-def parameter_count(network: torch.nn.Module) -> int:
-    return sum(p.numel() for p in network.parameters())
 
 
 def train_family(family: Family, data: Path, recipe, out: Path, run_dir: Path | None = None, fresh: bool = False,

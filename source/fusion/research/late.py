@@ -21,8 +21,9 @@ from ...nets import EnsembleHead
 from ...training.flow import Fitted, Training, run_training
 from ...training.metrics import accuracy_and_macro_f1
 from ...training.trainer import EpochReport, predict_logits
-from ..train import FusionData, windows_report
-from .family import Family, FamilyModel, Inputs, family_card, parameter_count, prepare_family
+from ..train import windows_report
+from ..windows import FusionData
+from .family import Family, FamilyFiles, Inputs, prepare_family
 
 
 class WeightedLateNet(nn.Module):
@@ -74,7 +75,7 @@ class WeightedLateNet(nn.Module):
                    config.get("voice_ensemble"), config.get("face_ensemble"))
 
 
-class LateFusionTraining(Training):
+class LateFusionTraining(FamilyFiles, Training):
     """The face's weight chosen on the validation windows (a grid of ``recipe.grid_steps``
     weights, best ``recipe.monitor``): nothing else is learned."""
 
@@ -110,17 +111,8 @@ class LateFusionTraining(Training):
     def scores(self, network, part):
         return predict_logits(network, self.data_parts.parts[part])
 
-    def model(self, network, temperature: float) -> FamilyModel:
-        return FamilyModel(self.family, network, self.inputs, self.label_set, temperature)
-
     def report(self, model, part, logits, targets) -> dict:
         return windows_report(self.kind, "", self.label_set.labels, logits, targets, model.temperature)
-
-    def findings(self, model, scores, metrics) -> dict:
-        return {"parameters": parameter_count(model.network)}
-
-    def card(self, out: Path, metrics: dict, command: str) -> str:
-        return family_card(self.family, out, metrics, self.data_parts, command)
 
 
 def train_late_fusion(family: Family, data: Path, recipe, out: Path, run_dir: Path | None = None,

@@ -15,7 +15,7 @@ from ...face.train import face_crops
 from ...face.transform import FaceTransform
 from ...labels import EMOTIONS
 from ..data import FRAMES, Encodings, StillMotion
-from ..train import clip_emotions, still_keyframes, video_crops, video_speech
+from ..windows import clip_emotions, still_keyframes, video_crops, video_speech
 
 
 def _raw(rows: np.ndarray, present: np.ndarray, emotions: np.ndarray) -> Encodings:
