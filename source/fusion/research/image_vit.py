@@ -180,12 +180,12 @@ def predict_video_frames(model: ImageVitModel, path: Path, every: int, out_dir: 
     largest face per frame."""
     import csv
 
-    from ...analysis.plots import write_plots
-    from ...analysis.timeline import summarize
-    from ...analysis.writers import atomic_path, write_json
+    from ...fileio import atomic_path, write_json
     from ...face.predict import predict_faces
     from ...media.probe import probe
     from ...options import WindowOptions
+    from ...results.plots import write_plots
+    from ...results.summary import summarize
 
     fps = (probe(path).fps or 25.0) / every
     result = predict_faces(model, path, WindowOptions(fps=fps, min_duration_s=min(1.5, 1 / fps)), progress=progress)

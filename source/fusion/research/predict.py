@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...analysis.plots import write_plots
-from ...analysis.timeline import summarize
 from ...audio.model import MIN_SPEECH_RATIO
 from ...errors import MediaError
 from ...face.landmarker import FaceDetection, FaceLandmarker
@@ -19,6 +17,8 @@ from ...media.decode import DecodeReport, Frame, iter_audio, iter_frames
 from ...media.probe import probe
 from ...media.speech import speech_activity
 from ...media.windows import Window, iter_windows
+from ...results.plots import write_plots
+from ...results.summary import summarize
 from ..data import FRAMES
 from .family import FamilyModel
 
