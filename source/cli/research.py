@@ -30,16 +30,17 @@ def predict(family: Family, args) -> int:
 
 
 def predict_image_vit(args) -> int:
-    """``--every N``: every Nth frame of a video, each face's probabilities."""
+    """``--every N``: every Nth frame of a video as a window of its own, each face's probabilities."""
     from ..fusion.research.image_vit import ImageVitModel, predict_video_frames
 
     model = ImageVitModel.load(args.weights)
     with media_bar("frames") as progress:
-        result = predict_video_frames(model, args.path, args.every, OUTPUT_DIR, progress)
-    for row in result["frames"]:
-        for face in row["faces"]:
-            print(f"{row['time_s']:7.2f}s  face {face['face_id']}  {face['top_emotion']:>9} "
-                  f"({face['confidence']:.0%})")
-    print("wrote " + ", ".join(result["files"].values()))
-    write_json_arg(args.json, result)
+        result = predict_video_frames(model, args.path, args.every, OUTPUT_DIR,
+                                      str(args.weights) if args.weights else None, progress)
+    for window in result.windows:
+        for face in window.faces:
+            print(f"{window.start_s:7.2f}s  face {face.face_id}  {face.emotions['top_emotion']:>9} "
+                  f"({face.emotions['confidence']:.0%})")
+    print("wrote " + ", ".join(str(path) for path in result.outputs.values()))
+    write_json_arg(args.json, json.loads(result.outputs["analysis_json"].read_text()))  # the analysis JSON itself
     return 0
