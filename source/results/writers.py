@@ -1,7 +1,8 @@
-"""The analysis's own files, one writer per format, each written whole or not at all: the windows
-CSV (``WindowsCsv``, a row per window and face, written as the windows are made), the frames CSV
-(``FramesCsv``, a row per sampled frame and face) and the analysis JSON (``write_analysis_json``).
-The plots have theirs in ``plots``, the transcript in ``text.writers``."""
+"""The files of an analysis (``analyze``'s, and a research model's ``predict``'s), one writer per
+format, each written whole or not at all: the windows CSV (``WindowsCsv``, a row per window and
+face, written as the windows are made), the frames CSV (``FramesCsv``, a row per sampled frame and
+face) and the analysis JSON (``write_analysis_json``). The plots have theirs in ``plots``, the
+transcript in ``text.writers``."""
 
 from pathlib import Path
 
