@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from source.analysis.pipeline import analyze
-from source.analysis.records import WINDOW_COLUMNS
+from source.results.records import WINDOW_COLUMNS
 from source.text.features import TEXT_COLUMNS
 from source.errors import MediaError, StudioError
 from source.options import AnalysisOptions, WindowOptions

@@ -47,7 +47,7 @@ def test_whisper_choices_are_the_transcribers_models():
 
 
 def test_plots_and_app_charts_share_one_palette():
-    from source.analysis import palette, plots
+    from source.results import palette, plots
     from source.ui import charts
 
     assert plots.EMOTION_COLORS is palette.EMOTION_COLORS is charts.EMOTION_COLORS

@@ -104,11 +104,11 @@ def test_thumbnails_are_cut_where_each_face_is_largest(tmp_path):
 SCRIPT = """
 import json
 from pathlib import Path
-from source.analysis.records import AnalysisResult
+from source.results.records import AnalysisResult
 from window_records import record_of
 from source.media.probe import probe
 from source.options import AnalysisOptions
-from source.analysis.timeline import summarize
+from source.results.summary import summarize
 from source.ui.results import show_analysis
 
 spec = json.loads(Path({spec!r}).read_text())

@@ -2,6 +2,7 @@
 the paired data (one epoch), writes the evaluate JSON and a card, refuses to predict while it
 ships untrained, and predicts a video with the weights it trained."""
 
+import csv
 import json
 
 import numpy as np
@@ -24,6 +25,7 @@ from source.fusion.windows import fusion_data
 from source.labels import get_label_set
 from source.nets import EmotionNet, EnsembleNet, HeadOptions
 from source.paths import MODELS_DIR
+from source.results.records import window_columns
 from test_combined import paired_data
 
 
@@ -105,12 +107,20 @@ def test_lt_fusion_trains_refuses_untrained_and_slides_windows_over_a_video(tiny
     result = run_py("predict", "--model", "lt_fusion", media["astronaut_talking.mp4"], "--weights", out,
                     "--json", report, cache=tiny[1])
     assert result.returncode == 0, result.stderr
-    windows = json.loads(report.read_text())["windows"]
+    analysis = json.loads(report.read_text())  # laid out as analyze's JSON, its windows as WindowRecord's
+    windows = analysis["windows"]
     assert [w["start_s"] for w in windows][:3] == [0.0, 1.0, 2.0]  # 3.6 s windows every second
     assert all(w["end_s"] - w["start_s"] <= 3.6 + 1e-6 for w in windows)
-    assert any(w["face_frames"] for w in windows)
+    assert any(w["faces"] and w["faces"][0]["face_found_ratio"] > 0 for w in windows)
+    # one person, each frame looked at once and tracked across the overlapping windows: one id
+    assert len({w["faces"][0]["face_id"] for w in windows if w["faces"]}) == 1
+    assert all(w["speech"]["speech_ratio"] >= 0 for w in windows) and analysis["settings"]["fusion"] == "lt_fusion"
     for window in windows:
         assert sum(window["probabilities"]["fused"].values()) == pytest.approx(1, abs=1e-3)
+        assert window["top_emotion"] == max(window["probabilities"]["fused"], key=window["probabilities"]["fused"].get)
+    with open(analysis["outputs"]["windows_csv"]) as file:  # the windows CSV's columns, no branch scored alone
+        assert next(csv.reader(file)) == window_columns([], [], words=False)
+    assert {"timeline_png", "plots_html"} <= set(analysis["outputs"])
 
 
 def test_raw_and_encoded_families_see_the_same_validation_and_test_windows(tiny, monkeypatch):

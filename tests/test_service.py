@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helpers import ROOT
-from source.analysis.records import WINDOW_COLUMNS
+from source.results.records import WINDOW_COLUMNS
 from source.labels import EMOTIONS
 from source.paths import MODELS_DIR
 from source.service.app import create_app

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from source.analysis.plots import html_figure, timeline_png_figure, write_plots
+from source.results.plots import html_figure, timeline_png_figure, write_plots
 from source.labels import EMOTIONS
-from source.analysis.timeline import summarize
+from source.results.summary import summarize
 from source.ui.charts import LONG_MEDIA_WINDOWS, stacked_figure, timeline_figure
 
 
@@ -143,11 +143,11 @@ SCRIPT = """
 import json
 import wave
 from pathlib import Path
-from source.analysis.records import AnalysisResult
+from source.results.records import AnalysisResult
 from window_records import record_of
 from source.media.probe import MediaInfo
 from source.options import AnalysisOptions
-from source.analysis.timeline import summarize
+from source.results.summary import summarize
 from source.ui.results import show_analysis
 
 spec = json.loads(Path({spec!r}).read_text())

@@ -5,8 +5,9 @@ from dataclasses import replace
 import pytest
 from window_records import face_record, window_record
 
-from source.analysis.records import WindowRecord
-from source.analysis.timeline import fuse_window, smoothed, summarize
+from source.results.records import WindowRecord
+from source.analysis.timeline import fuse_window, smoothed
+from source.results.summary import summarize
 from source.fusion.late import late_fusion, text_distribution
 from source.labels import EMOTIONS
 from source.text.emotion import TextEmotionModel

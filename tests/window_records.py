@@ -1,7 +1,7 @@
 """Window records for tests, made from the few fields a test cares about (the others empty), or
 from a window's JSON form as a test writes it by hand."""
 
-from source.analysis.records import FaceInWindow, WindowRecord
+from source.results.records import FaceInWindow, WindowRecord
 from source.text.transcribe import Word
 
 

@@ -1,1 +1,2 @@
-"""Analysis: the one ``analyze`` every front end calls, the timeline rows and their writers."""
+"""Analysis: the one ``analyze`` every front end calls (``pipeline``), fusing and smoothing its
+window records (``timeline``); the records and their writers are ``source.results``'."""

@@ -39,13 +39,14 @@ from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions
                                load_transcriber, words_of)
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
-from .plots import write_plots
+from ..results.plots import write_plots
+from ..results.records import BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord, faces_seen
+from ..results.summary import summarize
+from ..results.writers import FramesCsv, WindowsCsv, write_analysis_json
 from .prefetch import Prefetched
-from .records import BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord
 from .speaker import mouth_movement, speaker_of
 from .timing import StageTimes
-from .timeline import fuse_window, smoothed, summarize
-from .writers import FramesCsv, WindowsCsv, write_analysis_json
+from .timeline import fuse_window, smoothed
 
 if TYPE_CHECKING:  # the research families load only when one is asked for: analyze starts faster
     from ..audio.whisper_voice import WhisperVoiceModel
@@ -437,12 +438,6 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
             word_stream.close()
     warnings += report.warnings
     warnings += _coverage_warnings(info, records, use_faces, use_audio)
-    subject = tracker.subject_id()
-    faces = {
-        "subject_face_id": subject,
-        "tracks": [{"face_id": t.track_id, "first_s": t.first_seen_s, "last_s": t.last_seen_s,
-                    "frames": t.frames} for t in tracker.tracks.values()],
-    }
     models = {name: {"model": model.KIND, "weights_sha256": model.sha256, "labels": list(model.labels),
                      "temperature": model.temperature}
               for name, model in (("face", face_model), ("voice", voice)) if model is not None}
@@ -456,7 +451,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     models["fusion"]["smoothing_windows"] = options.smooth_windows
     shown = [record.to_dict() for record in records]  # the JSON form, which the summary and plots read
     summary = summarize(shown)
-    result = AnalysisResult(info, options, records, faces, warnings, models, summary)
+    result = AnalysisResult(info, options, records, faces_seen(tracker), warnings, models, summary)
     result.outputs = {
         "windows_csv": window_csv.commit(),
         **({"frames_csv": frame_csv.commit()} if frame_csv is not None else {}),

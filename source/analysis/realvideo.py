@@ -24,7 +24,7 @@ from ..labels import EMOTIONS, canonical
 from ..media.probe import VIDEO_EXTENSIONS
 from ..options import AnalysisOptions
 from .pipeline import analyze, load_fusion
-from .records import WindowRecord
+from ..results.records import WindowRecord
 
 BRANCHES = ("face", "voice", "text")
 _RAVDESS = re.compile(r"(?:^|_)0[12]-0[12]-(\d\d)-\d\d-\d\d-\d\d-(\d\d)$")

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..analysis.palette import BRANCHES, EMOTION_COLORS, uncertain_spans, window_spans
+from ..results.palette import BRANCHES, EMOTION_COLORS, uncertain_spans, window_spans
 from ..labels import EMOTIONS, top_emotion
 
 BRANCH_TITLES = {"fused": "Fused", "face": "Face", "voice": "Voice", "text": "Words"}

@@ -22,7 +22,7 @@ from ..paths import INPUT_DIR, OUTPUT_DIR
 from ..registry import branch_models, get_model, list_models
 
 if TYPE_CHECKING:  # the pipeline and the models (torch, spaCy, mediapipe) load when an analysis runs
-    from ..analysis.records import AnalysisResult
+    from ..results.records import AnalysisResult
     from ..audio.model import VoiceModel
     from ..face.model import FaceModel
 

@@ -19,7 +19,7 @@ import streamlit as st
 from .charts import person_figure
 
 if TYPE_CHECKING:
-    from ..analysis.records import AnalysisResult
+    from ..results.records import AnalysisResult
 
 THUMBNAIL_PX = 96
 MAX_PEOPLE_ROWS = 6  # more people than this: the rest are named under the rows

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from ..analysis.palette import EMOTION_COLORS
+from ..results.palette import EMOTION_COLORS
 from ..fileio import atomic_path
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS

@@ -20,7 +20,7 @@ from .people import has_several_people, show_people_timeline, show_speaker, thum
 from .preview import browser_preview, playable
 
 if TYPE_CHECKING:
-    from ..analysis.records import AnalysisResult
+    from ..results.records import AnalysisResult
 
 VIEWS = ("Lines per branch", "Stacked (fused), zoomable")
 PEOPLE_VIEW = "One row per person"  # offered (and shown first) when the analysis has several faces

@@ -164,7 +164,8 @@ UNTRAINED_CARD = "\n".join([
     "bfloat16 mixed precision on CPUs with native bf16 "
     "(`train.mixed_precision`), ReduceLROnPlateau, early stopping; input size "
     "`--set transform.size=N`. `predict --model image_vit VIDEO --weights FILE --every N` classifies every "
-    "Nth frame (per-frame CSV and the timeline, distribution and heatmap plots). As the face branch of the "
+    "Nth frame, each a window of its own, written as `analyze` writes its windows (windows CSV, analysis JSON, "
+    "timeline, distribution and heatmap plots). As the face branch of the "
     "timeline: `analyze --face-model image_vit --face-weights FILE`, or the app's Face model setting "
     "(fusion then falls back to late fusion: the combined model was trained on the shipped face model).", "",
     "**Trained here, not shipped** (2026-11-22, 2 CPU cores, 64 px crops of FER2013 train, bfloat16): two runs "
@@ -174,41 +175,86 @@ UNTRAINED_CARD = "\n".join([
     "weights it does not start learning within this CPU budget.", ""])
 
 
-def predict_video_frames(model: ImageVitModel, path: Path, every: int, out_dir: Path, progress=None) -> dict:
-    """Every ``every``-th frame of a video (a photo: itself): each face's probabilities, written
-    as ``<stem>_image_vit_frames.csv`` with the timeline, distribution and heatmap plots of the
-    largest face per frame."""
-    import csv
-
-    from ...analysis.plots import write_plots
-    from ...analysis.timeline import summarize
-    from ...analysis.writers import atomic_path, write_json
-    from ...face.predict import predict_faces
+def predict_video_frames(model: ImageVitModel, path: Path, every: int, out_dir: Path, weights: str | None = None,
+                         progress=None):
+    """Every ``every``-th frame of a video (a photo: itself) as a window of its own, each face
+    scored (the model, the only branch, is also each face's ``fused``; the largest face is the
+    subject), as window records (``results.records``) written as ``analyze`` writes its own:
+    ``<stem>_image_vit_windows.csv``, ``<stem>_image_vit_analysis.json`` and the plots.
+    ``weights``: the model's file, named in the settings. Returns the ``AnalysisResult``."""
+    from ...errors import NoVideoTrack
+    from ...face.landmarker import FaceLandmarker
+    from ...face.tracker import FaceTracker
+    from ...media.decode import DecodeReport, iter_frames, read_image
     from ...media.probe import probe
-    from ...options import WindowOptions
+    from ...options import AnalysisOptions, WindowOptions
+    from ...results.plots import write_plots
+    from ...results.records import AnalysisResult, faces_seen
+    from ...results.summary import summarize
+    from ...results.writers import WindowsCsv, write_analysis_json
 
-    fps = (probe(path).fps or 25.0) / every
-    result = predict_faces(model, path, WindowOptions(fps=fps, min_duration_s=min(1.5, 1 / fps)), progress=progress)
-    result.update(model=KIND, every_nth_frame=every)
+    info = probe(path)
+    if not info.has_video:
+        raise NoVideoTrack(f"{Path(path).name} holds no picture: the face model needs a photo or a video.")
+    still = info.kind == "image"
+    step = every / (info.fps or 25.0)  # seconds between the frames read
+    options = AnalysisOptions(windows=WindowOptions(window_s=step, fps=1 / step, min_duration_s=step),
+                              face_model=KIND, face_weights=weights, audio=False, words=False, fusion="late")
+    report = DecodeReport()
+    frames = ([read_image(path, options.windows.max_frame_side)] if still
+              else iter_frames(path, options.windows.fps, options.windows.max_frame_side, report))
+    tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
     stem = f"{Path(path).stem}_{KIND}"
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / f"{stem}_frames.csv"
-    entries = []
-    with atomic_path(csv_path) as temporary, open(temporary, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["time_s", "face_id", "top_emotion", "confidence", *model.labels])
-        for row in result["frames"]:
-            for face in row["faces"]:
-                writer.writerow([row["time_s"], face["face_id"], face["top_emotion"], face["confidence"],
-                                 *face["probabilities"].values()])
-            if row["faces"]:  # the plots follow the largest face of each frame
-                face = max(row["faces"], key=lambda f: (f["box"][2] - f["box"][0]) * (f["box"][3] - f["box"][1]))
-                entries.append({"start_s": row["time_s"], "end_s": row["time_s"] + 1 / fps,
-                                "top_emotion": face["top_emotion"],
-                                "probabilities": {"fused": face["probabilities"], "face": face["probabilities"]}})
-    result["files"] = {"csv": str(csv_path)}
-    if entries:
-        plots = write_plots(entries, summarize(entries), out_dir, stem, f"{KIND} on {Path(path).name}")
-        result["files"].update({k: str(v) for k, v in plots.items()})
-    result["files"]["json"] = str(write_json(out_dir / f"{stem}_frames.json", result))
+    window_csv = WindowsCsv(out_dir / f"{stem}_windows.csv", list(model.labels), [], words=False)
+    records = []
+    try:
+        with FaceLandmarker(options.faces, video=not still) as landmarker:
+            for frame in frames:
+                faces = landmarker.detect(frame.image, frame.time_s)
+                tracker.assign(frame.time_s, faces)
+                record = frame_record(frame, faces, [model.scored(p) for p in model.predict_detections(frame.image, faces)],
+                                      0.0 if still else step)
+                records.append(record)
+                window_csv.write(record)
+                if progress:
+                    progress(frame.time_s, info.duration_s)
+    except BaseException:
+        window_csv.abort()
+        raise
+    shown = [record.to_dict() for record in records]  # the JSON form, which the summary and plots read
+    summary = summarize(shown)
+    models = {"face": {"model": KIND, "weights_sha256": model.sha256, "labels": list(model.labels),
+                       "temperature": model.temperature}}
+    warnings = report.warnings + ([] if tracker.tracks else ["No face was found."])
+    result = AnalysisResult(info, options, records, faces_seen(tracker), warnings, models, summary)
+    result.outputs = {"windows_csv": window_csv.commit()}
+    if summary["dominant_emotion"]:
+        result.outputs.update(write_plots(shown, summary, out_dir, stem, f"{KIND} on {Path(path).name}",
+                                          info.duration_s))
+    result.outputs["analysis_json"] = write_analysis_json(out_dir / f"{stem}_analysis.json", result)
     return result
+
+
+def frame_record(frame, faces: list, scores: list[dict], length_s: float):
+    """A sampled frame as a window of ``length_s``: each face (``FaceDetection``) with its
+    ``scores`` (``scored`` probabilities) as its emotions and its fused result; the largest is the
+    subject, whose result is the window's."""
+    from ...results.records import BLENDSHAPE_COLUMNS, FaceInWindow, WindowRecord
+
+    subject = max(range(len(faces)), key=lambda i: faces[i].area, default=None)
+    in_window = tuple(FaceInWindow(
+        face_id=face.track_id, face_found_ratio=1.0,
+        blendshapes={k: round(face.expressions[k], 4) for k in BLENDSHAPE_COLUMNS},
+        head_pose=dict(zip(("yaw", "pitch", "roll"), (round(float(v), 2) for v in face.head_pose))),
+        emotions=score, is_subject=i == subject, sources=("face",), fused=score["probabilities"])
+        for i, (face, score) in enumerate(zip(faces, scores)))
+    shown = scores[subject] if subject is not None else {"probabilities": None, "top_emotion": None,
+                                                         "confidence": None}
+    return WindowRecord(
+        index=frame.index, start_s=frame.time_s, end_s=round(frame.time_s + length_s, 6), n_frames=1,
+        faces=in_window, speech=None, voice=None, text=None, voice_note=None, speaker_face_id=None,
+        mouth_movement={}, words=(), sources=("face",) if shown["probabilities"] else (),
+        probabilities=({"face": shown["probabilities"]} if shown["probabilities"] else {})
+        | {"fused": shown["probabilities"]},
+        top_emotion=shown["top_emotion"], confidence=shown["confidence"])

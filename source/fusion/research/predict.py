@@ -1,24 +1,28 @@
 """A fusion family's model over a media file: windows slid over it (the family's window and hop),
 each window's face crops (the largest face of each sampled frame) and speech read the way the
-model was trained, probabilities per window, a CSV, a JSON and the timeline plots."""
+model was trained, and its probabilities per window, as window records (``results.records``)
+written as ``analyze`` writes its own: the windows CSV, the analysis JSON and the plots."""
 
-import csv
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ...analysis.plots import write_plots
-from ...analysis.timeline import summarize
 from ...audio.model import MIN_SPEECH_RATIO
 from ...errors import MediaError
 from ...face.landmarker import FaceDetection, FaceLandmarker
-from ...fileio import atomic_path, write_json
+from ...face.tracker import FaceTracker
 from ...media.decode import DecodeReport, Frame, iter_audio, iter_frames
 from ...media.probe import probe
 from ...media.speech import speech_activity
 from ...media.windows import Window, iter_windows
+from ...options import AnalysisOptions
+from ...results.plots import write_plots
+from ...results.records import BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord, faces_seen
+from ...results.summary import summarize
+from ...results.writers import WindowsCsv, write_analysis_json
 from ..data import FRAMES
 from .family import FamilyModel
 
@@ -39,13 +43,40 @@ def face_crops(picked: list[tuple[Frame, FaceDetection | None]], model: FamilyMo
     return crops[chosen], found[chosen]
 
 
-def largest_faces(window: Window, landmarker: FaceLandmarker) -> list[tuple[Frame, FaceDetection | None]]:
-    """Each frame of the window with its largest face (None: no face)."""
+def largest_faces(window: Window, landmarker: FaceLandmarker, tracker: FaceTracker,
+                  seen: dict[int, list[FaceDetection]]) -> list[tuple[Frame, FaceDetection | None]]:
+    """Each frame of the window with its largest face (None: no face). ``seen`` holds the faces
+    of the frames seen so far (by frame index): windows overlap, and each frame is looked at once
+    and tracked in time order, so the faces keep their ids across windows."""
     picked = []
     for frame in window.frames:
-        faces = landmarker.detect(frame.image, frame.time_s)
+        if frame.index not in seen:
+            seen[frame.index] = landmarker.detect(frame.image, frame.time_s)
+            tracker.assign(frame.time_s, seen[frame.index])
+        faces = seen[frame.index]
         picked.append((frame, max(faces, key=lambda f: f.area) if faces else None))
+    for index in [i for i in seen if window.frames and i < window.frames[0].index]:
+        del seen[index]  # before this window: no later window holds it
     return picked
+
+
+def read_face(picked: list[tuple[Frame, FaceDetection | None]], sources: tuple[str, ...],
+              scores: dict) -> FaceInWindow | None:
+    """The largest faces of a window's frames, which the family read as one face, as the window's
+    subject: the id of the track most of them belong to, the share of frames that had one, their
+    mean blendshapes and pose, and the family's result (None: no frame had a face)."""
+    faces = [face for _, face in picked if face is not None]
+    if not faces:
+        return None
+    pose = np.mean([face.head_pose for face in faces], axis=0)
+    return FaceInWindow(
+        face_id=Counter(face.track_id for face in faces).most_common(1)[0][0],
+        face_found_ratio=round(len(faces) / len(picked), 3),
+        blendshapes={k: round(float(np.mean([face.expressions[k] for face in faces])), 4)
+                     for k in BLENDSHAPE_COLUMNS},
+        head_pose=dict(zip(("yaw", "pitch", "roll"), (round(float(v), 2) for v in pose))),
+        emotions=None,  # no face model scored it: the family scores the window
+        is_subject=True, sources=sources, fused=scores["probabilities"])
 
 
 def voice_embedding(model: FamilyModel, audio: np.ndarray | None) -> np.ndarray | None:
@@ -76,49 +107,60 @@ def window_tensors(model: FamilyModel, crops: np.ndarray, found: np.ndarray, aud
             torch.zeros(1, 9), torch.tensor([False]))
 
 
-def predict_media(model: FamilyModel, path: str | Path, out_dir: Path,
-                  progress: Callable[[float, float | None], None] | None = None) -> dict:
-    """Per window (the family's window and hop): faces found, speech, probabilities; writes
-    ``<stem>_<model>.csv``, ``.json`` and the timeline, distribution and heatmap plots."""
+def predict_media(model: FamilyModel, path: str | Path, out_dir: Path, weights: str | None = None,
+                  progress: Callable[[float, float | None], None] | None = None) -> AnalysisResult:
+    """Per window (the family's window and hop): the face it read, the speech and its
+    probabilities, as window records; writes ``<stem>_<model>_windows.csv``,
+    ``<stem>_<model>_analysis.json`` and the timeline, distribution and heatmap plots, laid out
+    as ``analyze``'s. ``weights``: the model's file (None: the shipped one), named in the settings."""
     info = probe(path)
     if not info.has_video and not info.has_audio:
         raise MediaError(f"{Path(path).name} holds neither pictures nor sound.")
-    windows = model.family.windows
-    report = DecodeReport()
-    frames = iter_frames(path, windows.fps, windows.max_frame_side, report) if info.has_video else None
-    audio = iter_audio(path, report) if info.has_audio else None
-    rows = []
-    with FaceLandmarker(video=False) as landmarker:
-        for window in iter_windows(frames, audio, windows, info.duration_s):
-            crops, found = face_crops(largest_faces(window, landmarker), model)
-            embedding = voice_embedding(model, window.audio)
-            tensors = window_tensors(model, crops, found, window.audio, embedding)
-            scores = model.scored(model.predict_inputs(*tensors)[0])
-            rows.append({"window": window.index, "start_s": window.start_s, "end_s": window.end_s,
-                         "face_frames": int(found.sum()), "speech": bool(tensors[1][0]),
-                         "top_emotion": scores["top_emotion"], "confidence": scores["confidence"],
-                         "probabilities": {"fused": scores["probabilities"]}})
-            if progress:
-                progress(window.end_s, info.duration_s)
-    if not rows:
-        raise MediaError(f"{Path(path).name} is shorter than one {windows.window_s} s window.")
     name = model.family.name
+    options = AnalysisOptions(windows=model.family.windows, fusion=name, fusion_weights=weights, words=False)
     stem = f"{Path(path).stem}_{name}"
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / f"{stem}.csv"
-    with atomic_path(csv_path) as temporary, open(temporary, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["window", "start_s", "end_s", "face_frames", "speech", "top_emotion", "confidence",
-                         *model.labels])
-        for row in rows:
-            writer.writerow([row["window"], row["start_s"], row["end_s"], row["face_frames"], row["speech"],
-                             row["top_emotion"], row["confidence"],
-                             *(row["probabilities"]["fused"][label] for label in model.labels)])
-    summary = summarize(rows)
-    plots = write_plots(rows, summary, out_dir, stem, f"{name} on {Path(path).name}")
-    result = {"path": str(path), "model": name, "weights_sha256": model.sha256, "labels": list(model.labels),
-              "window_s": windows.window_s, "hop_s": windows.hop, "windows": rows, "summary": summary,
-              "files": {"csv": str(csv_path), **{k: str(v) for k, v in plots.items()}},
-              "warnings": report.warnings}
-    result["files"]["json"] = str(write_json(out_dir / f"{stem}.json", result))
+    report = DecodeReport()
+    frames = (iter_frames(path, options.windows.fps, options.windows.max_frame_side, report)
+              if info.has_video else None)
+    audio = iter_audio(path, report) if info.has_audio else None
+    tracker = FaceTracker(options.faces.track_iou, options.faces.track_max_gap_s)
+    seen: dict[int, list[FaceDetection]] = {}
+    records: list[WindowRecord] = []
+    window_csv = WindowsCsv(out_dir / f"{stem}_windows.csv", [], [], words=False)
+    try:
+        with FaceLandmarker(options.faces, video=False) as landmarker:
+            for window in iter_windows(frames, audio, options.windows, info.duration_s):
+                picked = largest_faces(window, landmarker, tracker, seen)
+                crops, found = face_crops(picked, model)
+                embedding = voice_embedding(model, window.audio)
+                tensors = window_tensors(model, crops, found, window.audio, embedding)
+                scores = model.scored(model.predict_inputs(*tensors)[0])
+                sources = tuple(branch for branch, read in (("face", found.any()), ("voice", bool(tensors[1][0])))
+                                if read)
+                face = read_face(picked, sources, scores)
+                record = WindowRecord(
+                    index=window.index, start_s=window.start_s, end_s=window.end_s, n_frames=len(window.frames),
+                    faces=(face,) if face else (),
+                    speech=speech_activity(window.audio) if window.audio is not None else None,
+                    voice=None, text=None, voice_note=None, speaker_face_id=None, mouth_movement={}, words=(),
+                    sources=sources, probabilities={"fused": scores["probabilities"]},
+                    top_emotion=scores["top_emotion"], confidence=scores["confidence"])
+                records.append(record)
+                window_csv.write(record)
+                if progress:
+                    progress(window.end_s, info.duration_s)
+        if not records:
+            raise MediaError(f"{Path(path).name} is shorter than one {options.windows.window_s} s window.")
+    except BaseException:
+        window_csv.abort()
+        raise
+    shown = [record.to_dict() for record in records]  # the JSON form, which the summary and plots read
+    summary = summarize(shown)
+    models = {"fusion": {"method": f"{name} model", "weights_sha256": model.sha256, "labels": list(model.labels),
+                         "temperature": model.temperature, "smoothing_windows": options.smooth_windows}}
+    result = AnalysisResult(info, options, records, faces_seen(tracker), report.warnings, models, summary)
+    result.outputs = {"windows_csv": window_csv.commit(),
+                      **write_plots(shown, summary, out_dir, stem, f"{name} on {Path(path).name}", info.duration_s)}
+    result.outputs["analysis_json"] = write_analysis_json(out_dir / f"{stem}_analysis.json", result)
     return result

@@ -1,12 +1,13 @@
-"""The analysis's own files, one writer per format, each written whole or not at all: the windows
-CSV (``WindowsCsv``, a row per window and face, written as the windows are made), the frames CSV
-(``FramesCsv``, a row per sampled frame and face) and the analysis JSON (``write_analysis_json``).
-The plots have theirs in ``plots``, the transcript in ``text.writers``."""
+"""The files of an analysis (``analyze``'s, and a research model's ``predict``'s), one writer per
+format, each written whole or not at all: the windows CSV (``WindowsCsv``, a row per window and
+face, written as the windows are made), the frames CSV (``FramesCsv``, a row per sampled frame and
+face) and the analysis JSON (``write_analysis_json``). The plots have theirs in ``plots``, the
+transcript in ``text.writers``."""
 
 from pathlib import Path
 
 from ..face.landmarker import FaceDetection
-from ..fileio import CsvStream, atomic_path, write_json  # noqa: F401  (atomic_path: see the end)
+from ..fileio import CsvStream, write_json
 from ..labels import top_emotion
 from ..media.decode import Frame
 from .records import BLENDSHAPE_COLUMNS, AnalysisResult, WindowRecord, window_columns
@@ -75,6 +76,3 @@ def write_analysis_json(path: Path, result: AnalysisResult) -> Path:
     """``<stem>_analysis.json``: ``result.to_dict()`` and the files written beside it (``outputs``)."""
     return write_json(path, {**result.to_dict(), "outputs": {k: str(v) for k, v in result.outputs.items()}})
 
-
-# fusion.research.image_vit still imports these two from here; their home is source.fileio
-__all__ = ["FramesCsv", "WindowsCsv", "write_analysis_json", "atomic_path", "write_json"]

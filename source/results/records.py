@@ -1,8 +1,9 @@
 """The typed records of an analysis: each analysed window (``WindowRecord``), each face within it
 (``FaceInWindow``) and the whole run (``AnalysisResult``), and how a window is laid out in the CSV.
 
-The pipeline builds a window's record once; fusion and smoothing (``timeline``) make new records
-from it, never change one; the writers (``writers``) write them. A record maps to the analysis
+Whoever analyses builds a window's record once (``analysis.pipeline``, a research family's
+``predict``); fusion and smoothing (``analysis.timeline``) make new records from it, never change
+one; the writers (``writers``) write them. A record maps to the analysis
 JSON one to one: ``to_dict()`` of a window is an item of the file's ``"windows"`` list, each field
 a key of the same name, in field order (tuples become lists, words their dicts), except that a
 face's ``smoothed`` is no key: it says whether ``fused_unsmoothed`` is one. ``csv_rows()`` is the
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..face.landmarker import BLENDSHAPES_OF_INTEREST
+from ..face.tracker import FaceTracker
 from ..labels import EMOTIONS, top_emotion
 from ..media.probe import MediaInfo
 from ..options import AnalysisOptions
@@ -165,6 +167,14 @@ class AnalysisResult:
             "sentences": self.sentences,
             "windows": [window.to_dict() for window in self.windows],
         }
+
+
+def faces_seen(tracker: FaceTracker) -> dict:
+    """The analysis JSON's ``faces``: the subject's face id and every track (first and last seen,
+    frames)."""
+    return {"subject_face_id": tracker.subject_id(),
+            "tracks": [{"face_id": t.track_id, "first_s": t.first_seen_s, "last_s": t.last_seen_s,
+                        "frames": t.frames} for t in tracker.tracks.values()]}
 
 
 def versions() -> dict[str, str]:
