@@ -26,7 +26,9 @@ from source.face.model import FaceModel  # noqa: E402
 from source.fusion.model import CombinedModel  # noqa: E402
 from source.fusion.research.families import WINDOW_FAMILIES  # noqa: E402
 from source.fusion.research.family import FamilyModel, Inputs  # noqa: E402
-from source.fusion.train import EncodedItems, WindowsRecipe, baselines, fusion_data  # noqa: E402
+from source.fusion.encodings import EncodedItems  # noqa: E402
+from source.fusion.train import baselines  # noqa: E402
+from source.fusion.windows import WindowsRecipe, fusion_data  # noqa: E402
 from source.training.metrics import accuracy_and_macro_f1, calibrated  # noqa: E402
 from source.training.recipes import recipe_from_dict  # noqa: E402
 from source.training.trainer import predict_logits  # noqa: E402

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ...audio.features import MfccTransform
 from ...training.trainer import TrainOptions
-from ..train import WindowsRecipe
+from ..windows import WindowsRecipe
 from .c3d import C3dOptions
 from .intermediate import IntermediateOptions
 from .xattn import XAttnOptions
