@@ -3,7 +3,7 @@ when used), and what ``run.py tune --model audio`` searches."""
 
 from ..options import AnalysisOptions
 from ..registry import ModelEntry, TrainingCommands, register_alias, register_model
-from ..tuning.space import AUGMENT_STRENGTH
+from ..tuning.space import cnn_head_space
 
 # --model voice: whichever voice model the analysis uses by default
 register_alias("voice", AnalysisOptions.voice_model)
@@ -15,13 +15,7 @@ SEARCH_SPACE = {
                             {"backbone": "mobilenet_v2", "imagenet": True},
                             {"backbone": "shufflenet_v2_x1_0", "imagenet": False},
                             {"backbone": "squeezenet1_1", "imagenet": False}]),
-    "head.units": ("choice", [64, 128, 256, 512]),
-    "head.layers": ("choice", [1, 2]),
-    "head.dropout": ("uniform", 0.1, 0.5),
-    "head.batch_norm": ("choice", [True, False]),
-    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
-    "train.batch_size": ("choice", [16, 32, 64]),
-    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
+    **cnn_head_space([16, 32, 64]),
     "transform.n_fft": ("choice", [512, 1024, 2048]),
     "transform.hop_length": ("choice", [256, 512]),
     "transform.n_mfcc": ("choice", [13, 20, 40]),

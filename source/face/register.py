@@ -2,7 +2,7 @@
 used), and what ``run.py tune --model face`` searches."""
 
 from ..registry import ModelEntry, TrainingCommands, register_model
-from ..tuning.space import AUGMENT_STRENGTH
+from ..tuning.space import cnn_head_space
 
 # what tune searches (see ``tuning.space`` for the range kinds); only mobilenet_v2 has offline
 # ImageNet weights, so the others start from scratch
@@ -10,13 +10,7 @@ SEARCH_SPACE = {
     "backbone": ("choice", [{"backbone": "mobilenet_v2", "imagenet": True},
                             {"backbone": "resnet18", "imagenet": False},
                             {"backbone": "shufflenet_v2_x1_0", "imagenet": False}]),
-    "head.units": ("choice", [64, 128, 256, 512]),
-    "head.layers": ("choice", [1, 2]),
-    "head.dropout": ("uniform", 0.1, 0.5),
-    "head.batch_norm": ("choice", [True, False]),
-    "train.learning_rate": ("loguniform", 1e-4, 3e-3),
-    "train.batch_size": ("choice", [32, 64, 128]),
-    AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
+    **cnn_head_space([32, 64, 128]),
 }
 
 register_model(ModelEntry(

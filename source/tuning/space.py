@@ -17,6 +17,20 @@ from ..errors import StudioError
 AUGMENT_STRENGTH = "augment_strength"
 
 
+def cnn_head_space(batch_sizes: list[int]) -> dict[str, tuple]:
+    """What tune searches for a CNN family's head and training (the face and MFCC voice models):
+    the head's shape, the learning rate, the batch size among ``batch_sizes`` and the augmentation."""
+    return {
+        "head.units": ("choice", [64, 128, 256, 512]),
+        "head.layers": ("choice", [1, 2]),
+        "head.dropout": ("uniform", 0.1, 0.5),
+        "head.batch_norm": ("choice", [True, False]),
+        "train.learning_rate": ("loguniform", 1e-4, 3e-3),
+        "train.batch_size": ("choice", batch_sizes),
+        AUGMENT_STRENGTH: ("uniform", 0.0, 1.5),
+    }
+
+
 def hyperopt_space(space: Mapping[str, tuple]) -> dict:
     """The Hyperopt expressions for ``space``, labelled by setting name."""
     from hyperopt import hp  # here, not at the top: the CLI's --help reads this package's names
