@@ -226,3 +226,23 @@ def get_model(name: str) -> ModelEntry:
         known = ", ".join(e.name for e in list_models()) or "none in this version"
         raise StudioError(f"There is no model named {name!r}. Available models: {known}.")
     return _MODELS[name]
+
+
+def load(name_or_path: str | Path, **options):
+    """A ready-to-use model: by registered name (or alias), its shipped weights; by weights file,
+    that file, loaded by the model whose kind the file holds (a research family's file by its
+    family). ``options`` go to the model's loader (e.g. the fusion models' ``voice`` and ``face``).
+    The text model has no weights file of this format: load it by name."""
+    _load_families()
+    if isinstance(name_or_path, str) and _ALIASES.get(name_or_path, name_or_path) in _MODELS:
+        return get_model(name_or_path).load(**options)
+    from .weights import WeightsError, read_weights
+
+    path = Path(name_or_path)
+    if not path.exists():
+        known = ", ".join(e.name for e in list_models())
+        raise StudioError(f"{name_or_path} is neither a model name ({known}) nor an existing file.")
+    kind = read_weights(path).get("kind")
+    if not isinstance(kind, str) or kind not in _MODELS:
+        raise WeightsError(f"{path} holds a {kind!r} model, which no registered model reads.")
+    return _MODELS[kind].load(path, **options)

@@ -58,8 +58,9 @@ def checked_sha256(path: Path, expected_sha256: str | None, what: str = "weights
     return sha256
 
 
-def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None) -> dict:
-    """The saved dict, plus ``sha256``; ``kind`` ("audio", "face", ...) must match the file's."""
+def read_weights(path: str | Path, expected_sha256: str | None = None) -> dict:
+    """The saved dict of an Emotion Studio weights file, plus ``sha256``; its ``kind`` says which
+    model it holds ("audio", "face", ...)."""
     path = Path(path)
     sha256 = checked_sha256(path, expected_sha256)
     try:
@@ -68,7 +69,13 @@ def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None
         raise WeightsError(unreadable_reason(path, error)) from error
     if not isinstance(saved, dict) or saved.get("format") != WEIGHTS_FORMAT:
         raise WeightsError(f"{path} is not an Emotion Studio weights file.")
+    saved["sha256"] = sha256
+    return saved
+
+
+def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None) -> dict:
+    """The saved dict, plus ``sha256``; ``kind`` ("audio", "face", ...) must match the file's."""
+    saved = read_weights(path, expected_sha256)
     if saved.get("kind") != kind:
         raise WeightsError(f"{path} holds a {saved.get('kind')!r} model, not a {kind!r} model.")
-    saved["sha256"] = sha256
     return saved

@@ -37,3 +37,30 @@ def test_ships_untrained_is_said_once_by_the_entry():
 
 def test_voice_stands_for_the_default_voice_model():
     assert get_model("voice") is get_model(AnalysisOptions.voice_model)
+
+
+def test_one_load_takes_a_name_or_a_weights_file(tmp_path):
+    from source.audio.whisper_voice import WhisperVoiceModel
+    from source.errors import StudioError
+    from source.face.model import FaceModel
+    from source.fusion.research.family import FamilyModel
+    from source.registry import load
+    from source.weights import WeightsError
+
+    face = load("face")
+    assert isinstance(face, FaceModel) and face.sha256 == FaceModel.SHIPPED_SHA256
+    voice = load("voice")  # the alias of the default voice model
+    assert voice.sha256 == get_model("voice").load().sha256
+    # a file is loaded by the model whose kind it holds, whatever its name or folder
+    copied = tmp_path / "renamed.pt"
+    copied.write_bytes((MODELS_DIR / "voice_whisper" / "voice_whisper.pt").read_bytes())
+    from_file = load(copied)
+    assert isinstance(from_file, WhisperVoiceModel) and from_file.sha256 == WhisperVoiceModel.SHIPPED_SHA256
+    family_file = load(str(MODELS_DIR / "late_fusion" / "late_fusion.pt"))
+    assert isinstance(family_file, FamilyModel) and family_file.family.name == "late_fusion"
+    with pytest.raises(StudioError, match="neither a model name"):
+        load("no_such_model")
+    not_weights = tmp_path / "notes.pt"
+    not_weights.write_text("not a weights file")
+    with pytest.raises(WeightsError):
+        load(not_weights)
