@@ -20,7 +20,7 @@ from source.fusion.research.families import C3D_FUSION, IA_FUSION, IT_FUSION, LA
 from source.fusion.research.family import FamilyModel, evaluate_family
 from source.fusion.research.raw_items import RawItems
 from source.fusion.research.recipes import LtRecipe, XAttnRecipe
-from source.fusion.research.late import WeightedLateNet
+from source.fusion.research.late_fusion import WeightedLateNet
 from source.fusion.windows import fusion_data
 from source.labels import get_label_set
 from source.nets import EmotionNet, EnsembleNet, HeadOptions

@@ -88,7 +88,8 @@ LATE_FUSION = Family(
     "A weighted mean of the voice and face models' calibrated probabilities (the face's: the mean "
     "over the frames with a face); the face's weight is chosen on the validation windows, then a "
     "temperature is fitted there. A window with one branch gets that branch's probabilities.",
-    "recipes:LateFusionRecipe", "late:WeightedLateNet", "encoded", trainer="late:train_late_fusion",
+    "recipes:LateFusionRecipe", "late_fusion:WeightedLateNet", "encoded",
+    trainer="late_fusion:train_late_fusion",
     shipped_sha256="8547f8e0abcf0fc70e7267fb0c466347b1ebd257d3c727ecc8823721e2544154")
 XATTN_FUSION = Family(
     "xattn_fusion", "Cross-modal attention fusion: face-frame tokens attend to the voice",
