@@ -12,7 +12,7 @@ from source.labels import EMOTIONS
 from source.registry import get_model
 from source.text import features
 from source.text.features import FEATURE_NAMES, TEXT_COLUMNS, TEXT_FEATURE_COLUMNS, TextAnalyzer, text_columns
-from source.text.model import predict
+from source.cli.text import predict
 from source.text.transcribe import Segment, Transcript, TranscribeOptions, Word, load_transcriber
 from source.text.writers import write_srt, write_transcript_json, write_txt, write_word_frequencies
 

@@ -9,6 +9,6 @@ register_model(ModelEntry(
                 "(calibrated probabilities of 7 emotions and the words' emotional evidence), TextBlob "
                 "polarity and subjectivity and 7 lexicon emotion scores",
     load="source.text.model:load",
-    commands={"predict": "source.text.model:predict",  # import paths: imported when the command runs
+    commands={"predict": "source.cli.text:predict",  # import paths: imported when the command runs
               "train": "source.cli.text:train", "evaluate": "source.cli.text:evaluate"},
 ))
