@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from source.audio.augment import SpecAugment, WaveAugment
-from source.audio.model import VoiceModel, predict_file
+from source.audio.model import VoiceModel
 from source.audio.train import ensemble_voice, evaluate_voice
+from source.cli.audio import predict_voice
 from source.errors import MediaError, NoAudioTrack, StudioError
 from source.media.decode import read_audio
 from source.nets import EmotionNet
@@ -61,30 +62,47 @@ def test_shipped_model_brings_its_transform_and_labels(shipped):
     assert embedding.shape == (2, shipped.network.embedding_size)
 
 
-def test_predict_a_speech_file_and_a_video(shipped, media):
-    result = predict_file(shipped, media["speech.wav"])
-    assert result["windows"] and all(w["speech"] for w in result["windows"])
-    for window in result["windows"]:
-        assert sum(window["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
-    assert result["top_emotion"] in shipped.labels
-    video = predict_file(shipped, media["astronaut_talking.mp4"])
-    assert video["overall"] is not None
+def predicted(path: Path, out_dir: Path, capsys) -> tuple[dict, str]:
+    """``predict --model audio PATH``: the analysis JSON it copies to ``--json``, and what it printed."""
+    from argparse import Namespace
+
+    copy = out_dir / "copy.json"
+    assert predict_voice(Namespace(path=path, weights=None, json=copy), "audio", out_dir) == 0
+    return json.loads(copy.read_text()), capsys.readouterr().out
 
 
-def test_predict_silence_and_no_audio(shipped, media):
-    silent = predict_file(shipped, media["silence.wav"])
-    assert silent["overall"] is None and not any(w["speech"] for w in silent["windows"])
-    assert "No speech" in silent["warnings"][0]
+def test_predict_is_the_analysis_with_the_voice_alone(shipped, media, tmp_path, capsys):
+    result, printed = predicted(media["speech.wav"], tmp_path, capsys)
+    assert result["models"]["voice"]["weights_sha256"] == shipped.sha256
+    assert set(result["models"]) == {"voice", "fusion"}  # no face, no words
+    windows = result["windows"]
+    assert windows and all(w["voice"] for w in windows) and not any(w["faces"] for w in windows)
+    for window in windows:
+        assert sum(window["voice"]["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    mean = {label: np.mean([w["voice"]["probabilities"][label] for w in windows]) for label in shipped.labels}
+    assert f"overall: {max(mean, key=mean.get)} (" in printed  # the mean over the windows with speech
+    assert (tmp_path / "speech_windows.csv").exists() and (tmp_path / "speech_analysis.json").exists()
+    video, _ = predicted(media["astronaut_talking.mp4"], tmp_path, capsys)
+    assert any(w["voice"] for w in video["windows"]) and not any(w["faces"] for w in video["windows"])
+
+
+def test_predict_silence_and_no_audio(media, tmp_path, capsys):
+    silent, printed = predicted(media["silence.wav"], tmp_path, capsys)
+    assert not any(w["voice"] for w in silent["windows"])
+    assert "no speech was found" in printed
+    from argparse import Namespace
+
     with pytest.raises(NoAudioTrack):
-        predict_file(shipped, media["no_audio.mp4"])
+        predict_voice(Namespace(path=media["no_audio.mp4"], weights=None, json=None), "audio", tmp_path)
 
 
-def test_predict_cli_writes_json(media, tmp_path):
+def test_predict_cli_writes_json(media, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_STUDIO_OUTPUT", str(tmp_path))  # the analysis files it writes
     out = tmp_path / "voice.json"
     result = run_py("predict", "--model", "audio", media["speech.wav"], "--json", out, cache=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "overall:" in result.stdout
-    assert json.loads(out.read_text())["labels"][0] == "angry"
+    assert json.loads(out.read_text())["models"]["voice"]["labels"][0] == "angry"
 
 
 RAVDESS_EMOTIONS = ("01", "02", "03", "04", "05", "06", "07", "08")

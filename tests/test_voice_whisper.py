@@ -114,13 +114,16 @@ def test_quiet_actress_gets_voice_results_and_newscasters_are_not_disgust(model)
 
 
 @pytest.mark.parametrize("name", WHISPER_VOICE_MODELS)
-def test_predict_cli(media, tmp_path, name):
+def test_predict_cli(media, tmp_path, name, monkeypatch):
+    monkeypatch.setenv("EMOTION_STUDIO_OUTPUT", str(tmp_path))  # the analysis files it writes
     out = tmp_path / "voice.json"
     done = subprocess.run([sys.executable, str(ROOT / "run.py"), "predict", "--model", name,
                            str(media["speech.wav"]), "--json", str(out)], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
-    assert result["model"] == name and result["overall"] and result["labels"] == list(EMOTIONS)
+    voice = result["models"]["voice"]
+    assert voice["model"] == name and voice["labels"] == list(EMOTIONS)
+    assert any(window["voice"] for window in result["windows"]) and "overall:" in done.stdout
 
 
 def test_voice_names_the_default_voice_model():

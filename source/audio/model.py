@@ -5,19 +5,12 @@ written by ``VoiceModel.save`` loads the same way and brings its own transform a
 """
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ..emotion_model import EmotionModel
-from ..errors import NoAudioTrack
-from ..labels import mean_probabilities, top_emotion
-from ..media.decode import DecodeReport, iter_audio
-from ..media.probe import probe
-from ..media.windows import iter_windows
-from ..options import WindowOptions
 from ..paths import MODELS_DIR
 from ..media.speech import speech_segments
 from .features import MfccTransform
@@ -84,28 +77,3 @@ def voice_model_class(name: str) -> "type[VoiceModel] | type[WhisperVoiceModel]"
     if name not in classes:
         raise ValueError(f"Unknown voice model {name!r}: choose {', '.join(classes)}.")
     return classes[name]
-
-
-def predict_file(model: "VoiceModel | WhisperVoiceModel", path: str | Path, windows: WindowOptions = WindowOptions(),
-                 progress=None) -> dict:
-    """Per-window probabilities for any audio or video file, streamed, and the overall result.
-
-    Windows without speech get no probabilities. The overall probabilities are the mean over
-    the windows with speech.
-    """
-    info = probe(path)
-    if not info.has_audio:
-        raise NoAudioTrack(f"{Path(path).name} has no audio track: the voice model needs sound.")
-    report = DecodeReport()
-    rows = []
-    for window in iter_windows(None, iter_audio(path, report), windows, info.duration_s):
-        voice = model.predict_window(window.audio)
-        rows.append({"start_s": window.start_s, "end_s": window.end_s, "speech": voice is not None,
-                     "probabilities": voice and voice["probabilities"]})
-        if progress:
-            progress(window.end_s, info.duration_s)
-    overall = mean_probabilities([r["probabilities"] for r in rows])
-    return {"path": str(path), "model": model.KIND, "weights_sha256": model.sha256,
-            "labels": list(model.labels), "windows": rows, "overall": overall,
-            "top_emotion": top_emotion(overall)[0],
-            "warnings": report.warnings + ([] if overall else ["No speech was found in the file."])}

@@ -1,28 +1,49 @@
-"""The voice model's own ``run.py`` work: predict (``--model audio``; its dataset commands are
-``cli.training``'s)."""
+"""The voice models' ``predict`` (``--model audio``, and the Whisper voice models through
+``cli.voice_whisper``; their dataset commands are ``cli.training``'s): a view over ``analyze``
+with the voice branch alone."""
 
-from ..audio.model import VoiceModel, predict_file
+import json
+from pathlib import Path
+
+from ..errors import NoAudioTrack
+from ..paths import OUTPUT_DIR
 from .progress import media_bar, write_json_arg
 
 
 def predict(args) -> int:
-    return predict_with(VoiceModel.load(args.weights), args)
+    return predict_voice(args, "audio")
 
 
-def predict_with(model, args) -> int:
-    """Print and write a voice model's per-window and overall result for ``args.path``."""
+def predict_voice(args, model: str, out_dir: Path = OUTPUT_DIR) -> int:
+    """``predict --model <voice model> PATH``: ``analyze`` of ``PATH`` with the voice branch alone
+    (no faces, no words, no plots), each window's voice probabilities printed and the mean over the
+    windows with speech; the analysis files are written to ``out_dir`` as ``analyze`` writes them,
+    and ``--json`` gets a copy of the analysis JSON."""
+    from ..analysis.pipeline import analyze  # the branch's libraries: only when predicting
+    from ..labels import mean_probabilities, top_emotion
+    from ..media.probe import probe
+    from ..options import AnalysisOptions
+
+    if not probe(args.path).has_audio:
+        raise NoAudioTrack(f"{Path(args.path).name} has no audio track: the voice model needs sound.")
+    options = AnalysisOptions(face=False, words=False, plots=False, voice_model=model,
+                              voice_weights=None if args.weights is None else str(args.weights))
+    out_dir.mkdir(parents=True, exist_ok=True)
     with media_bar("voice") as progress:
-        result = predict_file(model, args.path, progress=progress)
-    print(f"{'window':>15}  " + "  ".join(f"{label:>8}" for label in result["labels"]))
-    for row in result["windows"]:
-        span = f"{row['start_s']:6.1f}-{row['end_s']:6.1f} s"
-        cells = ("  ".join(f"{p:8.3f}" for p in row["probabilities"].values())
-                 if row["probabilities"] else "  (no speech)")
+        result = analyze(args.path, options, out_dir, lambda stage, done, total: progress(done, total))
+    labels = result.models["voice"]["labels"]
+    print(f"{'window':>15}  " + "  ".join(f"{label:>8}" for label in labels))
+    for window in result.windows:
+        span = f"{window.start_s:6.1f}-{window.end_s:6.1f} s"
+        cells = ("  ".join(f"{window.voice['probabilities'][label]:8.3f}" for label in labels)
+                 if window.voice else f"  ({window.voice_note or 'no speech'})")
         print(f"{span:>15}  {cells}")
-    for warning in result["warnings"]:
+    for warning in result.warnings:
         print(f"note: {warning}")
-    if result["overall"]:
-        top = result["top_emotion"]
-        print(f"overall: {top} ({result['overall'][top]:.0%})")
-    write_json_arg(args.json, result)
+    overall = mean_probabilities([window.voice and window.voice["probabilities"] for window in result.windows])
+    top, share = top_emotion(overall)
+    print(f"overall: {top} ({share:.0%} over the windows with speech)" if overall else "no speech was found")
+    for path in result.outputs.values():
+        print(f"wrote {path}")
+    write_json_arg(args.json, json.loads(result.outputs["analysis_json"].read_text(encoding="utf-8")))
     return 0

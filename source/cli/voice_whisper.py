@@ -1,18 +1,18 @@
 """The Whisper voice models' ``run.py`` work: predict, train, evaluate (``--model voice_whisper`` or
 ``voice_whisper_shared``, the model over the words branch's encoder pass)."""
 
-from ..audio.model import voice_model_class
 from ..audio.whisper_train import WhisperVoiceRecipe, evaluate_whisper_voice, model_class, train_whisper_voice
 from ..errors import StudioError
 from ..paths import OUTPUT_DIR
 from ..training.workers import default_workers
-from .audio import predict_with
+from ..audio.model import voice_model_class
+from .audio import predict_voice
 from .progress import command_line, evaluate_with_bars, promote_if_asked
 from .training import family_recipe
 
 
 def predict(args) -> int:
-    return predict_with(voice_model_class(args.model).load(args.weights), args)
+    return predict_voice(args, args.model)
 
 
 def train(args) -> int:
