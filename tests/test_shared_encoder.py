@@ -3,6 +3,7 @@ frames put back at their times, handed out window by window, equal to the voice 
 encoding of the same speech, and in ``analyze`` no encoder pass of the voice's own."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,6 +112,8 @@ def test_the_shipped_shared_model_was_measured_where_analyze_reads_it(media, tmp
     out = tmp_path / "voice.json"
     done = subprocess.run([sys.executable, str(ROOT / "run.py"), "predict", "--model", "voice_whisper_shared",
                            "--weights", str(weights), str(media["speech.wav"]), "--json", str(out)],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "EMOTION_STUDIO_OUTPUT": str(tmp_path)})
     assert done.returncode == 0, done.stderr
-    assert json.loads(out.read_text())["weights_sha256"] == SharedWhisperVoiceModel.load(weights).sha256
+    voice = json.loads(out.read_text())["models"]["voice"]
+    assert voice["weights_sha256"] == SharedWhisperVoiceModel.load(weights).sha256
