@@ -1,11 +1,12 @@
-"""``analyze``: the analysis pipeline behind ``run.py analyze``, the app, the service and batch runs.
-(A model's own ``predict`` command -- face, voice, text, the research fusion families -- still runs
-its own path beside this one.)
+"""``analyze``: the analysis pipeline behind ``run.py analyze``, the app, the service, batch runs and
+the voice models' ``predict`` (this with the voice branch alone). The research fusion families'
+``predict`` slides their own windows but builds the same records and writes them with the same
+writers; the face and text models' ``predict`` still run their own paths.
 
 probe -> stream frames and audio -> faces per frame (landmarks, track ids, aligned crops)
--> windows -> one record per window (``records.WindowRecord``), fused and smoothed (``timeline``),
-its rows written to the windows CSV as it is made (``writers``). Nothing in here is kept for the
-whole input except the windows' records, for the JSON file and the plots.
+-> windows -> one record per window (``results.records.WindowRecord``), fused and smoothed
+(``timeline``), its rows written to the windows CSV as it is made (``results.writers``). Nothing in
+here is kept for the whole input except the windows' records, for the JSON file and the plots.
 """
 
 import os
