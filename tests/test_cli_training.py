@@ -106,4 +106,4 @@ def test_each_research_family_names_a_train_function_and_its_windows():
     for family in WINDOW_FAMILIES:
         assert callable(resolve(f"source.fusion.research.{family.trainer}")), family.name
         assert isinstance(family.windows, WindowOptions), family.name
-    assert {f.name: f.trainer for f in WINDOW_FAMILIES}["late_fusion"] == "late:train_late_fusion"
+    assert {f.name: f.trainer for f in WINDOW_FAMILIES}["late_fusion"] == "late_fusion:train_late_fusion"
