@@ -41,7 +41,7 @@ from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
 from ..results.plots import write_plots
-from ..results.records import BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord, faces_seen
+from ..results.records import BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord, faces_seen, model_facts
 from ..results.summary import summarize
 from ..results.writers import FramesCsv, WindowsCsv, write_analysis_json
 from .prefetch import Prefetched
@@ -439,14 +439,12 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
             word_stream.close()
     warnings += report.warnings
     warnings += _coverage_warnings(info, records, use_faces, use_audio)
-    models = {name: {"model": model.KIND, "weights_sha256": model.sha256, "labels": list(model.labels),
-                     "temperature": model.temperature}
+    models = {name: {"model": model.KIND, **model_facts(model)}
               for name, model in (("face", face_model), ("voice", voice)) if model is not None}
     if use_words:
         models["words"] = {"whisper": options.whisper_model, "lexicon": LEXICON_LICENSE}
     models["fusion"] = ({"method": "combined model" if isinstance(fusion, CombinedModel) else f"{fusion.family.name} model",
-                         "weights_sha256": fusion.sha256, "labels": list(fusion.labels),
-                         "temperature": fusion.temperature}
+                         **model_facts(fusion)}
                         if fusion else {"method": "late (mean of the branches present, weighted by reliability and the words' evidence)",
                                        "weights": dict(RELIABILITY)})
     models["fusion"]["smoothing_windows"] = options.smooth_windows

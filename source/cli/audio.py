@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import NoAudioTrack
+from ..fileio import check_output_folder
 from ..paths import OUTPUT_DIR
 from .progress import media_bar, write_json_arg
 
@@ -28,7 +29,7 @@ def predict_voice(args, model: str, out_dir: Path = OUTPUT_DIR) -> int:
         raise NoAudioTrack(f"{Path(args.path).name} has no audio track: the voice model needs sound.")
     options = AnalysisOptions(face=False, words=False, plots=False, voice_model=model,
                               voice_weights=None if args.weights is None else str(args.weights))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out_dir)  # one clear line, before any work, when it cannot be written
     with media_bar("voice") as progress:
         result = analyze(args.path, options, out_dir, lambda stage, done, total: progress(done, total))
     labels = result.models["voice"]["labels"]

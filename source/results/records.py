@@ -169,6 +169,12 @@ class AnalysisResult:
         }
 
 
+def model_facts(model) -> dict:
+    """What the analysis JSON's ``models`` says of a trained model used (a branch's or a fusion
+    model): its weights' sha256, its labels and its calibration temperature."""
+    return {"weights_sha256": model.sha256, "labels": list(model.labels), "temperature": model.temperature}
+
+
 def faces_seen(tracker: FaceTracker) -> dict:
     """The analysis JSON's ``faces``: the subject's face id and every track (first and last seen,
     frames)."""

@@ -12,6 +12,7 @@ import torch
 
 from ...audio.model import MIN_SPEECH_RATIO
 from ...errors import MediaError
+from ...fileio import check_output_folder
 from ...face.landmarker import FaceDetection, FaceLandmarker
 from ...face.tracker import FaceTracker
 from ...media.decode import DecodeReport, Frame, iter_audio, iter_frames
@@ -20,7 +21,8 @@ from ...media.speech import speech_activity
 from ...media.windows import Window, iter_windows
 from ...options import AnalysisOptions
 from ...results.plots import write_plots
-from ...results.records import BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord, faces_seen
+from ...results.records import (BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord, faces_seen,
+                                 model_facts)
 from ...results.summary import summarize
 from ...results.writers import WindowsCsv, write_analysis_json
 from ..data import FRAMES
@@ -119,7 +121,7 @@ def predict_media(model: FamilyModel, path: str | Path, out_dir: Path, weights: 
     name = model.family.name
     options = AnalysisOptions(windows=model.family.windows, fusion=name, fusion_weights=weights, words=False)
     stem = f"{Path(path).stem}_{name}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out_dir)
     report = DecodeReport()
     frames = (iter_frames(path, options.windows.fps, options.windows.max_frame_side, report)
               if info.has_video else None)
@@ -157,8 +159,7 @@ def predict_media(model: FamilyModel, path: str | Path, out_dir: Path, weights: 
         raise
     shown = [record.to_dict() for record in records]  # the JSON form, which the summary and plots read
     summary = summarize(shown)
-    models = {"fusion": {"method": f"{name} model", "weights_sha256": model.sha256, "labels": list(model.labels),
-                         "temperature": model.temperature, "smoothing_windows": options.smooth_windows}}
+    models = {"fusion": {"method": f"{name} model", **model_facts(model), "smoothing_windows": options.smooth_windows}}
     result = AnalysisResult(info, options, records, faces_seen(tracker), report.warnings, models, summary)
     result.outputs = {"windows_csv": window_csv.commit(),
                       **write_plots(shown, summary, out_dir, stem, f"{name} on {Path(path).name}", info.duration_s)}
