@@ -20,7 +20,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from source.audio.model import VoiceModel  # noqa: E402
+from source.voice.model import VoiceModel  # noqa: E402
 from source.errors import UntrainedModel  # noqa: E402
 from source.face.model import FaceModel  # noqa: E402
 from source.fusion.model import CombinedModel  # noqa: E402

@@ -43,7 +43,7 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus; {minutes:.2f} min of speech, "
           f"{len(windows)} windows of {WINDOW_S} s")
     print(f"{'model':>14} {'load s':>7} {'s per audio minute':>19} {'windows scored':>15}")
-    for name in ("audio", "voice_whisper") + (("voice_whisper_shared",) if args.shared else ()):
+    for name in ("voice_mfcc", "voice_whisper") + (("voice_whisper_shared",) if args.shared else ()):
         started = time.perf_counter()
         model = get_model(name).load(args.shared) if name == "voice_whisper_shared" else get_model(name).load()
         model.predict_window(windows[0])  # first call: the encoder's conversion or VAD session

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from common import ROOT
 
-from source.audio.whisper_voice import whisper_encoder
+from source.voice.whisper_voice import whisper_encoder
 from source.datasets.speech import scan_speech_dataset
 from source.labels import EMOTIONS
 from source.media.decode import read_audio

@@ -4,7 +4,6 @@ import math
 from dataclasses import dataclass, field
 
 SAMPLE_RATE = 16_000  # every audio branch works on 16 kHz mono float32
-FUSION_METHODS = ("auto", "late")  # besides these, any fusion model of the registry by name
 # class activation map methods of pytorch-grad-cam (face/cam.py maps each name to its class)
 CAM_METHODS = ("gradcam", "gradcam++", "scorecam", "eigencam", "xgradcam", "layercam")
 # the windows the figures were measured on, and every learned fusion model trained on: 16 face
@@ -40,7 +39,7 @@ def window_length_note(window_s: float, fusion_model: str | None = None) -> str 
     fusion model used (None: late fusion). None for 4-s windows.
 
     The voice models hear a longer window whole (in pieces of what they hear at once,
-    ``audio.pieces``), the face model scores every frame and the words are the window's: only a
+    ``voice.pieces``), the face model scores every frame and the words are the window's: only a
     learned fusion model, trained on 4-s windows, reads a window of another length unlike anything
     it learned from."""
     if window_s == TRAINED_WINDOW_S:
@@ -128,25 +127,26 @@ class AnalysisOptions:
     windows: WindowOptions = field(default_factory=WindowOptions)
     faces: FaceOptions = field(default_factory=FaceOptions)
     face: bool = True
-    audio: bool = True
+    audio: bool = True  # the sound track: the voice branch and the words (``words`` turns those off alone)
     face_model: str = "face"  # a face model of the registry (registry.branch_models("face"))
     face_weights: str | None = None  # face model file; None: the shipped model
-    voice_model: str = "voice_whisper"  # a voice model of the registry (registry.branch_models("audio"))
+    voice_model: str = "voice_whisper"  # a voice model of the registry (registry.branch_models("voice"))
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
-    # "auto": the method that did best on the real-video set: late fusion (the combined model when
-    # fusion_weights names its file); "late": the reliability- and evidence-weighted mean of the
-    # branches present; any other name: that fusion model of the registry ("combined", ...)
+    # a fusion of the registry (registry.branch_models("fusion")): "late", the reliability- and
+    # evidence-weighted mean of the branches present, or a learned model ("combined", ...); "auto":
+    # the one that did best on the real-video set (late), or with fusion_weights the model of that file
     fusion: str = "auto"
     fusion_weights: str | None = None  # the fusion model's file; None: the shipped one
     smooth_windows: int = 1  # centred moving average of the fused probabilities; 1: none
     plots: bool = True  # timeline, distribution and heatmap (PNG and HTML) beside the CSV
 
     def __post_init__(self):
-        from .registry import branch_models  # the registry's table of names: no model code is imported
+        from .registry import branch_models, canonical_name  # tables of names: no model code is imported
 
-        for setting, branch in (("face_model", "face"), ("voice_model", "audio")):
+        for setting, branch in (("face_model", "face"), ("voice_model", "voice")):
+            object.__setattr__(self, setting, canonical_name(getattr(self, setting)))  # a former name
             if (name := getattr(self, setting)) not in (names := branch_models(branch)):
                 raise ValueError(f"{setting} must be one of {', '.join(names)}, not {name!r}")
         if not self.fusion:

@@ -152,7 +152,7 @@ class TrainingCommands:
 @dataclass(frozen=True)
 class ModelEntry:
     name: str  # what users type: --model NAME
-    branch: str  # "face", "audio", "text" or "fusion"
+    branch: str  # "face", "voice", "text" or "fusion"
     description: str
     # () -> ready-to-use model carrying its transform and labels; "package.module:name" is
     # imported when first called
@@ -163,6 +163,8 @@ class ModelEntry:
     # False: the studio holds no weights for it: its loader refuses to run without a file and names
     # its train command, and the app marks it "untrained" (the one place this is said)
     ships_trained: bool = True
+    # True: a fixed rule (late fusion), nothing trained and no weights file to give
+    rule: bool = False
 
     def __post_init__(self):
         if isinstance(self.load, str):
@@ -207,21 +209,28 @@ def register_alias(alias: str, name: str) -> None:
     _ALIASES[alias] = name
 
 
+def canonical_name(name: str) -> str:
+    """The registered name an alias stands for (``audio`` -> ``voice_mfcc``); other names as given."""
+    _load_families()
+    return _ALIASES.get(name, name)
+
+
 def list_models() -> list[ModelEntry]:
     _load_families()
     return sorted(_MODELS.values(), key=lambda e: e.name)
 
 
 def branch_models(branch: str) -> tuple[str, ...]:
-    """The names of a branch's registered models ("face", "audio", "text" or "fusion"), sorted:
+    """The names of a branch's registered models ("face", "voice", "text" or "fusion"), sorted, the
+    rules (late fusion) first:
     what ``AnalysisOptions.face_model`` / ``voice_model``, ``analyze --face-model`` / ``--voice-model``
     and the app's pickers choose from."""
-    return tuple(entry.name for entry in list_models() if entry.branch == branch)
+    return tuple(entry.name for entry in sorted(list_models(), key=lambda e: not e.rule) if entry.branch == branch)
 
 
 def get_model(name: str) -> ModelEntry:
     _load_families()
-    name = _ALIASES.get(name, name)
+    name = canonical_name(name)
     if name not in _MODELS:
         known = ", ".join(e.name for e in list_models()) or "none in this version"
         raise StudioError(f"There is no model named {name!r}. Available models: {known}.")
@@ -234,15 +243,15 @@ def load(name_or_path: str | Path, **options):
     family). ``options`` go to the model's loader (e.g. the fusion models' ``voice`` and ``face``).
     The text model has no weights file of this format: load it by name."""
     _load_families()
-    if isinstance(name_or_path, str) and _ALIASES.get(name_or_path, name_or_path) in _MODELS:
+    if isinstance(name_or_path, str) and canonical_name(name_or_path) in _MODELS:
         return get_model(name_or_path).load(**options)
-    from .weights import WeightsError, read_weights
+    from .weights import WeightsError, read_kind
 
     path = Path(name_or_path)
     if not path.exists():
         known = ", ".join(e.name for e in list_models())
         raise StudioError(f"{name_or_path} is neither a model name ({known}) nor an existing file.")
-    kind = read_weights(path).get("kind")
+    kind = read_kind(path)
     if not isinstance(kind, str) or kind not in _MODELS:
         raise WeightsError(f"{path} holds a {kind!r} model, which no registered model reads.")
     return _MODELS[kind].load(path, **options)

@@ -14,6 +14,8 @@ from .errors import StudioError
 from .fileio import atomic_path, file_sha256
 
 WEIGHTS_FORMAT = "emotion-studio-weights/1"
+# kinds as files written before 2026-12-05 name them: the MFCC voice model was "audio"
+FORMER_KINDS = {"audio": "voice_mfcc"}
 
 
 class WeightsError(StudioError):
@@ -58,23 +60,38 @@ def checked_sha256(path: Path, expected_sha256: str | None, what: str = "weights
     return sha256
 
 
-def read_weights(path: str | Path, expected_sha256: str | None = None) -> dict:
-    """The saved dict of an Emotion Studio weights file, plus ``sha256``; its ``kind`` says which
-    model it holds ("audio", "face", ...)."""
-    path = Path(path)
-    sha256 = checked_sha256(path, expected_sha256)
+def _saved_dict(path: Path, **load_options) -> dict:
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        saved = torch.load(path, map_location="cpu", weights_only=True, **load_options)
     except Exception as error:  # torch raises several types for damaged or foreign files
         raise WeightsError(unreadable_reason(path, error)) from error
     if not isinstance(saved, dict) or saved.get("format") != WEIGHTS_FORMAT:
         raise WeightsError(f"{path} is not an Emotion Studio weights file.")
+    saved["kind"] = FORMER_KINDS.get(saved.get("kind"), saved.get("kind"))
+    return saved
+
+
+def read_weights(path: str | Path, expected_sha256: str | None = None) -> dict:
+    """The saved dict of an Emotion Studio weights file, plus ``sha256``; its ``kind`` says which
+    model it holds ("voice_mfcc", "face", ...)."""
+    path = Path(path)
+    sha256 = checked_sha256(path, expected_sha256)
+    saved = _saved_dict(path)
     saved["sha256"] = sha256
     return saved
 
 
+def read_kind(path: str | Path) -> str | None:
+    """The model kind a weights file holds, read without hashing it or loading its tensors
+    (memory-mapped): what ``registry.load`` needs to choose the loader that then reads the file."""
+    path = Path(path)
+    if not zipfile.is_zipfile(path):  # mmap needs torch's zip format; older files are read whole
+        return _saved_dict(path).get("kind")
+    return _saved_dict(path, mmap=True).get("kind")
+
+
 def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None) -> dict:
-    """The saved dict, plus ``sha256``; ``kind`` ("audio", "face", ...) must match the file's."""
+    """The saved dict, plus ``sha256``; ``kind`` ("voice_mfcc", "face", ...) must match the file's."""
     saved = read_weights(path, expected_sha256)
     if saved.get("kind") != kind:
         raise WeightsError(f"{path} holds a {saved.get('kind')!r} model, not a {kind!r} model.")

@@ -11,6 +11,7 @@ from source.results.records import WINDOW_COLUMNS
 from source.text.features import TEXT_COLUMNS
 from source.errors import MediaError, StudioError
 from source.options import AnalysisOptions, WindowOptions
+from source.paths import MODELS_DIR
 from media_fixtures import SPEECH_SENTENCES
 
 
@@ -331,3 +332,23 @@ def test_untrained_or_wrong_fusion_models_are_refused_by_name(media, tmp_path):
     with pytest.raises(StudioError, match="face is a face model, not a fusion method; choose one of auto, late"):
         analyze(media["astronaut_talking.mp4"], AnalysisOptions(fusion="face"), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_auto_with_a_fusion_file_uses_the_model_the_file_holds(tmp_path):
+    """``auto`` is late fusion; given a fusion model's file it is that model, whatever its kind, and
+    late fusion with a note when the file cannot be used. ``late`` is a rule and takes no file."""
+    from source.analysis.pipeline import load_fusion
+    from source.fusion.late import LateFusion
+    from source.fusion.research.family import FamilyModel
+
+    assert isinstance(load_fusion(AnalysisOptions(), None, None)[0], LateFusion)
+    shipped = MODELS_DIR / "late_fusion" / "late_fusion.pt"
+    fusion, warning = load_fusion(AnalysisOptions(fusion_weights=str(shipped)), None, None)
+    assert isinstance(fusion, FamilyModel) and fusion.family.name == "late_fusion" and warning is None
+    foreign = tmp_path / "notes.pt"
+    foreign.write_bytes(b"not weights")
+    fusion, warning = load_fusion(AnalysisOptions(fusion_weights=str(foreign)), None, None)
+    assert isinstance(fusion, LateFusion)
+    assert warning.startswith("Late fusion is used instead of the fusion model file:") and "notes.pt" in warning
+    with pytest.raises(StudioError, match="Late fusion is a fixed rule with no weights file"):
+        load_fusion(AnalysisOptions(fusion="late", fusion_weights=str(shipped)), None, None)

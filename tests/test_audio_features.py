@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from source.audio.features import MfccTransform, spectral_gate
+from source.voice.features import MfccTransform, spectral_gate
 
 
 @pytest.fixture(scope="module")

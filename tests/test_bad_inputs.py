@@ -300,7 +300,7 @@ def test_tune_never_unpickles_a_search_state(tmp_path, capsys):
     state.mkdir()
     marker = tmp_path / "code_ran"
     (state / "hyperopt_trials.pkl").write_bytes(pickle.dumps(_Payload(marker)))
-    code = main(["tune", "--model", "audio", "--data", str(tmp_path), "--state", str(state),
+    code = main(["tune", "--model", "voice_mfcc", "--data", str(tmp_path), "--state", str(state),
                  "--out", str(tmp_path / "best.json"), "--max-evals", "1"])
     assert not marker.exists()
     assert code == 1

@@ -93,7 +93,7 @@ def test_a_family_s_own_handlers_take_its_bound_arguments_too():
 
 def test_every_register_module_is_found_without_a_list():
     found = register_modules()
-    assert found == sorted(found) and {"source.audio.register", "source.face.register", "source.fusion.register",
+    assert found == sorted(found) and {"source.voice.register", "source.face.register", "source.fusion.register",
                                        "source.fusion.research.register", "source.text.register"} <= set(found)
     assert get_model("late_fusion").commands and get_model("combined").commands
 

@@ -12,7 +12,7 @@ import torch
 
 from helpers import EVALUATE_KEYS, run_py
 from source.analysis.pipeline import analyze
-from source.audio.model import VoiceModel
+from source.voice.model import VoiceModel
 from source.face.model import FaceModel
 from source.datasets.faces import scan_av_clips
 from source.datasets.speech import spoken_sentence
@@ -207,7 +207,7 @@ def test_fine_tuned_encoders_train_save_beside_the_model_and_serve_analyze(train
     monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(out.parent.parent / "cache"))
     with pytest.raises(ValueError, match="encoders=finetune trains the MFCC voice model"):
         CombinedRecipe(encoders="finetune")
-    recipe = CombinedRecipe(partners=2, encoders="finetune", voice_model="audio",
+    recipe = CombinedRecipe(partners=2, encoders="finetune", voice_model="voice_mfcc",
                             train=replace(CombinedRecipe().train, epochs=1, backbone_lr_scale=0.1))
     tuned_out = tmp_path / "tuned" / "combined.pt"
     metrics = train_combined(data, recipe, tuned_out, tmp_path / "run", log=lambda _: None)

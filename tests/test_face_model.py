@@ -163,7 +163,7 @@ def test_predict_cli_writes_cam_overlay_and_json(media, tmp_path):
         assert picture.size == (512, 512)
     result = json.loads(report.read_text())
     assert result["cam"]["explained"] == ["surprise"] and result["faces"][0]["top_emotion"] == "happy"
-    refused = run_py("predict", "--model", "audio", media["speech.wav"], "--cam", cache=tmp_path / "cache")
+    refused = run_py("predict", "--model", "voice_mfcc", media["speech.wav"], "--cam", cache=tmp_path / "cache")
     assert refused.returncode != 0 and "--cam explains face models" in refused.stderr
 
 

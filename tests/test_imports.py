@@ -27,7 +27,7 @@ LAYERS = [
      "source.assets", "source.weights", "source.registry", "source.nets", "source.emotion_model"},
     {"source.media", "source.datasets", "source.ray_cluster"},
     {"source.training", "source.tuning"},
-    {"source.face", "source.audio", "source.text"},
+    {"source.face", "source.voice", "source.text"},
     {"source.results"},  # the window records and their writers: analyze's and the research predicts'
     {"source.fusion"},
     {"source.analysis"},
@@ -193,7 +193,7 @@ def test_low_layers_do_not_import_the_file_helpers_from_above():
     models, training, tuning and text get them there, not from analysis or assets."""
     graph = import_graph(ROOT / "source")
     low = [name for name in graph if name.split(".")[1:2] and name.split(".")[1] in
-           {"weights", "emotion_model", "training", "tuning", "text", "audio", "face", "media",
+           {"weights", "emotion_model", "training", "tuning", "text", "voice", "face", "media",
             "datasets", "labels", "options", "paths", "errors", "fileio"}]
     upward = {name: sorted(graph[name] & {"source.results.writers", "source.results", "source.analysis"})
               for name in low}

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from source.audio.model import VoiceModel
-from source.audio.pieces import speech_pieces
+from source.voice.model import VoiceModel
+from source.voice.pieces import speech_pieces
 from source.media.decode import read_audio
 from source.media.speech import speech_segments
 from source.options import SAMPLE_RATE
@@ -43,7 +43,7 @@ def _assert_speech_weighted(model, window: np.ndarray, size: int, result: dict) 
 
 def test_a_window_over_30s_is_heard_whole_by_the_whisper_voice_model(media):
     """Whisper's encoder hears 30 s: the speech after them used to be cut off."""
-    from source.audio.whisper_voice import WhisperVoiceModel
+    from source.voice.whisper_voice import WhisperVoiceModel
 
     model = WhisperVoiceModel.load()
     first = np.tile(read_audio(media["speech.wav"]), 6)[:30 * SECOND]

@@ -68,14 +68,14 @@ def test_arrow_keys_choose_a_model_action_and_print_its_command():
     terminal.expect(highlighted("Quit"))
     terminal.send(DOWN)
     terminal.expect(highlighted("Analyse a video, audio file or photo"))
-    terminal.move_to("Model audio")  # models follow the general actions, in name order
+    terminal.move_to("Model voice_mfcc")  # models follow the general actions, in name order
     terminal.send(ENTER)
-    terminal.expect("audio: voice")
+    terminal.expect("voice_mfcc: voice")
     terminal.expect(highlighted("Preprocess a dataset (cache its features)"))
     terminal.send(UP + UP)  # Back, then Show the model card
     terminal.expect(highlighted("Show the model card"))
     terminal.send(ENTER)
-    terminal.expect("$ python run.py card --model audio")
+    terminal.expect("$ python run.py card --model voice_mfcc")
     terminal.expect("# Voice emotion model")
     terminal.expect(highlighted("Preprocess a dataset (cache its features)"))
     terminal.send("q")

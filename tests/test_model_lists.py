@@ -11,19 +11,19 @@ from source.registry import ModelEntry, branch_models, get_model, list_models
 
 def test_a_branch_offers_its_registered_models():
     assert branch_models("face") == ("face", "image_vit")
-    assert {"audio", "voice_whisper"} <= set(branch_models("audio"))
+    assert {"voice_mfcc", "voice_whisper"} <= set(branch_models("voice"))
     assert {"combined", "late_fusion", "xattn_fusion", "lt_fusion"} <= set(branch_models("fusion"))
     assert branch_models("text") == ("text",)
-    assert all(get_model(name).branch == "audio" for name in branch_models("audio"))
+    assert all(get_model(name).branch == "voice" for name in branch_models("voice"))
 
 
 def test_analysis_options_take_a_branch_model_and_name_the_others():
     assert AnalysisOptions(face_model="image_vit").face_model == "image_vit"
-    for name in branch_models("audio"):
+    for name in branch_models("voice"):
         assert AnalysisOptions(voice_model=name).voice_model == name
-    with pytest.raises(ValueError, match="face_model must be one of face, image_vit, not 'audio'"):
-        AnalysisOptions(face_model="audio")
-    with pytest.raises(ValueError, match="voice_model must be one of audio, voice_whisper.*not 'face'"):
+    with pytest.raises(ValueError, match="face_model must be one of face, image_vit, not 'voice_mfcc'"):
+        AnalysisOptions(face_model="voice_mfcc")
+    with pytest.raises(ValueError, match="voice_model must be one of voice_mfcc, voice_whisper.*not 'face'"):
         AnalysisOptions(voice_model="face")
 
 
@@ -39,8 +39,14 @@ def test_voice_stands_for_the_default_voice_model():
     assert get_model("voice") is get_model(AnalysisOptions.voice_model)
 
 
+def test_the_mfcc_voice_model_answers_to_its_former_name():
+    """``audio`` was the MFCC voice model's name until 2026-12-05: older cards' commands and
+    fusion files that name it still find it."""
+    assert get_model("audio") is get_model("voice_mfcc")
+
+
 def test_one_load_takes_a_name_or_a_weights_file(tmp_path):
-    from source.audio.whisper_voice import WhisperVoiceModel
+    from source.voice.whisper_voice import WhisperVoiceModel
     from source.errors import StudioError
     from source.face.model import FaceModel
     from source.fusion.research.family import FamilyModel
@@ -64,3 +70,16 @@ def test_one_load_takes_a_name_or_a_weights_file(tmp_path):
     not_weights.write_text("not a weights file")
     with pytest.raises(WeightsError):
         load(not_weights)
+
+
+def test_late_fusion_is_a_rule_of_the_fusion_branch_and_auto_stands_for_it():
+    """The fusions the front ends offer come from the registry too: late fusion is an entry marked
+    ``rule`` (nothing trained, no file), listed first; ``auto`` is the alias of the best on real video."""
+    from source.fusion.late import RELIABILITY, LateFusion
+    from source.registry import load
+
+    assert branch_models("fusion")[0] == "late" and get_model("late").rule
+    assert get_model("auto") is get_model("late") and AnalysisOptions().fusion == "auto"
+    assert not any(get_model(name).rule for name in branch_models("fusion")[1:])
+    late = load("auto")
+    assert isinstance(late, LateFusion) and late.facts()["weights"] == RELIABILITY

@@ -12,7 +12,7 @@ from test_tune import TINY, clips  # noqa: F401  (the fixture)
 def test_preprocess_then_again_then_train_reuse_the_cache(clips, tmp_path, capsys, monkeypatch):  # noqa: F811
     """In-process, so the three runs share one interpreter start."""
     monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path / "unused"))
-    common = ["--model", "audio", "--data", str(clips), *TINY, "--untuned"]
+    common = ["--model", "voice_mfcc", "--data", str(clips), *TINY, "--untuned"]
     assert main(["preprocess", *common, "--out", str(tmp_path / "cache"), "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "features (train, augmented): 16 clips, 0 already cached, 16 computed" in out

@@ -22,7 +22,7 @@ def test_each_slow_stage_reports_as_it_begins(media, tmp_path, monkeypatch):
     stage before it: now the bar says "faces" while faces are found and "voice" while the analysis
     waits for the voice model (which listens in its own thread, beside the next window's faces),
     and the seconds done never go back."""
-    from source.audio.whisper_voice import WhisperVoiceModel
+    from source.voice.whisper_voice import WhisperVoiceModel
     from source.face.landmarker import FaceLandmarker
 
     log = []  # progress reports (stage, done, total), and ("detect",) / ("listen",) as the work runs

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from helpers import EVALUATE_KEYS, run_py
-from source.audio.features import MfccTransform
-from source.audio.model import VoiceModel
+from source.voice.features import MfccTransform
+from source.voice.model import VoiceModel
 from source.errors import UntrainedModel
 from source.face.model import FaceModel
 from source.face.transform import FaceTransform

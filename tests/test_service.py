@@ -183,7 +183,7 @@ def test_docs_health_and_models(app_client):
     assert app_client.get("/docs").status_code == 200
     assert app_client.get("/health").json()["status"] == "ok"
     models = {entry["name"]: entry for entry in app_client.get("/models").json()}
-    for name in ("face", "audio"):
+    for name in ("face", "voice_mfcc"):
         assert models[name]["available"] and models[name]["labels"] == list(EMOTIONS)
         # the shipped file's sha256 and measured results, as written beside it when it was trained
         shipped = json.loads((MODELS_DIR / name / "metrics.json").read_text())

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from source.analysis.pipeline import AnalysisOptions, analyze
-from source.audio.whisper_encoder import TranscriberEncoder, pooled_frames
-from source.audio.whisper_voice import LayerWeightedHead, SharedWhisperVoiceModel, WhisperTransform
+from source.voice.whisper_encoder import TranscriberEncoder, pooled_frames
+from source.voice.whisper_voice import LayerWeightedHead, SharedWhisperVoiceModel, WhisperTransform
 from source.labels import get_label_set
 from source.media.decode import read_audio
 from source.text.transcribe import (EncodedSpeech, EncodedSpeechTimeline, TranscribeOptions, encoded_speech,

@@ -18,7 +18,7 @@ from source.training.metrics import (
 )
 from source.training.recipes import load_recipe
 from source.training.trainer import TrainOptions, class_weight_tensor, cpu_bf16_supported, fit
-from source.audio.train import VoiceRecipe
+from source.voice.train import VoiceRecipe
 
 
 class Blobs(Dataset):

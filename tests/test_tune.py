@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from helpers import run_py
-from source.audio.train import VoiceRecipe
+from source.voice.train import VoiceRecipe
 from source.cli.main import main
 from source.tuning.search import tuned_recipe
 
@@ -30,7 +30,7 @@ def clips(shared_data, tmp_path) -> Path:
 
 
 def tune(clips: Path, tmp_path: Path, *extra):
-    return run_py("tune", "--model", "audio", "--data", clips, "--state", tmp_path / "search",
+    return run_py("tune", "--model", "voice_mfcc", "--data", clips, "--state", tmp_path / "search",
                   "--out", tmp_path / "best.json", *TINY, *extra, cache=tmp_path / "cache")
 
 
@@ -38,7 +38,7 @@ def tune(clips: Path, tmp_path: Path, *extra):
 def test_a_stopped_search_resumes_and_train_applies_the_best(clips, tmp_path, capsys, monkeypatch):
     """In-process (no interpreter start per run): a 1-trial search, then the same search to 2."""
     monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path / "cache"))
-    common = ["tune", "--model", "audio", "--data", str(clips), "--state", str(tmp_path / "search"),
+    common = ["tune", "--model", "voice_mfcc", "--data", str(clips), "--state", str(tmp_path / "search"),
               "--out", str(tmp_path / "best.json"), *TINY]
     assert main([*common, "--max-evals", "1"]) == 0
     assert "trial 1/1: macro-F1" in capsys.readouterr().out
@@ -75,7 +75,7 @@ def test_the_same_search_through_ray_tune(clips, tmp_path):
 
 
 def test_bad_tune_settings_are_one_clear_line(tmp_path, capsys):
-    assert main(["tune", "--model", "audio", "--data", str(tmp_path), "--max-evals", "0"]) == 1
+    assert main(["tune", "--model", "voice_mfcc", "--data", str(tmp_path), "--max-evals", "0"]) == 1
     assert capsys.readouterr().err.strip() == "error: --max-evals must be at least 1."
     assert main(["tune", "--model", "text", "--data", str(tmp_path)]) == 1
     assert "does not support 'tune'" in capsys.readouterr().err

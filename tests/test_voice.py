@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from source.audio.augment import SpecAugment, WaveAugment
-from source.audio.model import VoiceModel
-from source.audio.train import ensemble_voice, evaluate_voice
-from source.cli.audio import predict_voice
+from source.voice.augment import SpecAugment, WaveAugment
+from source.voice.model import VoiceModel
+from source.voice.train import ensemble_voice, evaluate_voice
+from source.cli.voice import predict_voice
 from source.errors import MediaError, NoAudioTrack, StudioError
 from source.media.decode import read_audio
 from source.nets import EmotionNet
@@ -21,7 +21,7 @@ from helpers import EVALUATE_KEYS, joined_with_another_member, run_py
 
 @pytest.fixture(scope="module")
 def shipped() -> VoiceModel:
-    return get_model("audio").load()
+    return get_model("voice_mfcc").load()
 
 
 def test_wave_augment_is_seeded_and_changes_the_clip(media):
@@ -67,7 +67,7 @@ def predicted(path: Path, out_dir: Path, capsys) -> tuple[dict, str]:
     from argparse import Namespace
 
     copy = out_dir / "copy.json"
-    assert predict_voice(Namespace(path=path, weights=None, json=copy), "audio", out_dir) == 0
+    assert predict_voice(Namespace(path=path, weights=None, json=copy), "voice_mfcc", out_dir) == 0
     return json.loads(copy.read_text()), capsys.readouterr().out
 
 
@@ -93,13 +93,13 @@ def test_predict_silence_and_no_audio(media, tmp_path, capsys):
     from argparse import Namespace
 
     with pytest.raises(NoAudioTrack):
-        predict_voice(Namespace(path=media["no_audio.mp4"], weights=None, json=None), "audio", tmp_path)
+        predict_voice(Namespace(path=media["no_audio.mp4"], weights=None, json=None), "voice_mfcc", tmp_path)
 
 
 def test_predict_cli_writes_json(media, tmp_path, monkeypatch):
     monkeypatch.setenv("EMOTION_STUDIO_OUTPUT", str(tmp_path))  # the analysis files it writes
     out = tmp_path / "voice.json"
-    result = run_py("predict", "--model", "audio", media["speech.wav"], "--json", out, cache=tmp_path)
+    result = run_py("predict", "--model", "voice_mfcc", media["speech.wav"], "--json", out, cache=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "overall:" in result.stdout
     assert json.loads(out.read_text())["models"]["voice"]["labels"][0] == "angry"
@@ -123,7 +123,7 @@ def ravdess_subset(shared_data: Path, folder: Path, actors, per_emotion: int) ->
 def test_smoke_train_resume_and_evaluate_on_real_clips(shared_data, tmp_path):
     data = ravdess_subset(shared_data, tmp_path / "ravdess", ("01", "02", "03"), 1)
     weights, run_dir = tmp_path / "out" / "voice.pt", tmp_path / "run"
-    common = ("train", "--model", "audio", "--data", data, "--out", weights, "--run-dir", run_dir,
+    common = ("train", "--model", "voice_mfcc", "--data", data, "--out", weights, "--run-dir", run_dir,
               "--set", "validation_speakers=[\"03\"]", "--set", "test_speakers=[]",
               "--set", "augmented_copies=1", "--set", "backbone=mobilenet_v2",
               "--set", "train.batch_size=8")
@@ -142,7 +142,7 @@ def test_smoke_train_resume_and_evaluate_on_real_clips(shared_data, tmp_path):
     refused = run_py(*common, "--set", "train.learning_rate=0.1", cache=tmp_path / "cache")
     assert refused.returncode == 1 and "different training run" in refused.stderr
     report_path = tmp_path / "evaluate.json"
-    evaluated = run_py("evaluate", "--model", "audio", "--data", data, "--weights", weights,
+    evaluated = run_py("evaluate", "--model", "voice_mfcc", "--data", data, "--weights", weights,
                        "--speakers", "03", "--json", report_path, cache=tmp_path / "cache")
     assert evaluated.returncode == 0, evaluated.stderr
     report = json.loads(report_path.read_text())

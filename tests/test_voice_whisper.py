@@ -12,9 +12,9 @@ import soundfile
 
 from source.analysis.pipeline import analyze
 from source.media.speech import speech_activity, speech_segments, speech_span
-from source.audio.augment import WaveAugment
-from source.audio.whisper_encoder import normalised_loudness
-from source.audio.whisper_voice import WhisperVoiceModel
+from source.voice.augment import WaveAugment
+from source.voice.whisper_encoder import normalised_loudness
+from source.voice.whisper_voice import WhisperVoiceModel
 from source.labels import EMOTIONS
 from source.media.decode import read_audio
 from source.options import AnalysisOptions, SAMPLE_RATE
@@ -81,7 +81,7 @@ def test_the_shipped_file_carries_its_transform_labels_and_card(model):
     assert model.metrics["test"]["ravdess"]["accuracy"] >= 0.72  # held-out actors 18-20, 7 classes
     card = (ROOT / "models" / model.KIND / "MODEL_CARD.md").read_text()
     assert model.sha256 in card and "turev" in card and "Cross-corpus" in card
-    assert "| audio (MFCC) | ravdess | test |" in card  # the MFCC model in the same table
+    assert "| voice_mfcc (MFCC) | ravdess | test |" in card  # the MFCC model in the same table
     metrics = json.loads((ROOT / "models" / model.KIND / "metrics.json").read_text())
     assert metrics["baseline"]["corpora"]["ravdess"]["n"] == metrics["test"]["ravdess"]["n"]  # the same clips
 
@@ -132,7 +132,7 @@ def test_voice_names_the_default_voice_model():
     assert get_model("voice") is get_model(AnalysisOptions.voice_model) is get_model("voice_whisper")
     done = subprocess.run([sys.executable, str(ROOT / "run.py"), "card", "--model", "voice"],
                           capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0 and done.stdout.startswith("voice_whisper (audio)")
+    assert done.returncode == 0 and done.stdout.startswith("voice_whisper (voice)")
     assert "Voice model on Whisper-base encoder states" in done.stdout
 
 
@@ -140,7 +140,7 @@ def test_voice_names_the_default_voice_model():
 def test_evaluate_reports_each_corpus_beside_the_mfcc_model_on_the_same_clips(tmp_path):
     import shutil
 
-    from source.audio.whisper_train import evaluate_whisper_voice
+    from source.voice.whisper_train import evaluate_whisper_voice
 
     turev = ROOT.parent / "shared" / "data" / "turev_speech"
     for emotion in ("Angry", "Calm", "Happy", "Sad"):
@@ -150,7 +150,7 @@ def test_evaluate_reports_each_corpus_beside_the_mfcc_model_on_the_same_clips(tm
     report = evaluate_whisper_voice(tmp_path)
     assert report["n"] + report["no_speech_clips"] == 8 and report["n"] >= 6 and set(report["corpora"]) == {"turev"}
     baseline = report["baseline"]
-    assert baseline["model"] == "audio" and set(baseline["corpora"]) == {"turev"}
+    assert baseline["model"] == "voice_mfcc" and set(baseline["corpora"]) == {"turev"}
     for reports in (report["corpora"], baseline["corpora"]):  # the same clips, over TurEV's own four emotions
         assert reports["turev"]["n"] == report["n"]
         assert set(reports["turev"]["labels"]) == {"angry", "happy", "sad", "neutral"}

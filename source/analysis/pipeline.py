@@ -20,22 +20,22 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.model import VoiceModel, voice_model_class
 from ..errors import MediaError, StudioError
-from ..face.model import FaceModel
 from ..face.landmarker import FaceLandmarker
+from ..face.model import FaceModel
 from ..face.tracker import FaceTracker
-from ..fusion.late import RELIABILITY
+from ..fusion.late import LateFusion
 from ..fusion.model import CombinedModel
-from ..registry import branch_models, get_model
 from ..labels import mean_probabilities, scored
 from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_image
 from ..media.probe import MediaInfo, probe
 from ..media.speech import speech_activity, speech_segments
 from ..media.windows import Window, iter_windows
-from ..options import FUSION_METHODS, AnalysisOptions, window_length_note
-from ..weights import WeightsError
+from ..options import AnalysisOptions, window_length_note
+from ..registry import branch_models, get_model, load as registry_load
 from ..text.features import LEXICON_LICENSE, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
+from ..voice.model import VoiceModel
+from ..weights import WeightsError
 from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions, Transcript, WordTimeline,
                                load_transcriber, words_of)
 from ..text.writers import write_srt
@@ -50,7 +50,7 @@ from .timing import StageTimes
 from .timeline import fuse_window, smoothed
 
 if TYPE_CHECKING:  # the research families load only when one is asked for: analyze starts faster
-    from ..audio.whisper_voice import WhisperVoiceModel
+    from ..voice.whisper_voice import WhisperVoiceModel
     from ..fusion.research.family import FamilyModel
 
 WORDS_AHEAD = 256  # words Whisper may transcribe ahead of the windows (a minute or two of speech)
@@ -206,36 +206,29 @@ def loaded(load: Callable, path: str | None, *encoders):
     return _load_once(load, path, state, *encoders)
 
 
-def face_model_loader(name: str) -> Callable[[str | None], FaceModel]:
-    """The loader (``load(path)``) of the registry's face model named by ``AnalysisOptions.face_model``;
-    its module (the hybrid's: torchvision ResNet-50, transformer) is imported only when it loads."""
-    return get_model(name).load
-
-
 def load_fusion(options: AnalysisOptions, voice: "VoiceModel | WhisperVoiceModel | None",
-                face: FaceModel | None) -> "tuple[CombinedModel | FamilyModel | None, str | None]":
-    """The fusion model the options ask for (None: late fusion), and a warning when "auto"
-    falls back to late fusion for a reason the user should know."""
-    if options.fusion == "late":
-        return None, None
-    if options.fusion == "auto" and options.fusion_weights is None:
-        # late fusion: on the real-video set (docs/results/real_video-2026-12-05.md) the learned fusions
-        # were right on one clip more, whose speaker the voice model trained on; otherwise the same
-        return None, None
-    if options.fusion in ("auto", "combined"):
-        load = CombinedModel.load  # without the registry, which imports every family
-    else:
-        entry = get_model(options.fusion)
-        if entry.branch != "fusion":
-            fusers = ", ".join([*FUSION_METHODS, *branch_models("fusion")])
-            raise StudioError(f"{entry.name} is a {entry.branch} model, not a fusion method; choose one of {fusers}.")
-        load = entry.load
+                face: FaceModel | None) -> "tuple[LateFusion | CombinedModel | FamilyModel, str | None]":
+    """The fusion the options ask for (``auto`` is late fusion; with a fusion model's file, the model
+    that file holds), and a warning when "auto" falls back to late fusion for a reason the user
+    should know."""
+    entry = get_model(options.fusion)
+    if entry.branch != "fusion":
+        fusers = ", ".join(["auto", *branch_models("fusion")])
+        raise StudioError(f"{entry.name} is a {entry.branch} model, not a fusion method; choose one of {fusers}.")
+    auto = options.fusion == "auto"
     try:
-        return loaded(load, options.fusion_weights, voice, face), None
-    except WeightsError as error:
-        if options.fusion != "auto":
+        if auto and options.fusion_weights:
+            return loaded(_fusion_file, options.fusion_weights, voice, face), None
+        return loaded(entry.load, options.fusion_weights, voice, face), None
+    except StudioError as error:  # WeightsError among them
+        if not auto:
             raise
-        return None, f"Late fusion is used instead of the combined model: {error}"
+        return LateFusion(), f"Late fusion is used instead of the fusion model file: {error}"
+
+
+def _fusion_file(path: str, voice: "VoiceModel | WhisperVoiceModel | None", face: FaceModel | None):
+    """The fusion model a weights file holds, over these encoders."""
+    return registry_load(path, voice=voice, face=face)
 
 
 def combined_for_window(combined: CombinedModel, window: Window, voice_embedding: np.ndarray | None,
@@ -314,11 +307,12 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
 
     times = StageTimes()
     with times("load models"):
-        face_model = loaded(face_model_loader(options.face_model), options.face_weights) if use_faces else None
-        voice = loaded(voice_model_class(options.voice_model).load, options.voice_weights) if use_audio else None
+        face_model = loaded(get_model(options.face_model).load, options.face_weights) if use_faces else None
+        voice = loaded(get_model(options.voice_model).load, options.voice_weights) if use_audio else None
         # a fusion model reads the embeddings of the voice model it was trained over (loaded here
         # when it is not the voice model asked for)
-        fusion, fusion_warning = load_fusion(options, voice, face_model)
+        chosen, fusion_warning = load_fusion(options, voice, face_model)
+        fusion = None if isinstance(chosen, LateFusion) else chosen  # the learned model; None: late fusion
         if isinstance(fusion, CombinedModel) and (fusion.tuned_encoders or voice is not fusion.voice):
             # its own encoders serve the branches
             face_model = fusion.face if use_faces and fusion.tuned_encoders else face_model
@@ -444,9 +438,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     if use_words:
         models["words"] = {"whisper": options.whisper_model, "lexicon": LEXICON_LICENSE}
     models["fusion"] = ({"method": "combined model" if isinstance(fusion, CombinedModel) else f"{fusion.family.name} model",
-                         **model_facts(fusion)}
-                        if fusion else {"method": "late (mean of the branches present, weighted by reliability and the words' evidence)",
-                                       "weights": dict(RELIABILITY)})
+                         **model_facts(fusion)} if fusion else chosen.facts())
     models["fusion"]["smoothing_windows"] = options.smooth_windows
     shown = [record.to_dict() for record in records]  # the JSON form, which the summary and plots read
     summary = summarize(shown)
@@ -472,7 +464,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
 def shares_encoder(voice: "VoiceModel | WhisperVoiceModel", whisper_model: str) -> bool:
     """Whether ``voice`` reads the encoder output of the words branch's Whisper (then the words
     branch hands it over and the voice runs no encoder of its own)."""
-    from ..audio.whisper_voice import WhisperVoiceModel
+    from ..voice.whisper_voice import WhisperVoiceModel
 
     return isinstance(voice, WhisperVoiceModel) and voice.reads_transcriber(whisper_model)
 

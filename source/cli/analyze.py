@@ -5,7 +5,7 @@ from pathlib import Path
 from ..errors import StudioError
 from ..options import AnalysisOptions, FaceOptions, WindowOptions
 from ..paths import OUTPUT_DIR
-from ..registry import branch_models, list_models
+from ..registry import branch_models, canonical_name, list_models
 
 _DEFAULT_WINDOW = WindowOptions()
 _DEFAULT_FACE = FaceOptions()
@@ -64,8 +64,9 @@ def add_analysis_arguments(parser) -> None:
                         help=f"the face branch's model: {_models_help('face', '--face-weights')}; "
                              "`card --model NAME` describes each (default: %(default)s)")
     parser.add_argument("--face-weights", help="face model file (default: the shipped model)")
-    parser.add_argument("--voice-model", choices=branch_models("audio"), default=AnalysisOptions.voice_model,
-                        help=f"the voice branch's model: {_models_help('audio', '--voice-weights')}; "
+    parser.add_argument("--voice-model", choices=branch_models("voice"), default=AnalysisOptions.voice_model,
+                        type=canonical_name,  # a former name (audio) still works
+                        help=f"the voice branch's model: {_models_help('voice', '--voice-weights')}; "
                              "`card --model NAME` describes each (default: %(default)s)")
     parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
     parser.add_argument("--fusion", default="auto", metavar="METHOD",

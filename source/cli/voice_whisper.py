@@ -1,14 +1,14 @@
 """The Whisper voice models' ``run.py`` work: predict, train, evaluate (``--model voice_whisper`` or
 ``voice_whisper_shared``, the model over the words branch's encoder pass)."""
 
-from ..audio.whisper_train import WhisperVoiceRecipe, evaluate_whisper_voice, model_class, train_whisper_voice
 from ..errors import StudioError
 from ..paths import OUTPUT_DIR
+from ..registry import get_model
 from ..training.workers import default_workers
-from ..audio.model import voice_model_class
-from .audio import predict_voice
+from ..voice.whisper_train import WhisperVoiceRecipe, evaluate_whisper_voice, model_class, train_whisper_voice
 from .progress import command_line, evaluate_with_bars, promote_if_asked
 from .training import family_recipe
+from .voice import predict_voice
 
 
 def predict(args) -> int:
@@ -35,5 +35,5 @@ def evaluate(args) -> int:
     return evaluate_with_bars(
         lambda bars: evaluate_whisper_voice(args.data, args.weights, tuple(args.speakers),
                                             progress=lambda d, t: bars("features", d, t),
-                                            kind=voice_model_class(args.model)),
+                                            load=get_model(args.model).load),
         "clip", args.json)

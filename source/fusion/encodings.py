@@ -8,11 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..audio.augment import WaveAugment
-from ..audio.model import VoiceModel
-from ..audio.train import clip_features
-from ..audio.whisper_train import WhisperVoiceRecipe
-from ..audio.whisper_voice import WhisperVoiceModel, encodings as whisper_encodings
 from ..datasets.faces import AvClip, FaceSample
 from ..datasets.speech import SpeechSample
 from ..errors import MediaError
@@ -22,6 +17,11 @@ from ..labels import EMOTIONS
 from ..media.decode import read_audio
 from ..training.cache import cached_array, file_identity
 from ..training.recipes import recipe_to_dict
+from ..voice.augment import WaveAugment
+from ..voice.model import VoiceModel
+from ..voice.train import clip_features
+from ..voice.whisper_train import WhisperVoiceRecipe
+from ..voice.whisper_voice import WhisperVoiceModel, encodings as whisper_encodings
 from .data import FRAMES, Encodings, StillMotion, encode
 from .windows import WINDOW_S, clip_emotions, still_keyframes, video_crops
 

@@ -13,6 +13,9 @@ built so that it cannot do much harm on footage unlike any training data:
   emotion no branch put first, is marked uncertain (``uncertain``) rather than reported as sure.
 """
 
+from pathlib import Path
+
+from ..errors import StudioError
 from ..labels import EMOTIONS
 
 # relative trust per branch: the face model is right most often on real video (51-55% of MEAD
@@ -20,6 +23,26 @@ from ..labels import EMOTIONS
 RELIABILITY = {"face": 1.0, "voice": 0.5, "text": 0.5}
 UNCERTAIN_BELOW = 0.4  # a fused top probability under this, with branches disagreeing, is uncertain
 MIN_TEXT_EVIDENCE = 0.5  # words with less emotional evidence are left out (plain statements score 0.3-0.4)
+
+
+class LateFusion:
+    """Late fusion as the registry serves it (``--fusion late``, and ``auto``): a fixed rule, so
+    there is nothing to train and no weights file; ``facts()`` is what the analysis JSON says of it."""
+
+    labels = EMOTIONS
+    sha256 = None  # no weights file
+    metrics = None  # its real-video figures: docs/results/real_video-*.md
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, voice=None, face=None) -> "LateFusion":
+        if path is not None:
+            raise StudioError(f"Late fusion is a fixed rule with no weights file: {path} cannot be used "
+                              "with it. Give the file with the fusion model it belongs to (--fusion NAME).")
+        return cls()
+
+    def facts(self) -> dict:
+        return {"method": "late (mean of the branches present, weighted by reliability and the words' evidence)",
+                "weights": dict(RELIABILITY)}
 
 
 def text_distribution(text: dict | None) -> dict[str, float] | None:

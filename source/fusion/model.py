@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ..audio.model import KIND as MFCC_VOICE, VoiceModel, voice_model_class
 from ..emotion_model import TrainedModel
 from ..face.model import FaceModel
 from ..labels import LabelSet, get_label_set
 from ..paths import MODELS_DIR
+from ..registry import get_model
+from ..voice.model import KIND as MFCC_VOICE, VoiceModel
 from ..weights import WeightsError, load_weights, save_weights
 from .combined import CombinedNet
 from .data import FRAMES
 
 if TYPE_CHECKING:
-    from ..audio.whisper_voice import WhisperVoiceModel
+    from ..voice.whisper_voice import WhisperVoiceModel
 
 KIND = "combined"
 SHIPPED_WEIGHTS = MODELS_DIR / "combined" / "combined.pt"
@@ -45,9 +46,9 @@ def frozen_encoders(saved: dict, path: Path, voice: "VoiceModel | WhisperVoiceMo
     """The voice and face models a fusion model file reads the embeddings of: ``voice`` and
     ``face`` when they are of the kind it names (files without ``voice_model`` read the MFCC
     voice model), else the shipped ones; refused when their sha256 differ from the saved ones."""
-    voice_class = voice_model_class(saved.get("voice_model", MFCC_VOICE))
-    if voice is None or voice.KIND != voice_class.KIND:
-        voice = voice_class.load()
+    voice_entry = get_model(saved.get("voice_model", MFCC_VOICE))  # files of before 2026-12-05 say "audio"
+    if voice is None or voice.KIND != voice_entry.name:
+        voice = voice_entry.load()
     face = face or FaceModel.load()
     check_encoders(saved, voice, face, path)
     return voice, face

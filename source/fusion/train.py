@@ -11,16 +11,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..audio.model import KIND as MFCC_VOICE, VoiceModel, voice_model_class
-from ..audio.whisper_voice import WhisperVoiceModel
 from ..errors import DatasetError
 from ..face.model import FaceModel
 from ..labels import EMOTIONS, get_label_set
+from ..registry import get_model
 from ..training.flow import EpochTraining, run_training
 from ..training.metrics import calibrated, calibrated_report, evaluation_report, top_k_accuracy
 from ..training.recipes import recipe_from_dict
 from ..training.reports import model_card
 from ..training.trainer import EpochReport, TrainOptions, predict_logits
+from ..voice.model import KIND as MFCC_VOICE, VoiceModel
+from ..voice.whisper_voice import WhisperVoiceModel
 from .combined import CombinedNet, FusionOptions
 from .data import FusionWindows
 from .encodings import EncodedItems
@@ -106,7 +107,7 @@ def prepare_combined(data: Path, recipe: CombinedRecipe,
                      voice: "VoiceModel | WhisperVoiceModel | None" = None, face: FaceModel | None = None) -> FusionData:
     """Scan ``data``, split it and compute (or reuse) every part's encodings, as training reads
     them; ``voice`` (of the recipe's ``voice_model``) and ``face`` default to the shipped models."""
-    voice, face = voice or voice_model_class(recipe.voice_model).load(), face or FaceModel.load()
+    voice, face = voice or get_model(recipe.voice_model).load(), face or FaceModel.load()
     for name, model in (("voice", voice), ("face", face)):
         if model.labels != get_label_set(recipe.label_set).labels:
             raise DatasetError(f"The {name} model predicts {', '.join(model.labels)}; the combined model's "
@@ -205,7 +206,7 @@ def train_combined(data: Path, recipe: CombinedRecipe, out: Path, run_dir: Path 
                    log: Callable[[str], None] = print) -> dict:
     """Train the fusion network over the shipped voice and face models (frozen, or fine-tuned
     with it); write ``out`` (and the tuned encoders beside it) and its card."""
-    voice, face = voice_model_class(recipe.voice_model).load(), FaceModel.load()
+    voice, face = get_model(recipe.voice_model).load(), FaceModel.load()
     data_parts = prepare_combined(data, recipe, on_features, log=log, voice=voice, face=face)
     return run_training(CombinedTraining(data, data_parts, recipe, voice, face, log), out, command, run_dir, fresh,
                         on_epoch, log)

@@ -16,11 +16,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from ..audio.model import VoiceModel
 from ..emotion_model import EmotionModel
 from ..errors import StudioError
 from ..face.model import FaceModel
 from ..training.metrics import fit_temperature
+from ..voice.model import VoiceModel
 from .combined import CombinedNet
 from .data import FRAMES, FusionWindows
 

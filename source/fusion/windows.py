@@ -24,8 +24,6 @@ from typing import Protocol
 
 import numpy as np
 
-from ..audio.features import MfccTransform
-from ..audio.model import voice_model_class
 from ..datasets.faces import AvClip, FaceSample, scan_av_clips, scan_face_dataset
 from ..datasets.speech import SpeechSample, scan_speech_dataset, spoken_sentence
 from ..errors import DatasetError, MediaError
@@ -35,8 +33,10 @@ from ..face.video import clip_crops
 from ..labels import EMOTIONS, get_label_set
 from ..media.decode import read_audio
 from ..media.probe import probe
+from ..registry import branch_models
 from ..training.cache import cached_array, file_identity
 from ..training.recipes import recipe_to_dict
+from ..voice.features import MfccTransform
 from .data import FRAMES, MIN_FRAMES, Encodings, FusionWindows, StillMotion
 
 PARTS = ("train", "validation", "test")
@@ -62,7 +62,7 @@ class WindowsRecipe:
     # training: share of windows cut short, to 6-15 of the 16 frames (1.5-3.75 s: the last window of
     # every video, every clip under 4 s)
     short_windows: float = 0.3
-    voice_model: str = "voice_whisper"  # whose embeddings the fusion reads: voice_whisper or audio (MFCC)
+    voice_model: str = "voice_whisper"  # whose embeddings the fusion reads: voice_whisper or voice_mfcc
     data_seed: int = 0  # which stills, motion paths and partners (train.seed: weights and batches)
     # Stacking: the fusion learns how far to trust each branch from data neither branch model
     # trained on (fused on their own training data, it over-trusts them: test accuracy 0.687
@@ -84,7 +84,8 @@ class WindowsRecipe:
     def __post_init__(self):
         if isinstance(self.speech, str):  # recipes saved before several corpora could be named
             object.__setattr__(self, "speech", (self.speech,))
-        voice_model_class(self.voice_model)  # an unknown name is refused here
+        if self.voice_model not in (names := branch_models("voice")):
+            raise ValueError(f"voice_model must be one of {', '.join(names)}, not {self.voice_model!r}")
         if not 0 <= self.short_windows <= 1:
             raise ValueError(f"short_windows is a share of the windows, not {self.short_windows}")
 

@@ -17,13 +17,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from ..errors import StudioError
-from ..options import FUSION_METHODS, AnalysisOptions, WindowOptions, window_length_note
+from ..options import AnalysisOptions, WindowOptions, window_length_note
 from ..paths import INPUT_DIR, OUTPUT_DIR
 from ..registry import branch_models, get_model, list_models
 
 if TYPE_CHECKING:  # the pipeline and the models (torch, spaCy, mediapipe) load when an analysis runs
     from ..results.records import AnalysisResult
-    from ..audio.model import VoiceModel
+    from ..voice.model import VoiceModel
     from ..face.model import FaceModel
 
 WHISPER_MODELS = ("tiny.en", "base")  # text.transcribe.MODELS' names (kept equal by tests/test_app_startup.py)
@@ -64,17 +64,17 @@ def sidebar_settings() -> Settings:
         smooth = st.select_slider("Smoothing (windows)", [1, 3, 5, 7, 9], value=1,
                                   help="Centred moving average of the fused probabilities; 1: none.")
         fusers = fusion_models()
-        fusion = st.selectbox("Fusion", [*FUSION_METHODS, *fusers], key="fusion",
+        fusion = st.selectbox("Fusion", [AnalysisOptions.fusion, *fusers], key="fusion",
                               format_func=lambda name: fusers.get(name, name),
                               help="auto: the method best on real video (late). late: the mean of the "
                                    "branches, weighted by their reliability and the words' emotional "
                                    "evidence; unsure windows are marked uncertain. Or one fusion model, "
                                    "guarded the same way (the Models tab compares them).")
         fusion_file = st.text_input("Fusion model file (optional)", key="fusion_weights",
-                                    disabled=fusion in FUSION_METHODS,
+                                    disabled=_rule(fusion),
                                     help="A weights file written by `python run.py train --model NAME` for "
                                          "the fusion model picked above; empty: the shipped one.").strip()
-        learned_fusion = fusion if fusion not in FUSION_METHODS else None
+        learned_fusion = None if _rule(fusion) else fusion
         if note := window_length_note(window_s, learned_fusion):
             # a learned fusion model in windows it never learned from: a warning; otherwise what the length does
             (window_note.warning if learned_fusion else window_note.caption)(note)
@@ -84,8 +84,13 @@ def sidebar_settings() -> Settings:
     options = AnalysisOptions(windows=WindowOptions(window_s=window_s, fps=fps), face=use_face,
                               face_model=face_name, face_weights=face_file or None, audio=use_voice, words=use_words, whisper_model=whisper,
                               smooth_windows=smooth, fusion=fusion,
-                              fusion_weights=(fusion_file or None) if fusion not in FUSION_METHODS else None)
+                              fusion_weights=None if _rule(fusion) else fusion_file or None)
     return Settings(options, out_dir)
+
+
+def _rule(name: str) -> bool:
+    """Whether the registry's fusion ``name`` (or ``auto``) is a fixed rule, which takes no file."""
+    return get_model(name).rule
 
 
 def _trained(name: str) -> bool:
@@ -99,7 +104,7 @@ def untrained_refusal(options: AnalysisOptions) -> str | None:
     picked = []
     if options.face and not options.face_weights and not _trained(options.face_model):
         picked.append((options.face_model, "Face model file", "face model"))
-    if options.fusion not in FUSION_METHODS and not options.fusion_weights and not _trained(options.fusion):
+    if not options.fusion_weights and not _trained(options.fusion):
         picked.append((options.fusion, "Fusion model file", "fusion"))
     return " ".join(f"{name} ships untrained: train it with `python run.py train --model {name} --data DIR`, "
                     f"then give the file it writes in the sidebar's “{field}”, or pick another {what}."
@@ -108,10 +113,9 @@ def untrained_refusal(options: AnalysisOptions) -> str | None:
 
 @st.cache_resource
 def fusion_models() -> dict[str, str]:
-    """name -> how the picker shows it: the registry's fusion models, untrained ones marked (they
-    refuse to run and name their train command)."""
-    return {entry.name: entry.name + ("" if entry.ships_trained else " (untrained)")
-            for entry in list_models() if entry.branch == "fusion"}
+    """name -> how the picker shows it: the registry's fusions, the rules (late) first, untrained
+    models marked (they refuse to run and name their train command)."""
+    return {name: name + ("" if get_model(name).ships_trained else " (untrained)") for name in branch_models("fusion")}
 
 
 def upload_limit_mb() -> int:
@@ -198,15 +202,16 @@ def analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | No
 @st.cache_resource(show_spinner="Loading the face model…")
 def face_model(name: str, weights: str | None) -> FaceModel:
     """The face model ``AnalysisOptions.face_model`` and ``face_weights`` name."""
-    from ..analysis.pipeline import face_model_loader, loaded
+    from ..analysis.pipeline import loaded
+    from ..registry import get_model
 
-    return loaded(face_model_loader(name), weights)
+    return loaded(get_model(name).load, weights)
 
 
 @st.cache_resource(show_spinner="Loading the voice model…")
 def voice_model(weights: str | None = None) -> VoiceModel:
     from ..analysis.pipeline import loaded
-    from ..audio.model import VoiceModel
+    from ..voice.model import VoiceModel
 
     return loaded(VoiceModel.load, weights)
 

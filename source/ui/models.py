@@ -44,6 +44,10 @@ def _model(entry) -> None:
     card = folder / "MODEL_CARD.md"
     st.markdown(f"#### `{entry.name}` · {entry.branch}")
     st.caption(entry.description)
+    if entry.rule:
+        st.caption("A fixed rule: nothing is trained. Its figures on real video are in the README "
+                   "and docs/results.")
+        return
     if not entry.ships_trained or _metrics(entry) is None:
         if "train" in entry.commands:
             st.warning(f"No trained weights ship for {entry.name}. Train them with: "

@@ -15,20 +15,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ...audio.features import MfccTransform
-from ...audio.model import KIND as MFCC_VOICE, VoiceModel, voice_model_class
 from ...emotion_model import TrainedModel
 from ...errors import DatasetError
 from ...face.model import FaceModel
 from ...face.transform import FaceTransform
 from ...labels import LabelSet, get_label_set
-from ...training.recipes import recipe_from_dict
+from ...registry import get_model
 from ...training.flow import run_training
+from ...training.recipes import recipe_from_dict
 from ...training.reports import model_card
 from ...training.trainer import EpochReport, predict_logits
+from ...voice.features import MfccTransform
+from ...voice.model import KIND as MFCC_VOICE, VoiceModel
 from ...weights import load_weights, save_weights
-from ..model import frozen_encoders
 from ..encodings import EncodedItems
+from ..model import frozen_encoders
 from ..train import WindowsTraining, windows_report
 from ..windows import PAIRING_NOTE, PARTS, FusionData, fusion_data, run_fingerprint
 from .families import Family
@@ -36,7 +37,7 @@ from .raw_inputs import RawShapes
 from .raw_items import RawItems
 
 if TYPE_CHECKING:
-    from ...audio.whisper_voice import WhisperVoiceModel
+    from ...voice.whisper_voice import WhisperVoiceModel
 
 
 @dataclass
@@ -125,7 +126,7 @@ def prepare_family(family: Family, data: Path, recipe, on_features=None, workers
     """Scan, split and cache the items of ``data`` as the family reads them."""
     if inputs is None:
         voice_model = recipe.voice_model if family.inputs == "encoded" else MFCC_VOICE  # raw: MFCCs
-        inputs = Inputs.of(family, recipe, voice_model_class(voice_model).load(), FaceModel.load())
+        inputs = Inputs.of(family, recipe, get_model(voice_model).load(), FaceModel.load())
     data_parts = fusion_data(Path(data), recipe, inputs.items(), on_features, workers)
     for line in data_parts.summary:
         log(line)

@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...audio.model import voice_model_class
 from ...face.model import FaceModel
 from ...labels import get_label_set
 from ...nets import EnsembleHead
+from ...registry import get_model
 from ...training.flow import Fitted, Training, run_training
 from ...training.metrics import accuracy_and_macro_f1
 from ...training.trainer import EpochReport, predict_logits
@@ -120,6 +120,6 @@ def train_late_fusion(family: Family, data: Path, recipe, out: Path, run_dir: Pa
                       on_epoch: Callable[[EpochReport], None] | None = None, log: Callable[[str], None] = print) -> dict:
     """Choose the face's weight on the validation windows, fit the temperature there, report
     validation and test; write ``out`` and its card."""
-    voice, face = voice_model_class(recipe.voice_model).load(), FaceModel.load()
+    voice, face = get_model(recipe.voice_model).load(), FaceModel.load()
     data_parts, inputs = prepare_family(family, data, recipe, on_features, log=log, inputs=Inputs(voice=voice, face=face))
     return run_training(LateFusionTraining(family, data_parts, recipe, inputs, out), out, command, log=log)

@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...audio.model import MIN_SPEECH_RATIO
 from ...errors import MediaError
-from ...fileio import check_output_folder
 from ...face.landmarker import FaceDetection, FaceLandmarker
 from ...face.tracker import FaceTracker
+from ...fileio import check_output_folder
 from ...media.decode import DecodeReport, Frame, iter_audio, iter_frames
 from ...media.probe import probe
 from ...media.speech import speech_activity
 from ...media.windows import Window, iter_windows
 from ...options import AnalysisOptions
 from ...results.plots import write_plots
+from ...voice.model import MIN_SPEECH_RATIO
 from ...results.records import (BLENDSHAPE_COLUMNS, AnalysisResult, FaceInWindow, WindowRecord, faces_seen,
                                  model_facts)
 from ...results.summary import summarize

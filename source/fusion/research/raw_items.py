@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...audio.augment import WaveAugment
-from ...audio.features import MfccTransform
-from ...audio.train import clip_features
 from ...datasets.faces import AvClip, FaceSample
 from ...datasets.speech import SpeechSample
 from ...face.train import face_crops
 from ...face.transform import FaceTransform
 from ...labels import EMOTIONS
+from ...voice.augment import WaveAugment
+from ...voice.features import MfccTransform
+from ...voice.train import clip_features
 from ..data import FRAMES, Encodings, StillMotion
 from ..windows import clip_emotions, still_keyframes, video_crops, video_speech
 

@@ -8,8 +8,8 @@ learn their own encoders from pixels and MFCCs train on every speaker and subjec
 
 from dataclasses import dataclass
 
-from ...audio.features import MfccTransform
 from ...training.trainer import TrainOptions
+from ...voice.features import MfccTransform
 from ..windows import WindowsRecipe
 from .c3d import C3dOptions
 from .intermediate import IntermediateOptions

@@ -1,6 +1,6 @@
 """The voice model: MFCC transform -> CNN -> calibrated probabilities over its label set.
 
-``VoiceModel.load()`` gives the shipped model (``models/audio/``, sha256-checked); any file
+``VoiceModel.load()`` gives the shipped model (``models/voice_mfcc/``, sha256-checked); any file
 written by ``VoiceModel.save`` loads the same way and brings its own transform and labels.
 """
 
@@ -19,8 +19,8 @@ from .pieces import speech_pieces, speech_weighted
 if TYPE_CHECKING:
     from .whisper_voice import WhisperVoiceModel
 
-KIND = "audio"
-SHIPPED_WEIGHTS = MODELS_DIR / "audio" / "voice_ensemble.pt"
+KIND = "voice_mfcc"
+SHIPPED_WEIGHTS = MODELS_DIR / "voice_mfcc" / "voice_ensemble.pt"
 SHIPPED_SHA256 = "b21c402fb7140a43171b5a35753dc845d1ea078c8b9469c7926de989f0efbf46"
 MIN_SPEECH_RATIO = 0.05  # a window with less active speech than this gets no voice prediction
 
@@ -67,13 +67,3 @@ class VoiceModel(EmotionModel):
         """One window's probabilities by label, top emotion and confidence; None without speech."""
         return self.encode_window(audio)[1]
 
-
-def voice_model_class(name: str) -> "type[VoiceModel] | type[WhisperVoiceModel]":
-    """The voice model class of a kind: ``AnalysisOptions.voice_model``, or the ``voice_model``
-    a fusion model file names for the embeddings it reads."""
-    from .whisper_voice import KIND as WHISPER, SHARED_KIND, SharedWhisperVoiceModel, WhisperVoiceModel
-
-    classes = {KIND: VoiceModel, WHISPER: WhisperVoiceModel, SHARED_KIND: SharedWhisperVoiceModel}
-    if name not in classes:
-        raise ValueError(f"Unknown voice model {name!r}: choose {', '.join(classes)}.")
-    return classes[name]

@@ -1,5 +1,5 @@
 """The voice models in the model registry (names only: the models and their commands are imported
-when used), and what ``run.py tune --model audio`` searches."""
+when used), and what ``run.py tune --model voice_mfcc`` searches."""
 
 from ..options import AnalysisOptions
 from ..registry import ModelEntry, TrainingCommands, register_alias, register_model
@@ -7,6 +7,8 @@ from ..tuning.space import cnn_head_space
 
 # --model voice: whichever voice model the analysis uses by default
 register_alias("voice", AnalysisOptions.voice_model)
+# the MFCC model's name until 2026-12-05 (commands in older cards, fusion files that name it)
+register_alias("audio", "voice_mfcc")
 
 # what tune searches for the MFCC model (see ``tuning.space`` for the range kinds); only
 # mobilenet_v2 has offline ImageNet weights, so the others start from scratch
@@ -22,32 +24,32 @@ SEARCH_SPACE = {
 }
 
 register_model(ModelEntry(
-    name="audio",
-    branch="audio",
+    name="voice_mfcc",
+    branch="voice",
     description="voice: MFCC CNN over 4 s windows, calibrated probabilities of 7 emotions",
-    load="source.audio.model:VoiceModel.load",
+    load="source.voice.model:VoiceModel.load",
     commands=TrainingCommands(
-        recipe="source.audio.train:VoiceRecipe", unit="clip", out="voice_{recipe.backbone}.pt",
-        train="source.audio.train:train_voice", evaluate="source.audio.train:evaluate_voice", selects="speakers",
-        prepare="source.audio.train:prepare_voice", ensemble="source.audio.train:ensemble_voice",
+        recipe="source.voice.train:VoiceRecipe", unit="clip", out="voice_{recipe.backbone}.pt",
+        train="source.voice.train:train_voice", evaluate="source.voice.train:evaluate_voice", selects="speakers",
+        prepare="source.voice.train:prepare_voice", ensemble="source.voice.train:ensemble_voice",
         ensemble_out="voice_ensemble.pt", search_space=SEARCH_SPACE,
-    ).commands(predict="source.cli.audio:predict"),
+    ).commands(predict="source.cli.voice:predict"),
 ))
 
 register_model(ModelEntry(
     name="voice_whisper",
-    branch="audio",
+    branch="voice",
     description="voice: Whisper-base encoder states of every layer, learned layer weights and a small head; "
                 "trained on RAVDESS and TurEV-DB, calibrated probabilities of 7 emotions",
-    load="source.audio.whisper_voice:WhisperVoiceModel.load",
+    load="source.voice.whisper_voice:WhisperVoiceModel.load",
     commands={name: f"source.cli.voice_whisper:{name}" for name in ("predict", "train", "evaluate")},
 ))
 
 register_model(ModelEntry(
     name="voice_whisper_shared",
-    branch="audio",
+    branch="voice",
     description="voice: the output of the words branch's Whisper tiny.en encoder (the same pass, in analyze) and a "
                 "small head; trained on RAVDESS and TurEV-DB, calibrated probabilities of 7 emotions",
-    load="source.audio.whisper_voice:SharedWhisperVoiceModel.load",
+    load="source.voice.whisper_voice:SharedWhisperVoiceModel.load",
     commands={name: f"source.cli.voice_whisper:{name}" for name in ("predict", "train", "evaluate")},
 ))

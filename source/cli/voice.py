@@ -12,7 +12,7 @@ from .progress import media_bar, write_json_arg
 
 
 def predict(args) -> int:
-    return predict_voice(args, "audio")
+    return predict_voice(args, "voice_mfcc")
 
 
 def predict_voice(args, model: str, out_dir: Path = OUTPUT_DIR) -> int:

@@ -381,11 +381,11 @@ def train_whisper_voice(data: list[Path], recipe: WhisperVoiceRecipe, out: Path,
 
 def evaluate_whisper_voice(data: Path, weights: Path | None = None, speakers: tuple[str, ...] = (),
                            progress: Callable | None = None,
-                           kind: type[WhisperVoiceModel] = WhisperVoiceModel) -> dict:
+                           load: Callable[[Path | None], WhisperVoiceModel] = WhisperVoiceModel.load) -> dict:
     """The evaluate JSON on every clip under ``data`` (or ``speakers``): the plain 7-way report over
     all clips, per corpus the report over that corpus's own emotions (``corpora``), and the same
     per-corpus reports of the MFCC voice model on the same clips (``baseline``)."""
-    model = kind.load(weights)
+    model = load(weights)
     samples = [s for s in load_corpora([data]) if not speakers or s.speaker in speakers
                or s.speaker.partition(":")[2] in speakers]
     if not samples:
