@@ -131,7 +131,9 @@ class AnalysisOptions:
     audio: bool = True
     face_model: str = "face"  # a face model of the registry (registry.branch_models("face"))
     face_weights: str | None = None  # face model file; None: the shipped model
-    voice_model: str = "voice_whisper"  # a voice model of the registry (registry.branch_models("audio"))
+    # a voice model of the registry (registry.branch_models("audio")); None: none, the words alone
+    # hear the audio (``predict --model text``)
+    voice_model: str | None = "voice_whisper"
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
@@ -147,7 +149,8 @@ class AnalysisOptions:
         from .registry import branch_models  # the registry's table of names: no model code is imported
 
         for setting, branch in (("face_model", "face"), ("voice_model", "audio")):
-            if (name := getattr(self, setting)) not in (names := branch_models(branch)):
+            if (name := getattr(self, setting)) not in (names := branch_models(branch)) and not (
+                    setting == "voice_model" and name is None):
                 raise ValueError(f"{setting} must be one of {', '.join(names)}, not {name!r}")
         if not self.fusion:
             raise ValueError("fusion needs a method: auto, late or a fusion model's name")
