@@ -1,7 +1,9 @@
 """``analyze``: the analysis pipeline behind ``run.py analyze``, the app, the service, batch runs and
-the voice models' ``predict`` (this with the voice branch alone). The research fusion families'
-``predict`` slides their own windows but builds the same records and writes them with the same
-writers; the face and text models' ``predict`` still run their own paths.
+every branch model's ``predict`` (``cli.predict``): the face model's with the face branch alone, the
+voice models' with the voice branch alone, the text model's with the words branch alone (no voice
+model: ``AnalysisOptions.voice_model`` None; a ``.txt`` file, with no time and no media, is scored
+directly). The research fusion families' ``predict`` slides their own windows but builds the same
+records and writes them with the same writers.
 
 probe -> stream frames and audio -> faces per frame (landmarks, track ids, aligned crops)
 -> windows -> one record per window (``results.records.WindowRecord``), fused and smoothed
