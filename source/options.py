@@ -130,7 +130,9 @@ class AnalysisOptions:
     audio: bool = True  # the sound track: the voice branch and the words (``words`` turns those off alone)
     face_model: str = "face"  # a face model of the registry (registry.branch_models("face"))
     face_weights: str | None = None  # face model file; None: the shipped model
-    voice_model: str = "voice_whisper"  # a voice model of the registry (registry.branch_models("voice"))
+    # a voice model of the registry (registry.branch_models("voice")); None: none, the words alone
+    # hear the audio (``predict --model text``)
+    voice_model: str | None = "voice_whisper"
     voice_weights: str | None = None  # voice model file; None: the shipped model
     words: bool = True  # transcribe speech (Whisper) and score the words of each window
     whisper_model: str = "tiny.en"  # "tiny.en", "base" (multilingual) or a model path
@@ -146,6 +148,8 @@ class AnalysisOptions:
         from .registry import branch_models, canonical_name  # tables of names: no model code is imported
 
         for setting, branch in (("face_model", "face"), ("voice_model", "voice")):
+            if setting == "voice_model" and self.voice_model is None:
+                continue  # no voice model: the words alone hear the audio
             object.__setattr__(self, setting, canonical_name(getattr(self, setting)))  # a former name
             if (name := getattr(self, setting)) not in (names := branch_models(branch)):
                 raise ValueError(f"{setting} must be one of {', '.join(names)}, not {name!r}")

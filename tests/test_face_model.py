@@ -13,7 +13,7 @@ from source.errors import NoFaceFound, NoVideoTrack, StudioError
 from source.face.cam import cam_overlay, default_layer, face_cam
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
-from source.face.predict import frame_at, frame_cam, predict_faces
+from source.face.predict import frame_at, frame_cam, photo_faces
 from source.face.train import ensemble_face
 from source.face.transform import N_BLENDSHAPES, N_LANDMARKS, FaceTransform, landmark_features
 from source.labels import EMOTIONS, get_label_set
@@ -132,18 +132,51 @@ def test_shipped_model_brings_transform_labels_and_calls_the_astronaut_happy(shi
     assert embedding.shape == (1, shipped.network.embedding_size)
 
 
-def test_predict_photo_video_and_refusals(shipped, media, tmp_path):
-    result = predict_faces(shipped, media["astronaut.png"])
-    assert len(result["frames"]) == 1 and result["faces"][0]["top_emotion"] == "happy"
-    box = result["frames"][0]["faces"][0]["box"]
+def face_predict(path, out_dir: Path, json_path: Path | None = None) -> int:
+    """``predict --model face PATH`` (``cli.face.predict``) writing to ``out_dir``."""
+    from argparse import Namespace
+
+    from source.cli.face import predict
+
+    return predict(Namespace(path=path, weights=None, json=json_path, cam=False), out_dir)
+
+
+def test_predict_is_the_analysis_with_the_face_branch_alone(shipped, media, tmp_path, capsys):
+    report = tmp_path / "copy.json"
+    assert face_predict(media["astronaut.png"], tmp_path, report) == 0
+    shown = capsys.readouterr().out
+    assert "face 0: happy (" in shown and "mean over 1 window" in shown
+    photo = json.loads(report.read_text())
+    assert photo == json.loads((tmp_path / "astronaut_analysis.json").read_text())
+    assert sorted(photo["models"]) == ["face", "fusion"]  # no voice, no words
+    assert photo["models"]["face"]["weights_sha256"] == shipped.sha256
+    [window] = photo["windows"]  # a photo is one window
+    [face] = window["faces"]
+    assert face["face_id"] == 0 and face["emotions"]["top_emotion"] == "happy"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [  # the analysis files, no plots
+        "astronaut_analysis.json", "astronaut_frames.csv", "astronaut_windows.csv", "copy.json"]
+    _, entries = photo_faces(shipped, frame_at(media["astronaut.png"]))  # the app's photo view
+    assert [entry["face_id"] for entry in entries] == [0] and entries[0]["top_emotion"] == "happy"
+    box = entries[0]["box"]
     assert 150 < box[0] < 220 and 240 < box[2] < 300  # her face in the 512 px photo
-    video = predict_faces(shipped, media["astronaut_talking.mp4"])
-    assert len(video["frames"]) > 10 and video["faces"][0]["frames"] > 10
-    with pytest.raises(NoVideoTrack):
-        predict_faces(shipped, media["speech.wav"])
+
+    assert face_predict(media["astronaut_talking.mp4"], tmp_path) == 0
+    video = json.loads((tmp_path / "astronaut_talking_analysis.json").read_text())
+    assert len(video["windows"]) > 1 and all(window["faces"] for window in video["windows"])
+    assert video["faces"]["tracks"][0]["frames"] > 10
+    shown = capsys.readouterr().out
+    assert "face 0: happy (" in shown and f"mean over {len(video['windows'])} windows" in shown
+
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(NoVideoTrack, match="holds no picture"):
+        face_predict(media["speech.wav"], tmp_path)
+    assert sorted(tmp_path.iterdir()) == before  # refused before any work
     empty = tmp_path / "wall.png"
     Image.fromarray(np.full((240, 320, 3), 180, np.uint8)).save(empty)
-    assert predict_faces(shipped, empty)["warnings"] == ["No face was found."]
+    assert face_predict(empty, tmp_path) == 0
+    shown = capsys.readouterr().out
+    assert "(no face)" in shown and "note: No face was found in any frame" in shown
+    assert json.loads((tmp_path / "wall_analysis.json").read_text())["windows"][0]["faces"] == []
     with pytest.raises(NoFaceFound):
         frame_cam(shipped, frame_at(empty))
     frame = frame_at(media["astronaut_talking.mp4"], 2.0)
@@ -152,7 +185,8 @@ def test_predict_photo_video_and_refusals(shipped, media, tmp_path):
     assert overlay.shape == frame.image.shape and len(explained) == 1
 
 
-def test_predict_cli_writes_cam_overlay_and_json(media, tmp_path):
+def test_predict_cli_writes_cam_overlay_and_json(media, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_STUDIO_OUTPUT", str(tmp_path))
     overlay, report = tmp_path / "cam.png", tmp_path / "faces.json"
     done = run_py("predict", "--model", "face", media["astronaut.png"], "--cam",
                   "--cam-method", "gradcam++", "--cam-target", "surprise", "--cam-out", overlay,
@@ -162,7 +196,9 @@ def test_predict_cli_writes_cam_overlay_and_json(media, tmp_path):
     with Image.open(overlay) as picture:
         assert picture.size == (512, 512)
     result = json.loads(report.read_text())
-    assert result["cam"]["explained"] == ["surprise"] and result["faces"][0]["top_emotion"] == "happy"
+    assert result["cam"] == {"path": str(overlay), "method": "gradcam++", "time_s": 0.0, "explained": ["surprise"]}
+    assert result["windows"][0]["faces"][0]["emotions"]["top_emotion"] == "happy"  # the analysis JSON's copy
+    assert "face 0: happy" in done.stdout and f"wrote {tmp_path / 'astronaut_analysis.json'}" in done.stdout
     refused = run_py("predict", "--model", "voice_mfcc", media["speech.wav"], "--cam", cache=tmp_path / "cache")
     assert refused.returncode != 0 and "--cam explains face models" in refused.stderr
 

@@ -152,31 +152,77 @@ def test_spoken_sentences_keep_their_polarity(media, analyzer):
 
 def test_predict_speech_and_text(media, tmp_path, capsys):
     assert get_model("text").commands["predict"] is predict
-    assert predict(Namespace(path=media["negative_speech.wav"], weights=None, json=None), tmp_path) == 0
+    copy = tmp_path / "copy.json"
+    assert predict(Namespace(path=media["negative_speech.wav"], weights=None, json=copy), tmp_path) == 0
     shown = capsys.readouterr().out
-    assert "worst day of my life" in shown and "not happy (happy -1.00)" in shown
+    # the analysis with the words branch alone: its sentences, each with its emotion ...
+    assert "This is the worst day of my life." in shown and "I hate this terrible weather." in shown
+    analysis = json.loads(copy.read_text())
+    assert analysis == json.loads((tmp_path / "negative_speech_analysis.json").read_text())
+    assert sorted(analysis["models"]) == ["fusion", "words"]  # no face, no voice model
+    assert analysis["settings"]["voice_model"] is None and analysis["settings"]["whisper_model"] == "tiny.en"
+    sentences = analysis["sentences"]
+    assert [s["text"] for s in sentences][1:] == ["This is the worst day of my life.", "I hate this terrible weather."]
+    for sentence in sentences:
+        assert f"{sentence['emotion']:>9} ({sentence['confidence']:.0%})  {sentence['text']}" in shown
+    assert all(window["text"] and window["voice"] is None for window in analysis["windows"])
+    # ... then the whole transcript's text emotion, as before
+    assert "not happy (happy -1.00)" in shown
     assert "text emotion: " in shown and "text emotion: happy" not in shown
     stem = tmp_path / "negative_speech"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.json", *(f"negative_speech_{name}" for name in (
+        "analysis.json", "text.json", "transcript.srt", "transcript.txt", "windows.csv", "words.csv"))]
+    for path in tmp_path.iterdir():
+        assert f"wrote {path}" in shown
     assert "hate" in (tmp_path / "negative_speech_transcript.txt").read_text()
     assert (tmp_path / "negative_speech_transcript.srt").read_text().startswith("1\n00:00:00,000 --> ")
     data = json.loads(stem.with_name("negative_speech_text.json").read_text())
     assert data["transcript"]["segments"][0]["words"][0]["text"] == "I"
     assert data["text_emotion"]["polarity"] < 0
+    assert f"text emotion: {data['text_emotion']['model']['top_emotion']} (" in shown
+    assert "hate" in (tmp_path / "negative_speech_words.csv").read_text()
+    with open(tmp_path / "negative_speech_windows.csv", newline="") as file:
+        assert "worst day" in " ".join(row["transcript"] for row in csv.DictReader(file))
     text = tmp_path / "note.txt"
     text.write_text(mf.SPEECH_TEXT + "\n\nI am not sad.\n", encoding="utf-8")
     extra = tmp_path / "extra.json"
     assert predict(Namespace(path=text, weights=None, json=extra), tmp_path) == 0
+    shown = capsys.readouterr().out  # a text file has no time and no media: scored as it is, not analysed
+    assert shown.startswith(f"{text}: text, {len(text.read_text().split())} words\ntext emotion: ")
+    assert shown.endswith(f"wrote {tmp_path / 'note_text.json'}\nwrote {extra}\nwrote {tmp_path / 'note_words.csv'}\n")
+    assert not list(tmp_path.glob("note_*analysis*")) and not list(tmp_path.glob("note_windows*"))
     assert json.loads(extra.read_text())["transcript"] is None
     assert json.loads((tmp_path / "note_text.json").read_text())["text_emotion"]["emotions"]["sad"] < 0
     assert "happy" in (tmp_path / "note_words.csv").read_text()
 
 
 def test_predict_refuses_what_has_no_words(media, tmp_path):
-    with pytest.raises(MediaError, match="no speech to transcribe"):
+    with pytest.raises(MediaError, match="is a photo: there is no speech to transcribe"):
         predict(Namespace(path=media["astronaut.jpg"], weights=None, json=None), tmp_path)
+    with pytest.raises(MediaError, match="video without an audio track: there is no speech"):
+        predict(Namespace(path=media["no_audio.mp4"], weights=None, json=None), tmp_path)
+    assert list(tmp_path.iterdir()) == []  # refused before any work
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(MediaError, match="not UTF-8 text"):
         predict(Namespace(path=binary, weights=None, json=None), tmp_path)
     with pytest.raises(MediaError, match="does not exist"):
         predict(Namespace(path=tmp_path / "missing.txt", weights=None, json=None), tmp_path)
+
+
+def test_the_words_branch_alone_is_an_analysis_setting(media):
+    from pathlib import Path
+
+    from source.analysis.pipeline import check_input
+    from source.media.probe import probe
+    from source.options import AnalysisOptions
+    from source.text.model import transcribe_options
+    from source.text.transcribe import whisper_backend
+
+    words_alone = AnalysisOptions(face=False, voice_model=None, plots=False)  # predict --model text
+    assert check_input(probe(media["speech.wav"]), words_alone) == ["The input is audio only: faces are not analysed."]
+    with pytest.raises(MediaError, match="Every branch is switched off"):
+        check_input(probe(media["speech.wav"]), AnalysisOptions(face=False, voice_model=None, words=False))
+    # --weights names the Whisper model; a .pt checkpoint is openai-whisper's, in predict as in analyze
+    assert whisper_backend("tiny.en") == whisper_backend("models/ct2") == "faster-whisper"
+    assert whisper_backend("whisper/tiny.en.pt") == transcribe_options(Path("whisper/tiny.en.pt")).backend == "openai-whisper"

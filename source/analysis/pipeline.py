@@ -1,7 +1,9 @@
 """``analyze``: the analysis pipeline behind ``run.py analyze``, the app, the service, batch runs and
-the voice models' ``predict`` (this with the voice branch alone). The research fusion families'
-``predict`` slides their own windows but builds the same records and writes them with the same
-writers; the face and text models' ``predict`` still run their own paths.
+every branch model's ``predict`` (``cli.predict``): the face model's with the face branch alone, the
+voice models' with the voice branch alone, the text model's with the words branch alone (no voice
+model: ``AnalysisOptions.voice_model`` None; a ``.txt`` file, with no time and no media, is scored
+directly). The research fusion families' ``predict`` slides their own windows but builds the same
+records and writes them with the same writers.
 
 probe -> stream frames and audio -> faces per frame (landmarks, track ids, aligned crops)
 -> windows -> one record per window (``results.records.WindowRecord``), fused and smoothed
@@ -37,7 +39,7 @@ from ..text.features import LEXICON_LICENSE, TEXT_FEATURE_COLUMNS, TextAnalyzer,
 from ..voice.model import VoiceModel
 from ..weights import WeightsError
 from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions, Transcript, WordTimeline,
-                               load_transcriber, words_of)
+                               load_transcriber, whisper_backend, words_of)
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
 from ..results.plots import write_plots
@@ -106,7 +108,7 @@ def check_input(info: MediaInfo, options: AnalysisOptions) -> list[str]:
         warnings.append("The video has no audio track: voice and words are not analysed.")
     if info.kind == "audio":
         warnings.append("The input is audio only: faces are not analysed.")
-    if not options.face and not options.audio:
+    if not options.face and not (options.audio and (options.voice_model is not None or options.words)):
         raise MediaError("Every branch is switched off: enable faces or audio.")
     return warnings
 
@@ -308,7 +310,8 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     times = StageTimes()
     with times("load models"):
         face_model = loaded(get_model(options.face_model).load, options.face_weights) if use_faces else None
-        voice = loaded(get_model(options.voice_model).load, options.voice_weights) if use_audio else None
+        voice = (loaded(get_model(options.voice_model).load, options.voice_weights)
+                 if use_audio and options.voice_model is not None else None)
         # a fusion model reads the embeddings of the voice model it was trained over (loaded here
         # when it is not the voice model asked for)
         chosen, fusion_warning = load_fusion(options, voice, face_model)
@@ -356,8 +359,9 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
         words = encoded = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
             with times("load models"):
-                transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model,
-                                                                 threads=WHISPER_THREADS))
+                transcriber = load_transcriber(TranscribeOptions(
+                    model=options.whisper_model, backend=whisper_backend(options.whisper_model),
+                    threads=WHISPER_THREADS))
             if voice is not None and shares_encoder(voice, options.whisper_model):
                 encoded = EncodedSpeechTimeline()  # the voice reads Whisper's encoder pass
             # Whisper runs in its own thread, ahead of the windows, while the face stage runs here
@@ -449,6 +453,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     }
     if use_words:
         transcript = Transcript(segments, info.duration_s, options.whisper_model, transcriber.backend)
+        result.transcript = transcript
         with times("words"):
             result.sentences = with_speakers(sentence_rows(transcript.words, text_analyzer), records)
         result.outputs["transcript_srt"] = write_srt(out_dir / f"{stem}_transcript.srt", transcript)

@@ -2,13 +2,11 @@
 ``cli.voice_whisper``; their dataset commands are ``cli.training``'s): a view over ``analyze``
 with the voice branch alone."""
 
-import json
 from pathlib import Path
 
 from ..errors import NoAudioTrack
-from ..fileio import check_output_folder
 from ..paths import OUTPUT_DIR
-from .progress import media_bar, write_json_arg
+from .predict import analyze_with_bar, print_warnings, report_outputs
 
 
 def predict(args) -> int:
@@ -20,7 +18,6 @@ def predict_voice(args, model: str, out_dir: Path = OUTPUT_DIR) -> int:
     (no faces, no words, no plots), each window's voice probabilities printed and the mean over the
     windows with speech; the analysis files are written to ``out_dir`` as ``analyze`` writes them,
     and ``--json`` gets a copy of the analysis JSON."""
-    from ..analysis.pipeline import analyze  # the branch's libraries: only when predicting
     from ..labels import mean_probabilities, top_emotion
     from ..media.probe import probe
     from ..options import AnalysisOptions
@@ -29,9 +26,7 @@ def predict_voice(args, model: str, out_dir: Path = OUTPUT_DIR) -> int:
         raise NoAudioTrack(f"{Path(args.path).name} has no audio track: the voice model needs sound.")
     options = AnalysisOptions(face=False, words=False, plots=False, voice_model=model,
                               voice_weights=None if args.weights is None else str(args.weights))
-    check_output_folder(out_dir)  # one clear line, before any work, when it cannot be written
-    with media_bar("voice") as progress:
-        result = analyze(args.path, options, out_dir, lambda stage, done, total: progress(done, total))
+    result = analyze_with_bar(args.path, options, out_dir, "voice")
     labels = result.models["voice"]["labels"]
     print(f"{'window':>15}  " + "  ".join(f"{label:>8}" for label in labels))
     for window in result.windows:
@@ -39,12 +34,9 @@ def predict_voice(args, model: str, out_dir: Path = OUTPUT_DIR) -> int:
         cells = ("  ".join(f"{window.voice['probabilities'][label]:8.3f}" for label in labels)
                  if window.voice else f"  ({window.voice_note or 'no speech'})")
         print(f"{span:>15}  {cells}")
-    for warning in result.warnings:
-        print(f"note: {warning}")
+    print_warnings(result)
     overall = mean_probabilities([window.voice and window.voice["probabilities"] for window in result.windows])
     top, share = top_emotion(overall)
     print(f"overall: {top} ({share:.0%} over the windows with speech)" if overall else "no speech was found")
-    for path in result.outputs.values():
-        print(f"wrote {path}")
-    write_json_arg(args.json, json.loads(result.outputs["analysis_json"].read_text(encoding="utf-8")))
+    report_outputs(result, args.json)
     return 0

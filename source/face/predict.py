@@ -1,20 +1,21 @@
-"""The face model on a photo or a video: every face found, its box, probabilities and top emotion.
+"""The face model on one picture, for the app and for ``--cam``: every face of a photo with its
+box, probabilities and top emotion (``photo_faces``), a video's frame at a time (``frame_at``) and
+the faces' class activation maps (``frame_cam``).
 
-Videos are streamed frame by frame at the sampling rate of ``WindowOptions.fps``, with faces
-tracked across frames; each face id also gets its mean probabilities over the video.
+Predicting over a photo or a whole video is ``analyze`` with the face branch alone (``run.py
+predict --model face``, ``cli.face``): the pipeline's faces, tracks and windows, not a path of
+its own.
 """
 
-from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import MediaError, NoFaceFound, NoVideoTrack
-from ..labels import mean_probabilities, scored
 from ..media.decode import DecodeReport, Frame, iter_frames, read_image
 from ..media.probe import probe
 from ..options import CamOptions, FaceOptions, WindowOptions
 from .cam import cam_overlay
 from .landmarker import FaceDetection, FaceLandmarker
-from .model import KIND, FaceModel
+from .model import FaceModel
 from .tracker import FaceTracker
 
 
@@ -26,37 +27,6 @@ def face_entries(model: FaceModel, frame: Frame, faces: list[FaceDetection]) -> 
                         "box": [round(v / frame.scale, 1) for v in face.box],
                         **model.scored(probabilities)})
     return entries
-
-
-def predict_faces(model: FaceModel, path: str | Path, windows: WindowOptions = WindowOptions(),
-                  faces: FaceOptions = FaceOptions(),
-                  progress: Callable[[float, float | None], None] | None = None) -> dict:
-    """Per sampled frame, every face and its emotions; per face id, the mean over the frames."""
-    info = probe(path)
-    if not info.has_video:
-        raise NoVideoTrack(f"{Path(path).name} holds no picture: the face model needs a photo or a video.")
-    report = DecodeReport()
-    still = info.kind == "image"
-    frames = ([read_image(path, windows.max_frame_side)] if still
-              else iter_frames(path, windows.fps, windows.max_frame_side, report))
-    tracker = FaceTracker(faces.track_iou, faces.track_max_gap_s)
-    rows, by_id = [], {}
-    with FaceLandmarker(faces, video=not still) as landmarker:
-        for frame in frames:
-            found = landmarker.detect(frame.image, frame.time_s)
-            tracker.assign(frame.time_s, found)
-            entries = face_entries(model, frame, found)
-            for entry in entries:
-                by_id.setdefault(entry["face_id"], []).append(entry["probabilities"])
-            rows.append({"time_s": frame.time_s, "faces": entries})
-            if progress:
-                progress(frame.time_s, info.duration_s)
-    summary = []
-    for face_id, scores in sorted(by_id.items()):
-        summary.append({"face_id": face_id, "frames": len(scores), **scored(mean_probabilities(scores))})
-    warnings = report.warnings + ([] if by_id else ["No face was found."])
-    return {"path": str(path), "model": KIND, "weights_sha256": model.sha256,
-            "labels": list(model.labels), "frames": rows, "faces": summary, "warnings": warnings}
 
 
 def frame_at(path: str | Path, time_s: float | None = None,
@@ -80,7 +50,7 @@ def frame_at(path: str | Path, time_s: float | None = None,
 
 def photo_faces(model: FaceModel, frame: Frame,
                 faces: FaceOptions = FaceOptions()) -> tuple[list[FaceDetection], list[dict]]:
-    """Every face of one picture (numbered as ``predict_faces`` numbers them) and its entry."""
+    """Every face of one picture (numbered as the analysis numbers them) and its entry."""
     with FaceLandmarker(faces, video=False) as landmarker:
         found = landmarker.detect(frame.image)
     FaceTracker(faces.track_iou, faces.track_max_gap_s).assign(frame.time_s, found)

@@ -28,7 +28,7 @@ from ..labels import EMOTIONS, top_emotion
 from ..media.probe import MediaInfo
 from ..options import AnalysisOptions
 from ..text.features import TEXT_COLUMNS
-from ..text.transcribe import Word
+from ..text.transcribe import Transcript, Word
 
 BLENDSHAPE_COLUMNS = list(BLENDSHAPES_OF_INTEREST)
 WINDOW_COLUMNS = [
@@ -152,6 +152,7 @@ class AnalysisResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     outputs: dict[str, Path] = field(default_factory=dict)
     sentences: list[dict] = field(default_factory=list)  # the transcript, with each sentence's sentiment
+    transcript: Transcript | None = None  # Whisper's segments and words (no key of the JSON); None: no words
 
     def to_dict(self) -> dict:
         return {

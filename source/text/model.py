@@ -29,9 +29,8 @@ def read_text(path: Path) -> str:
 
 def transcribe_options(weights: Path | None):
     """``--weights``: an openai-whisper ``.pt`` checkpoint, or a CTranslate2 folder (faster-whisper)."""
-    from .transcribe import TranscribeOptions
+    from .transcribe import TranscribeOptions, whisper_backend
 
     if weights is None:
         return TranscribeOptions()
-    backend = "openai-whisper" if Path(weights).suffix == ".pt" else "faster-whisper"
-    return TranscribeOptions(model=str(weights), backend=backend)
+    return TranscribeOptions(model=str(weights), backend=whisper_backend(str(weights)))

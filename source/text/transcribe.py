@@ -447,6 +447,12 @@ def _torch_for_decoding(threads: int):
         torch.set_num_threads(previous)
 
 
+def whisper_backend(model: str) -> str:
+    """The library that reads a Whisper model: openai-whisper for a ``.pt`` checkpoint,
+    faster-whisper for a name in MODELS or a CTranslate2 folder."""
+    return "openai-whisper" if Path(model).suffix == ".pt" else "faster-whisper"
+
+
 def load_transcriber(options: TranscribeOptions = TranscribeOptions()) -> Transcriber:
     """A ready transcriber. ``options.model`` is a name in MODELS, or a path: a CTranslate2 folder
     (faster-whisper), an openai-whisper ``.pt`` checkpoint, or the name of an official checkpoint
