@@ -30,7 +30,7 @@ from source.fusion.encodings import EncodedItems  # noqa: E402
 from source.fusion.train import baselines  # noqa: E402
 from source.fusion.windows import WindowsRecipe, fusion_data  # noqa: E402
 from source.training.metrics import accuracy_and_macro_f1, calibrated  # noqa: E402
-from source.training.recipes import recipe_from_dict  # noqa: E402
+from source.training.recipes import current_keys, recipe_from_dict  # noqa: E402
 from source.training.trainer import predict_logits  # noqa: E402
 
 
@@ -61,7 +61,8 @@ def main() -> None:
     voice, face, combined = VoiceModel.load(), FaceModel.load(), CombinedModel.load()
     # the combined model's split, as every family's recipe keeps it
     shared = {field.name for field in dataclasses.fields(WindowsRecipe)}  # not its own settings
-    recipe = recipe_from_dict(WindowsRecipe, {k: v for k, v in combined.recipe.items() if k in shared})
+    saved = current_keys(WindowsRecipe, combined.recipe)  # its settings under their current names
+    recipe = recipe_from_dict(WindowsRecipe, {k: v for k, v in saved.items() if k in shared})
     encoded = fusion_data(args.data, recipe, EncodedItems(voice, face)).parts["test"]
     targets = encoded.targets
     n_labels = len(combined.labels)
@@ -122,8 +123,8 @@ def main() -> None:
             n_parameters = parameters(model.network)
         add(family.name, calibrated(logits, model.temperature), n_parameters, ms)
 
-    print(f"{len(encoded)} test windows (combined model's split: {', '.join(combined.recipe['test_speakers'])}, "
-          f"{', '.join(combined.recipe['test_subjects'])} and a quarter of FER2013 PublicTest); "
+    print(f"{len(encoded)} test windows (combined model's split: {', '.join(recipe.test_people)} "
+          f"and a quarter of FER2013 PublicTest); "
           f"1 CPU thread, median of {len(timed)} windows")
     print("| model | accuracy | macro-F1 | parameters | CPU ms / window |")
     print("|---|---|---|---|---|")

@@ -14,6 +14,7 @@ import torch
 from .errors import StudioError
 from .labels import LabelSet, get_label_set, scored
 from .nets import EmotionNet, network_from_config
+from .registry import get_model
 from .weights import WeightsError, load_weights, save_weights
 
 
@@ -48,10 +49,8 @@ class TrainedModel:
 
 
 class EmotionModel(TrainedModel):
-    KIND: ClassVar[str]
+    KIND: ClassVar[str]  # the kind its files hold, and its name in the registry
     TRANSFORM: ClassVar[type]
-    SHIPPED_WEIGHTS: ClassVar[Path]
-    SHIPPED_SHA256: ClassVar[str]
     # rebuilds the saved network (a single network or an ensemble) from its ``config()``
     NETWORK_FROM_CONFIG: ClassVar[Callable[[dict], torch.nn.Module]] = staticmethod(network_from_config)
 
@@ -73,15 +72,17 @@ class EmotionModel(TrainedModel):
                             metrics=self.metrics, **metadata)
 
     @classmethod
-    def load(cls, path: str | Path | None = None):
-        """The model in ``path``, or the shipped one (checked against its sha256)."""
-        shipped = path is None
-        file = cls.SHIPPED_WEIGHTS if shipped else path
-        saved = load_weights(file, cls.KIND, cls.SHIPPED_SHA256 if shipped else None)
+    def load(cls, path: str | Path | None = None, expected_sha256: str | None = None):
+        """The model in ``path`` (refused unless its sha256 is ``expected_sha256``, when given), or
+        the shipped one (the registry's entry names the file and its sha256)."""
+        if path is None:
+            shipped = get_model(cls.KIND).shipped()
+            path, expected_sha256 = shipped.path, shipped.sha256
+        saved = load_weights(path, cls.KIND, expected_sha256)
         try:
             return cls.from_saved(saved)
         except WeightsError as error:
-            raise WeightsError(f"{file}: {error}") from error
+            raise WeightsError(f"{path}: {error}") from error
 
     @classmethod
     def from_saved(cls, saved: dict):

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from .errors import StudioError
+from .errors import StudioError, UntrainedModel
+from .paths import MODELS_DIR
 
 
 def resolve(target: str):
@@ -150,27 +151,68 @@ class TrainingCommands:
 
 
 @dataclass(frozen=True)
+class ShippedWeights:
+    """The weights file the studio ships for a model and its pinned sha256: a file that differs
+    (damaged or replaced) is refused."""
+
+    file: str  # under models/, e.g. "face/face_mobilenet_v2.pt"
+    sha256: str
+
+    @property
+    def path(self) -> Path:
+        return MODELS_DIR / self.file
+
+
+# how ``run.py analyze`` takes a file of a model of each branch (for the untrained refusal)
+_FILE_OPTIONS = {"face": "--face-model {name} --face-weights FILE; the app: the Face model file setting",
+                 "voice": "--voice-model {name} --voice-weights FILE",
+                 "fusion": "--fusion {name} --fusion-weights FILE; the app: the Fusion model file setting"}
+
+
+@dataclass(frozen=True, eq=False)  # one entry per name: compared (and hashed) by identity
 class ModelEntry:
     name: str  # what users type: --model NAME
     branch: str  # "face", "voice", "text" or "fusion"
     description: str
-    # () -> ready-to-use model carrying its transform and labels; "package.module:name" is
-    # imported when first called
-    load: Callable | str
+    # (path, expected_sha256=None, **options) -> ready-to-use model carrying its transform and
+    # labels; "package.module:name" is imported when first called. ``load`` calls it.
+    loader: Callable | str
+    # the file the studio ships; None: none (the model ships untrained, or is a rule)
+    weights: ShippedWeights | None = None
     # CLI work this model supports: "predict", "train", ... -> handler(args) -> exit code; a
     # handler may be an import path "package.module:name" (see Commands), imported when used
     commands: Mapping[str, Callable | str] = field(default_factory=dict)
-    # False: the studio holds no weights for it: its loader refuses to run without a file and names
-    # its train command, and the app marks it "untrained" (the one place this is said)
-    ships_trained: bool = True
     # True: a fixed rule (late fusion), nothing trained and no weights file to give
     rule: bool = False
 
     def __post_init__(self):
-        if isinstance(self.load, str):
-            object.__setattr__(self, "load", Lazy(self.load))
+        if isinstance(self.loader, str):
+            object.__setattr__(self, "loader", Lazy(self.loader))
         if not isinstance(self.commands, Commands):
             object.__setattr__(self, "commands", Commands(self.commands))
+
+    @property
+    def ships_trained(self) -> bool:
+        """Whether the studio can run it as shipped: it has weights, or is a rule. One that cannot
+        is refused (``load``) with its train command and marked "untrained" by the app."""
+        return self.weights is not None or self.rule
+
+    def load(self, path: str | Path | None = None, **options):
+        """The model in ``path``, or the shipped file (its sha256 checked); a model that ships
+        untrained refuses, naming its train command. ``options`` go to the loader (the fusion
+        models' ``voice`` and ``face``)."""
+        if path is not None or self.rule:
+            return self.loader(path, **options)
+        weights = self.shipped()
+        return self.loader(weights.path, expected_sha256=weights.sha256, **options)
+
+    def shipped(self) -> ShippedWeights:
+        """The file the studio ships (what a model class's ``load()`` without a path reads);
+        ``UntrainedModel`` naming the train command when it ships none."""
+        if self.weights is None:
+            raise UntrainedModel.of(self.name, f"python run.py train --model {self.name} --data DIR",
+                                    _FILE_OPTIONS.get(self.branch, "--weights FILE").format(name=self.name))
+        return self.weights
 
 
 _MODELS: dict[str, ModelEntry] = {}
@@ -255,3 +297,4 @@ def load(name_or_path: str | Path, **options):
     if not isinstance(kind, str) or kind not in _MODELS:
         raise WeightsError(f"{path} holds a {kind!r} model, which no registered model reads.")
     return _MODELS[kind].load(path, **options)
+

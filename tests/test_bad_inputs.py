@@ -413,9 +413,10 @@ def test_foreign_or_edited_weights_are_one_line_without_torchs_advice(media, tmp
     import torch
 
     from source.face.model import FaceModel
+    from source.registry import get_model
     from source.weights import WeightsError
 
-    saved = torch.load(FaceModel.SHIPPED_WEIGHTS, map_location="cpu", weights_only=True)
+    saved = torch.load(get_model("face").weights.path, map_location="cpu", weights_only=True)
     edits = {"classes.pt": {**saved, "network": {**saved["network"], "n_classes": 5}},
              "units.pt": {**saved, "network": {**saved["network"], "head": {**saved["network"]["head"], "units": 64}}},
              "no_transform.pt": {k: v for k, v in saved.items() if k != "transform"}}

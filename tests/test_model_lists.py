@@ -7,6 +7,7 @@ import pytest
 from source.options import AnalysisOptions
 from source.paths import MODELS_DIR
 from source.registry import ModelEntry, branch_models, get_model, list_models
+from source.weights import checked_sha256
 
 
 def test_a_branch_offers_its_registered_models():
@@ -32,7 +33,13 @@ def test_ships_untrained_is_said_once_by_the_entry():
     assert untrained == {"image_vit", "lt_fusion", "it_fusion", "ia_fusion", "c3d_fusion"}
     for name in untrained:  # nothing trained of theirs is in the studio
         assert not (MODELS_DIR / name / "metrics.json").exists() and not (MODELS_DIR / name / f"{name}.pt").exists()
-    assert ModelEntry("x", "face", "x", load="source.face.model:FaceModel.load").ships_trained
+    # an entry ships trained when it names a file (or is a rule): the file and its sha256 are named once,
+    # in the entry, and every shipped file exists with that sha256
+    assert not ModelEntry("x", "face", "x", loader="source.face.model:FaceModel.load").ships_trained
+    for entry in list_models():
+        if entry.weights is not None:
+            assert entry.weights.path.is_file() and checked_sha256(entry.weights.path, entry.weights.sha256)
+            assert entry.weights.path.parent == MODELS_DIR / entry.name  # models/<name>/
 
 
 def test_voice_stands_for_the_default_voice_model():
@@ -54,14 +61,14 @@ def test_one_load_takes_a_name_or_a_weights_file(tmp_path):
     from source.weights import WeightsError
 
     face = load("face")
-    assert isinstance(face, FaceModel) and face.sha256 == FaceModel.SHIPPED_SHA256
+    assert isinstance(face, FaceModel) and face.sha256 == get_model("face").weights.sha256
     voice = load("voice")  # the alias of the default voice model
     assert voice.sha256 == get_model("voice").load().sha256
     # a file is loaded by the model whose kind it holds, whatever its name or folder
     copied = tmp_path / "renamed.pt"
     copied.write_bytes((MODELS_DIR / "voice_whisper" / "voice_whisper.pt").read_bytes())
     from_file = load(copied)
-    assert isinstance(from_file, WhisperVoiceModel) and from_file.sha256 == WhisperVoiceModel.SHIPPED_SHA256
+    assert isinstance(from_file, WhisperVoiceModel) and from_file.sha256 == get_model("voice_whisper").weights.sha256
     family_file = load(str(MODELS_DIR / "late_fusion" / "late_fusion.pt"))
     assert isinstance(family_file, FamilyModel) and family_file.family.name == "late_fusion"
     with pytest.raises(StudioError, match="neither a model name"):

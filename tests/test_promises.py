@@ -3,6 +3,7 @@ file whose bytes changed is refused with a clear error; ``train --promote`` puts
 model, its card and reports in ``models/<model>/``; a model file changed on disk is loaded again
 by a long-lived process; batch workers run on one core each (``worker_environment``)."""
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -36,33 +37,47 @@ def flipped(source: Path, target: Path) -> Path:
     return target
 
 
+def shipping(monkeypatch, name: str, path: Path) -> None:
+    """The registry's entry ``name`` ships ``path`` in place of its file, with the same pinned sha256."""
+    from source import registry
+
+    entry = registry.get_model(name)
+    replaced = dataclasses.replace(entry, weights=registry.ShippedWeights(str(path), entry.weights.sha256))
+    monkeypatch.setitem(registry._MODELS, name, replaced)
+
+
 def test_a_shipped_weights_file_whose_bytes_changed_is_refused(tmp_path, monkeypatch):
     from source.face.model import FaceModel
+    from source.registry import get_model
 
-    intact = Path(shutil.copy(FaceModel.SHIPPED_WEIGHTS, tmp_path / "intact.pt"))
-    assert checked_sha256(intact, FaceModel.SHIPPED_SHA256) == FaceModel.SHIPPED_SHA256
+    pinned = get_model("face").weights
+    intact = Path(shutil.copy(pinned.path, tmp_path / "intact.pt"))
+    assert checked_sha256(intact, pinned.sha256) == pinned.sha256
     tampered = flipped(intact, tmp_path / "face_mobilenet_v2.pt")
     with pytest.raises(WeightsError, match=r"does not have the expected sha256 .* damaged or was replaced"):
-        load_weights(tampered, FaceModel.KIND, FaceModel.SHIPPED_SHA256)
-    monkeypatch.setattr(FaceModel, "SHIPPED_WEIGHTS", tampered)
+        load_weights(tampered, FaceModel.KIND, pinned.sha256)
+    shipping(monkeypatch, "face", tampered)
     with pytest.raises(WeightsError, match=f"{tampered}.*git checkout -- {tampered}"):
         FaceModel.load()
+    with pytest.raises(WeightsError, match=f"{tampered}.*git checkout"):
+        get_model("face").load()  # the registry's way in reads the same pinned file
     # a valid file of the same kind put in the shipped file's place is refused just the same
-    monkeypatch.setattr(FaceModel, "SHIPPED_WEIGHTS", intact)
+    shipping(monkeypatch, "face", intact)
     model = FaceModel.load()
     model.temperature = model.temperature * 2
     model.save(tampered)
     assert FaceModel.load(tampered).temperature == model.temperature  # as the user's own file it loads
-    monkeypatch.setattr(FaceModel, "SHIPPED_WEIGHTS", tampered)
+    shipping(monkeypatch, "face", tampered)
     with pytest.raises(WeightsError, match="expected sha256"):
         FaceModel.load()
 
 
 def test_a_changed_shipped_text_model_is_refused(tmp_path, monkeypatch):
+    from source.registry import get_model
     from source.text import emotion
 
-    tampered = flipped(emotion.SHIPPED_WEIGHTS, tmp_path / "text_emotion.npz")
-    monkeypatch.setattr(emotion, "SHIPPED_WEIGHTS", tampered)
+    tampered = flipped(get_model("text").weights.path, tmp_path / "text_emotion.npz")
+    shipping(monkeypatch, "text", tampered)
     with pytest.raises(WeightsError, match="text-emotion model .* does not have the expected sha256"):
         emotion.TextEmotionModel.load()
 

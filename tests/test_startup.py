@@ -63,8 +63,8 @@ def test_every_registered_name_resolves():
     """Each entry's loader and each command it declares exist (a family's handlers are exactly its
     declared commands)."""
     for entry in list_models():
-        assert callable(_target(entry.load)), entry.name
-        assert entry.commands, entry.name
+        assert callable(_target(entry.loader)), entry.name
+        assert entry.commands or entry.rule, entry.name  # a rule (late fusion) has no command of its own
         for command in entry.commands:
             assert callable(entry.commands[command]), (entry.name, command)
 
@@ -75,7 +75,7 @@ def test_lazy_entries_are_the_family_code():
 
     face = get_model("face")
     assert face.commands["predict"] is source.cli.face.predict
-    assert _target(face.load) == source.face.model.FaceModel.load
+    assert _target(face.loader) == source.face.model.FaceModel.load
     assert "tune" in get_model("lt_fusion").commands and "tune" not in get_model("late_fusion").commands
     assert sorted(get_model("image_vit").commands) == ["evaluate", "predict", "train"]
 

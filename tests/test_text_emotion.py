@@ -11,7 +11,10 @@ import pytest
 from source.datasets.text import read_goemotions, read_text_dataset
 from source.errors import DatasetError
 from source.labels import EMOTIONS
-from source.text.emotion import SHIPPED_WEIGHTS, TextEmotionModel
+from source.registry import get_model
+from source.text.emotion import TextEmotionModel
+
+SHIPPED_WEIGHTS = get_model("text").weights.path
 from source.text.train import evaluate_text
 from source.weights import WeightsError
 

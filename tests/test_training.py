@@ -169,6 +169,27 @@ def test_recipe_overrides_nested_settings(tmp_path):
         load_recipe(VoiceRecipe, path)
 
 
+def test_fusion_recipes_saved_with_speakers_and_subjects_read_as_people():
+    """The fusion recipes named speakers and filmed subjects apart until 2026-12-05; the shipped
+    recipe files and the recipes inside the shipped weights still do. They read as one list of
+    people per part, in the same parts, and a setting of the old name is refused by ``--set``."""
+    from source.fusion.model import CombinedModel
+    from source.fusion.train import CombinedRecipe
+    from source.paths import MODELS_DIR
+    from source.training.recipes import recipe_from_dict
+
+    saved = json.loads((MODELS_DIR / "combined" / "recipe.json").read_text())
+    assert {"validation_speakers", "validation_subjects"} <= set(saved)  # as the model was trained
+    from_file = load_recipe(CombinedRecipe, MODELS_DIR / "combined" / "recipe.json")
+    assert from_file.validation_people == (*saved["validation_speakers"], *saved["validation_subjects"])
+    assert from_file.test_people == (*saved["test_speakers"], *saved["test_subjects"])
+    assert from_file.train_people == tuple(saved["train_speakers"])
+    assert recipe_from_dict(CombinedRecipe, CombinedModel.load().recipe) == from_file
+    assert CombinedRecipe().validation_people == from_file.validation_people  # today's defaults: the same split
+    with pytest.raises(StudioError, match="no setting 'test_subjects'"):
+        load_recipe(CombinedRecipe, None, ["test_subjects=mead:M030"])
+
+
 @pytest.mark.parametrize("precise", [0, 4])
 def test_precise_batch_norm_measures_clean_inputs(tmp_path, precise):
     """Batch augmentation shifts training inputs by +50; precise BN re-measures without it."""

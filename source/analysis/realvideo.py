@@ -100,7 +100,7 @@ def clip_answers(windows: list[WindowRecord]) -> dict[str, dict]:
     return answers
 
 
-def fitted_subjects(options: AnalysisOptions) -> list[str]:
+def fitted_people(options: AnalysisOptions) -> list[str]:
     """The people whose clips the fusion model of ``options`` was trained or validated on (late
     fusion learns nothing: none)."""
     fusion, _ = load_fusion(options, None, None)
@@ -122,7 +122,7 @@ def evaluate_real_video(clips: list[RealClip], methods: dict[str, AnalysisOption
                 per_clip.append(clip_answers(result.windows))
                 if progress:
                     progress(name, index + 1, len(clips))
-            seen = fitted_subjects(options)
+            seen = fitted_people(options)
             held_out = [i for i, clip in enumerate(clips) if clip.subject not in seen]
             report["methods"][name] = {
                 "per_clip": per_clip, "scores": scores(clips, per_clip), "fusion_trained_on": seen,

@@ -89,7 +89,7 @@ def register(subparsers) -> None:
             parser.add_argument("--json", type=Path, help="also write the result to this JSON file")
         if command == "evaluate":
             parser.add_argument("--speakers", nargs="+", default=(),
-                                help="evaluate only these speakers or subjects (default: all)")
+                                help="a voice model: evaluate only these speakers (default: all)")
             parser.add_argument("--split", help="evaluate only this split of the dataset, e.g. "
                                                 "test or private for FER2013 (default: all)")
         if command in ("preprocess", "train", "tune"):

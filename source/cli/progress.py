@@ -194,7 +194,8 @@ def promote_if_asked(args, out: Path, metrics: dict) -> None:
     copied = promote(out, Path(run_dir) if run_dir else None, target)
     print(f"promoted: {len(copied)} files copied to {target}, the model card among them. The "
           f"studio loads its shipped weights by their pinned sha256: ship {out.name} by "
-          f"pinning {metrics['weights_sha256']} in the model's SHIPPED_WEIGHTS/SHIPPED_SHA256.")
+          f"pinning {metrics['weights_sha256']} in the model's registry entry (weights=ShippedWeights(...) "
+          f"in its family's register.py).")
 
 
 def ensemble_with_bars(ensemble: Callable, out: Path, args, unit: str) -> int:

@@ -10,20 +10,15 @@ import numpy as np
 import torch
 
 from ..emotion_model import EmotionModel
-from ..paths import MODELS_DIR
 from .landmarker import FaceDetection
 from .transform import FaceTransform, landmark_features
 
 KIND = "face"
-SHIPPED_WEIGHTS = MODELS_DIR / "face" / "face_mobilenet_v2.pt"
-SHIPPED_SHA256 = "85f504137094dcd74bb101bb2877f342bb4f63d5106f2f7b610ffbb910a64096"
 
 
 class FaceModel(EmotionModel):
     KIND = KIND
     TRANSFORM = FaceTransform
-    SHIPPED_WEIGHTS = SHIPPED_WEIGHTS
-    SHIPPED_SHA256 = SHIPPED_SHA256
 
     def inputs(self, faces: Sequence[np.ndarray],
                extras: Sequence[np.ndarray] | None = None) -> tuple[torch.Tensor, ...]:

@@ -1,7 +1,7 @@
 """The face model in the model registry (names only: the model and its commands are imported when
 used), and what ``run.py tune --model face`` searches."""
 
-from ..registry import ModelEntry, TrainingCommands, register_model
+from ..registry import ModelEntry, ShippedWeights, TrainingCommands, register_model
 from ..tuning.space import cnn_head_space
 
 # what tune searches (see ``tuning.space`` for the range kinds); only mobilenet_v2 has offline
@@ -17,7 +17,9 @@ register_model(ModelEntry(
     name="face",
     branch="face",
     description="face: CNN on aligned grayscale face crops, calibrated probabilities of 7 emotions",
-    load="source.face.model:FaceModel.load",
+    loader="source.face.model:FaceModel.load",
+    weights=ShippedWeights("face/face_mobilenet_v2.pt",
+                           "85f504137094dcd74bb101bb2877f342bb4f63d5106f2f7b610ffbb910a64096"),
     commands=TrainingCommands(
         recipe="source.face.train:FaceRecipe", unit="image", out="face_{recipe.backbone}.pt",
         train="source.face.train:train_face", evaluate="source.face.train:evaluate_face",

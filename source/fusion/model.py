@@ -16,7 +16,6 @@ import torch
 from ..emotion_model import TrainedModel
 from ..face.model import FaceModel
 from ..labels import LabelSet, get_label_set
-from ..paths import MODELS_DIR
 from ..registry import get_model
 from ..voice.model import KIND as MFCC_VOICE, VoiceModel
 from ..weights import WeightsError, load_weights, save_weights
@@ -27,8 +26,6 @@ if TYPE_CHECKING:
     from ..voice.whisper_voice import WhisperVoiceModel
 
 KIND = "combined"
-SHIPPED_WEIGHTS = MODELS_DIR / "combined" / "combined.pt"
-SHIPPED_SHA256 = "450eb43b9798948efda80c95ce3e4275deaa3303872da40b2ee9cc8d6743f243"
 
 
 def check_encoders(saved: dict, voice: VoiceModel, face: FaceModel, path: Path) -> None:
@@ -82,17 +79,20 @@ class CombinedModel(TrainedModel):
 
     @classmethod
     def load(cls, path: str | Path | None = None, voice: "VoiceModel | WhisperVoiceModel | None" = None,
-             face: FaceModel | None = None) -> "CombinedModel":
-        """The model in ``path`` (default: shipped) over ``voice`` and ``face`` (default: shipped);
-        a model trained with fine-tuned encoders brings its own, from beside its file."""
-        shipped = path is None
-        saved = load_weights(SHIPPED_WEIGHTS if shipped else path, KIND, SHIPPED_SHA256 if shipped else None)
+             face: FaceModel | None = None, expected_sha256: str | None = None) -> "CombinedModel":
+        """The model in ``path`` (refused unless its sha256 is ``expected_sha256``, when given; default:
+        the shipped one) over ``voice`` and ``face`` (default: shipped); a model trained with
+        fine-tuned encoders brings its own, from beside its file."""
+        if path is None:
+            shipped = get_model(KIND).shipped()
+            path, expected_sha256 = shipped.path, shipped.sha256
+        saved = load_weights(path, KIND, expected_sha256)
         tuned = "encoder_files" in saved
         if tuned:
-            beside = Path(path or SHIPPED_WEIGHTS).parent
+            beside = Path(path).parent
             voice = VoiceModel.load(beside / saved["encoder_files"]["voice"])
             face = FaceModel.load(beside / saved["encoder_files"]["face"])
-        voice, face = frozen_encoders(saved, Path(path or SHIPPED_WEIGHTS), voice, face)
+        voice, face = frozen_encoders(saved, Path(path), voice, face)
         network = CombinedNet.from_config(saved["network"])
         network.load_state_dict({k: v.float() if v.is_floating_point() else v
                                  for k, v in saved["state_dict"].items()})

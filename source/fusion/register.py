@@ -2,7 +2,7 @@
 registry (names only: the rule, the model and its commands are imported when used), and what
 ``run.py tune --model combined`` searches."""
 
-from ..registry import ModelEntry, TrainingCommands, register_alias, register_model
+from ..registry import ModelEntry, ShippedWeights, TrainingCommands, register_alias, register_model
 
 SEARCH_SPACE = {
     "fusion.lstm_units": ("choice", [64, 128, 256]),
@@ -21,7 +21,7 @@ register_model(ModelEntry(
     branch="fusion",
     description="late: the mean of the branches present, weighted by their reliability and the words' "
                 "emotional evidence; windows whose branches disagree weakly are marked uncertain (a fixed rule)",
-    load="source.fusion.late:LateFusion.load",
+    loader="source.fusion.late:LateFusion.load",
     rule=True,
 ))
 # auto: the fusion that did best on the real-video set (docs/results/real_video-2026-12-05.md): late
@@ -32,7 +32,8 @@ register_model(ModelEntry(
     name="combined",
     branch="fusion",
     description="combined: voice and face embeddings and the words of each window, fused (CNN+LSTM)",
-    load="source.fusion.model:CombinedModel.load",
+    loader="source.fusion.model:CombinedModel.load",
+    weights=ShippedWeights("combined/combined.pt", "450eb43b9798948efda80c95ce3e4275deaa3303872da40b2ee9cc8d6743f243"),
     commands=TrainingCommands(
         recipe="source.fusion.train:CombinedRecipe", unit="window", out="combined.pt",
         train="source.fusion.train:train_combined", evaluate="source.fusion.train:evaluate_combined",

@@ -8,7 +8,7 @@ video clips' frames and speech.
   frame sequences (silent ones: face-only windows; with speech: real audio-visual windows);
 - audio-visual: every labelled video under DIR (RAVDESS, CREMA-D with AudioWAV, ``<class>/``
   folders) is one window of its speech, frames and sentence.
-Every part is split by speaker or subject: never one person on both sides. The items of the
+Every part is split by person (a speaker, or someone filmed): never one person on both sides. The items of the
 windows (clips, stills, video clips) are made by an item maker (``WindowItems``): the frozen
 models' encodings (``encodings.EncodedItems``) or the raw crops and MFCCs
 (``research.raw_items.RawItems``).
@@ -20,7 +20,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -70,16 +70,21 @@ class WindowsRecipe:
     # TurEV 1358) and a share of FER2013 PublicTest. Validation holds a TurEV speaker no model
     # trained on, so the epoch and seed are chosen where the voice is heard in another language
     # (with RAVDESS 18 alone, a model that trusted the voice too much was chosen: 0.68 on TurEV 1984
-    # windows against 0.72 for the face alone). ``train_speakers`` (speakers and filmed subjects)
-    # empty: every one not named below trains.
-    train_speakers: tuple[str, ...] = ("ravdess:16", "ravdess:17", "turev:1358", "mead:W009")
-    validation_speakers: tuple[str, ...] = ("ravdess:18", "turev:1984")
-    test_speakers: tuple[str, ...] = ("ravdess:19", "ravdess:20")
-    validation_subjects: tuple[str, ...] = ("mead:W011",)  # labelled videos
-    test_subjects: tuple[str, ...] = ("mead:M030",)
+    # windows against 0.72 for the face alone). People are corpus-prefixed: a speech corpus's
+    # speakers ("ravdess:18") and the people filmed in labelled videos ("mead:W011");
+    # ``train_people`` empty: every one not named below trains.
+    train_people: tuple[str, ...] = ("ravdess:16", "ravdess:17", "turev:1358", "mead:W009")
+    validation_people: tuple[str, ...] = ("ravdess:18", "turev:1984", "mead:W011")
+    test_people: tuple[str, ...] = ("ravdess:19", "ravdess:20", "mead:M030")
     still_train_split: str | None = None  # the face dataset's split that also trains (e.g. "train")
     # the face dataset's test split, shared out to train, validation and test (stable per file)
     test_split_shares: tuple[float, float, float] = (0.5, 0.25, 0.25)
+
+    # the settings of recipes saved before 2026-12-05 (shipped weights files hold them): speakers
+    # and filmed subjects were named apart
+    FORMER_KEYS: ClassVar[dict[str, str]] = {
+        "train_speakers": "train_people", "validation_speakers": "validation_people",
+        "test_speakers": "test_people", "validation_subjects": "validation_people", "test_subjects": "test_people"}
 
     def __post_init__(self):
         if isinstance(self.speech, str):  # recipes saved before several corpora could be named
@@ -117,21 +122,20 @@ PAIRING_NOTE = pairing_note(WindowsRecipe())  # the default recipe's
 
 
 def _named(recipe: WindowsRecipe) -> set[str]:
-    return {*recipe.train_speakers, *recipe.validation_speakers, *recipe.test_speakers,
-            *recipe.validation_subjects, *recipe.test_subjects}
+    return {*recipe.train_people, *recipe.validation_people, *recipe.test_people}
 
 
-def _part(subject: str, recipe: WindowsRecipe) -> str | None:
-    """The part a speaker or filmed subject belongs to (None: left out)."""
-    if subject in recipe.test_speakers or subject in recipe.test_subjects:
+def _part(person: str, recipe: WindowsRecipe) -> str | None:
+    """The part a person (a speaker, or someone filmed) belongs to (None: left out)."""
+    if person in recipe.test_people:
         return "test"
-    if subject in recipe.validation_speakers or subject in recipe.validation_subjects:
+    if person in recipe.validation_people:
         return "validation"
-    return "train" if not recipe.train_speakers or subject in recipe.train_speakers else None
+    return "train" if not recipe.train_people or person in recipe.train_people else None
 
 
 def _drawn_part(name: str, shares: tuple[float, float, float]) -> str:
-    """A part drawn by ``shares`` from a file or subject name, the same every time."""
+    """A part drawn by ``shares`` from a file or person name, the same every time."""
     draw = zlib.crc32(Path(name).name.encode()) % 1000 / 1000
     cumulative = np.cumsum(shares) / sum(shares)
     return PARTS[min(int(np.searchsorted(cumulative, draw, side="right")), len(PARTS) - 1)]
@@ -237,7 +241,7 @@ def _concat(a: Encodings | None, b: Encodings | None) -> Encodings | None:
 class FusionData:
     summary: list[str]
     parts: dict[str, FusionWindows] = field(default_factory=dict)
-    split: dict[str, list[str]] = field(default_factory=dict)  # part -> subjects in it
+    split: dict[str, list[str]] = field(default_factory=dict)  # part -> the people in it
 
 
 def _stills(samples: list[FaceSample], part: str, recipe: WindowsRecipe) -> list[FaceSample]:
@@ -281,21 +285,21 @@ def fusion_data(data: Path, recipe: WindowsRecipe, items: WindowItems, progress=
                        + ", ".join(f"{e} {n}" for e, n in sorted(Counter(c.video.emotion for c in clips).items())))
     result = FusionData(summary)
     partners = recipe.partners if recipe.train_partners is None else recipe.train_partners
-    clip_part = (lambda subject: _part(subject, recipe))
+    clip_part = (lambda person: _part(person, recipe))
     if not paired and not {c.video.subject for c in clips} & _named(recipe):
-        # a corpus the recipe names nobody of: its subjects are drawn 60/20/20 into the parts
-        clip_part = (lambda subject: _drawn_part(subject, (0.6, 0.2, 0.2)))
-        summary.append("split: subjects drawn 60/20/20 into train, validation and test "
-                       "(name them with --set train_speakers=... validation_speakers=... test_speakers=...)")
+        # a corpus the recipe names nobody of: its people are drawn 60/20/20 into the parts
+        clip_part = (lambda person: _drawn_part(person, (0.6, 0.2, 0.2)))
+        summary.append("split: people drawn 60/20/20 into train, validation and test "
+                       "(name them with --set train_people=... validation_people=... test_people=...)")
     for part in PARTS:
         part_clips = [c for c in clips if clip_part(c.video.subject) == part]
-        subjects = {c.video.subject for c in part_clips}
+        people = {c.video.subject for c in part_clips}
         clip_faces = clip_voice = voice_items = face_items = None
         if part_clips:
             clip_faces, clip_voice = items.videos(part_clips, progress)
         if paired:
             voice_samples = [s for s in speech_samples if _part(s.speaker, recipe) == part]
-            subjects |= {s.speaker for s in voice_samples}
+            people |= {s.speaker for s in voice_samples}
             if voice_samples:
                 voice_items = items.voice(voice_samples, VOICE_COPIES if part == "train" else 0,
                                           progress, workers)
@@ -321,11 +325,11 @@ def fusion_data(data: Path, recipe: WindowsRecipe, items: WindowItems, progress=
                                 seed=recipe.data_seed)
         if len(windows):
             result.parts[part] = windows
-            result.split[part] = sorted(subjects)
+            result.split[part] = sorted(people)
     for part in ("train", "validation"):
         if part not in result.parts:
-            raise DatasetError(f"No {part} windows in {data}: name subjects for it with "
-                               f"--set {part}_subjects=... (test and validation subjects are named in the recipe).")
+            raise DatasetError(f"No {part} windows in {data}: name people for it with "
+                               f"--set {part}_people=... (test and validation people are named in the recipe).")
     return result
 
 

@@ -19,14 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from ..labels import EMOTIONS, scored
-from ..paths import MODELS_DIR
+from ..registry import get_model
 from ..weights import WeightsError, checked_sha256
 from ..fileio import file_sha256
 
 KIND = "text_emotion"
 FORMAT = "emotion-studio-text-emotion/1"
-SHIPPED_WEIGHTS = MODELS_DIR / "text" / "text_emotion.npz"
-SHIPPED_SHA256 = "01279bf16b57101f2c218a4f084c860dd2c2e0ab796492d9a2ccfd66fb0c36c6"
 NEUTRAL = EMOTIONS.index("neutral")
 
 
@@ -107,11 +105,14 @@ class TextEmotionModel:
         return file_sha256(path)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "TextEmotionModel":
-        """The model in ``path``, or the shipped one (checked against its sha256)."""
-        shipped = path is None
-        path = Path(SHIPPED_WEIGHTS if shipped else path)
-        sha256 = checked_sha256(path, SHIPPED_SHA256 if shipped else None, "text-emotion model")
+    def load(cls, path: str | Path | None = None, expected_sha256: str | None = None) -> "TextEmotionModel":
+        """The model in ``path`` (refused unless its sha256 is ``expected_sha256``, when given), or the
+        shipped one: the file the registry's ``text`` entry ships."""
+        if path is None:
+            shipped = get_model("text").shipped()
+            path, expected_sha256 = shipped.path, shipped.sha256
+        path = Path(path)
+        sha256 = checked_sha256(path, expected_sha256, "text-emotion model")
         try:
             with np.load(path, allow_pickle=False) as saved:
                 meta = json.loads(str(saved["meta"]))

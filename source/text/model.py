@@ -10,11 +10,13 @@ from pathlib import Path
 from ..errors import MediaError
 
 
-def load():
-    """The text scorer (``features.TextAnalyzer``): the text-emotion model, TextBlob and the lexicon."""
+def load(path: Path | None = None, expected_sha256: str | None = None):
+    """The text scorer (``features.TextAnalyzer``): the text-emotion model (the one in ``path``, default:
+    the shipped one), TextBlob and the lexicon."""
+    from .emotion import TextEmotionModel
     from .features import TextAnalyzer
 
-    return TextAnalyzer()
+    return TextAnalyzer(TextEmotionModel.load(path, expected_sha256))
 
 
 def read_text(path: Path) -> str:

@@ -16,8 +16,23 @@ def recipe_to_dict(recipe) -> dict:
     return dataclasses.asdict(recipe)
 
 
+def current_keys(cls, values: dict) -> dict:
+    """``values`` with the settings ``cls`` renamed (its ``FORMER_KEYS``: former name -> current one)
+    under their current names; former list settings that became one are joined, in order."""
+    former = getattr(cls, "FORMER_KEYS", {})
+    if not any(key in values for key in former):
+        return values
+    values = dict(values)
+    for old, new in former.items():
+        if old in values:
+            values[new] = [*values.get(new, ()), *values.pop(old)]
+    return values
+
+
 def recipe_from_dict(cls, values: dict):
-    """Build dataclass ``cls`` from ``values``, nested dataclasses included; unknown keys are errors."""
+    """Build dataclass ``cls`` from ``values``, nested dataclasses included; unknown keys are errors;
+    settings saved under a former name are read under the current one (``current_keys``)."""
+    values = current_keys(cls, values)
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(values) - names
@@ -51,7 +66,7 @@ def load_recipe(cls, path: str | Path | None = None, overrides: list[str] = ()):
     values = recipe_to_dict(cls())
     if path is not None:
         try:
-            values = _merge(values, json.loads(Path(path).read_text()))
+            values = _merge(values, current_keys(cls, json.loads(Path(path).read_text())))
         except (OSError, json.JSONDecodeError) as error:
             raise StudioError(f"Cannot read the recipe {path}: {error}") from error
     for override in overrides:

@@ -11,7 +11,6 @@ import numpy as np
 import torch
 
 from ..emotion_model import EmotionModel
-from ..paths import MODELS_DIR
 from ..media.speech import speech_segments
 from .features import MfccTransform
 from .pieces import speech_pieces, speech_weighted
@@ -20,16 +19,12 @@ if TYPE_CHECKING:
     from .whisper_voice import WhisperVoiceModel
 
 KIND = "voice_mfcc"
-SHIPPED_WEIGHTS = MODELS_DIR / "voice_mfcc" / "voice_ensemble.pt"
-SHIPPED_SHA256 = "b21c402fb7140a43171b5a35753dc845d1ea078c8b9469c7926de989f0efbf46"
 MIN_SPEECH_RATIO = 0.05  # a window with less active speech than this gets no voice prediction
 
 
 class VoiceModel(EmotionModel):
     KIND = KIND
     TRANSFORM = MfccTransform
-    SHIPPED_WEIGHTS = SHIPPED_WEIGHTS
-    SHIPPED_SHA256 = SHIPPED_SHA256
 
     def features(self, clips: Iterable[np.ndarray]) -> torch.Tensor:
         return torch.from_numpy(np.stack([self.transform(clip) for clip in clips]))

@@ -2,7 +2,7 @@
 when used), and what ``run.py tune --model voice_mfcc`` searches."""
 
 from ..options import AnalysisOptions
-from ..registry import ModelEntry, TrainingCommands, register_alias, register_model
+from ..registry import ModelEntry, ShippedWeights, TrainingCommands, register_alias, register_model
 from ..tuning.space import cnn_head_space
 
 # --model voice: whichever voice model the analysis uses by default
@@ -27,7 +27,9 @@ register_model(ModelEntry(
     name="voice_mfcc",
     branch="voice",
     description="voice: MFCC CNN over 4 s windows, calibrated probabilities of 7 emotions",
-    load="source.voice.model:VoiceModel.load",
+    loader="source.voice.model:VoiceModel.load",
+    weights=ShippedWeights("voice_mfcc/voice_ensemble.pt",
+                           "b21c402fb7140a43171b5a35753dc845d1ea078c8b9469c7926de989f0efbf46"),
     commands=TrainingCommands(
         recipe="source.voice.train:VoiceRecipe", unit="clip", out="voice_{recipe.backbone}.pt",
         train="source.voice.train:train_voice", evaluate="source.voice.train:evaluate_voice", selects="speakers",
@@ -41,7 +43,9 @@ register_model(ModelEntry(
     branch="voice",
     description="voice: Whisper-base encoder states of every layer, learned layer weights and a small head; "
                 "trained on RAVDESS and TurEV-DB, calibrated probabilities of 7 emotions",
-    load="source.voice.whisper_voice:WhisperVoiceModel.load",
+    loader="source.voice.whisper_voice:WhisperVoiceModel.load",
+    weights=ShippedWeights("voice_whisper/voice_whisper.pt",
+                           "00fa9aab99ab5a8c636430932be28b9126093f4840eb59c76cdf21bd0a37bc90"),
     commands={name: f"source.cli.voice_whisper:{name}" for name in ("predict", "train", "evaluate")},
 ))
 
@@ -50,6 +54,8 @@ register_model(ModelEntry(
     branch="voice",
     description="voice: the output of the words branch's Whisper tiny.en encoder (the same pass, in analyze) and a "
                 "small head; trained on RAVDESS and TurEV-DB, calibrated probabilities of 7 emotions",
-    load="source.voice.whisper_voice:SharedWhisperVoiceModel.load",
+    loader="source.voice.whisper_voice:SharedWhisperVoiceModel.load",
+    weights=ShippedWeights("voice_whisper_shared/voice_whisper_shared.pt",
+                           "72b589b2a155f063cc53c673d7bdebc00973d0d290474a23c98aeb39334895df"),
     commands={name: f"source.cli.voice_whisper:{name}" for name in ("predict", "train", "evaluate")},
 ))

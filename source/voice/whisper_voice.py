@@ -20,15 +20,12 @@ from ..emotion_model import EmotionModel
 from ..media.decode import read_audio
 from ..media.speech import speech_segments, speech_span
 from ..options import SAMPLE_RATE
-from ..paths import MODELS_DIR
 from ..training.cache import cached_array, cached_rows, file_identity
 from .augment import WaveAugment
 from .pieces import speech_pieces, speech_weighted
 
 KIND = "voice_whisper"
 SHARED_KIND = "voice_whisper_shared"
-SHIPPED_WEIGHTS = MODELS_DIR / "voice_whisper" / "voice_whisper.pt"
-SHIPPED_SHA256 = "00fa9aab99ab5a8c636430932be28b9126093f4840eb59c76cdf21bd0a37bc90"
 
 # waveform augmentation of the training copies: background noise, room, level, speed and pitch
 AUGMENT = WaveAugment(noise_snr_db=(5.0, 30.0), gain_db=(-20.0, 6.0), pitch_semitones=(-2.0, 2.0),
@@ -220,8 +217,6 @@ class LayerWeightedHead(nn.Module):
 class WhisperVoiceModel(EmotionModel):
     KIND = KIND
     TRANSFORM = WhisperTransform
-    SHIPPED_WEIGHTS = SHIPPED_WEIGHTS
-    SHIPPED_SHA256 = SHIPPED_SHA256
     NETWORK_FROM_CONFIG = staticmethod(LayerWeightedHead.from_config)
 
     def predict_features(self, features: np.ndarray) -> np.ndarray:
@@ -275,5 +270,3 @@ class SharedWhisperVoiceModel(WhisperVoiceModel):
     in ``analyze`` it costs no encoder of its own."""
 
     KIND = SHARED_KIND
-    SHIPPED_WEIGHTS = MODELS_DIR / SHARED_KIND / f"{SHARED_KIND}.pt"
-    SHIPPED_SHA256 = "72b589b2a155f063cc53c673d7bdebc00973d0d290474a23c98aeb39334895df"

@@ -3,11 +3,8 @@ called, reads and does, with its recipe and network named by import path, so tha
 table (``run.py --help``, the menu) imports no torch."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from ...errors import UntrainedModel
 from ...options import WindowOptions
-from ...paths import MODELS_DIR
 from ...registry import resolve
 
 
@@ -22,7 +19,7 @@ class Family:
     network_class: str  # nn.Module: (n_classes, options), ``config()``, ``from_config(config)``
     inputs: str  # "encoded": the frozen voice and face models' embeddings; "raw": crops and MFCCs
     windows: WindowOptions = WindowOptions()  # how ``predict`` cuts long media
-    shipped_sha256: str | None = None  # None: ships untrained
+    shipped_sha256: str | None = None  # of models/<name>/<name>.pt; None: ships untrained
     tried: str = ""  # for one that ships untrained: what training it here measured, and why it is not shipped
     # "module:function" in this package: how it trains (``family:train_family``: the epoch trainer)
     trainer: str = "family:train_family"
@@ -34,10 +31,6 @@ class Family:
     @property
     def network(self) -> type:
         return resolve(f"{__package__}.{self.network_class}")
-
-    @property
-    def shipped_weights(self) -> Path:
-        return MODELS_DIR / self.name / f"{self.name}.pt"
 
     @property
     def train_command(self) -> str:
@@ -58,9 +51,6 @@ class Family:
             "It trains and is tested on the combined model's paired windows (the same split and test windows; "
             "see models/combined/MODEL_CARD.md); `train` writes this card again with the data, split, "
             "metrics and confusion matrix of the run.", ""])
-
-    def untrained(self) -> UntrainedModel:
-        return UntrainedModel.of(self.name, self.train_command, "--fusion-weights")
 
 
 # 3.6 s windows every second, as the reference design slides them over long media

@@ -86,15 +86,15 @@ class FamilyModel(TrainedModel):
 
     @classmethod
     def load(cls, family: Family, path: str | Path | None = None, voice: "VoiceModel | WhisperVoiceModel | None" = None,
-             face: FaceModel | None = None) -> "FamilyModel":
-        """The model in ``path``, or the shipped one; a family that ships untrained raises
-        ``UntrainedModel`` naming its train command."""
-        if path is None and family.shipped_sha256 is None:
-            raise family.untrained()
-        saved = load_weights(path or family.shipped_weights, family.name,
-                             family.shipped_sha256 if path is None else None)
+             face: FaceModel | None = None, expected_sha256: str | None = None) -> "FamilyModel":
+        """The model in ``path`` (refused unless its sha256 is ``expected_sha256``, when given), or the
+        shipped one; a family that ships untrained raises ``UntrainedModel`` naming its train command."""
+        if path is None:
+            shipped = get_model(family.name).shipped()
+            path, expected_sha256 = shipped.path, shipped.sha256
+        saved = load_weights(path, family.name, expected_sha256)
         if "encoders" in saved:
-            inputs = Inputs(*frozen_encoders(saved, Path(path or family.shipped_weights), voice, face))
+            inputs = Inputs(*frozen_encoders(saved, Path(path), voice, face))
         else:
             inputs = Inputs(face_transform=FaceTransform.from_dict(saved["transforms"]["face"]),
                             voice_transform=MfccTransform.from_dict(saved["transforms"]["voice"]))

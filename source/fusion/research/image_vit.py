@@ -18,7 +18,7 @@ from torch import nn
 from torchvision import models
 
 from ...assets import file_sha256
-from ...errors import StudioError, UntrainedModel
+from ...errors import StudioError
 from ...face.model import FaceModel
 from ...face.train import FaceDataRecipe, evaluate_face, train_face
 from ...labels import get_label_set
@@ -101,13 +101,6 @@ class ImageVitModel(FaceModel):
 
     KIND = KIND
     NETWORK_FROM_CONFIG = staticmethod(ImageVitNet.from_config)
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> "ImageVitModel":
-        if path is None:
-            raise UntrainedModel.of(KIND, TRAIN_COMMAND, f"--face-model {KIND} --face-weights FILE; the app: "
-                                                         "the Face model file setting")
-        return super().load(path)
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ class LtRecipe(WindowsRecipe):
     train: TrainOptions = TrainOptions(epochs=25, batch_size=32, learning_rate=1e-3, lr_patience=2,
                                        early_stopping=6, monitor="macro_f1", time_limit_min=40,
                                        mixed_precision=True)
-    # from scratch: every speaker and subject not held out trains (no encoder to keep apart
+    # from scratch: everyone not held out trains (no encoder to keep apart
     # from), with one partner face sequence per clip and epoch to fit the CPU budget
-    train_speakers: tuple[str, ...] = ()
+    train_people: tuple[str, ...] = ()
     train_partners: int | None = 1
     voice_transform: MfccTransform | None = None  # None: the voice model's MFCC map
 
@@ -58,9 +58,9 @@ class C3dRecipe(WindowsRecipe):
     train: TrainOptions = TrainOptions(epochs=20, batch_size=16, learning_rate=1e-3, lr_patience=2,
                                        early_stopping=5, monitor="macro_f1", time_limit_min=50,
                                        mixed_precision=True)
-    # from scratch: every speaker and subject not held out trains (no encoder to keep apart
+    # from scratch: everyone not held out trains (no encoder to keep apart
     # from), with one partner face sequence per clip and epoch to fit the CPU budget
-    train_speakers: tuple[str, ...] = ()
+    train_people: tuple[str, ...] = ()
     train_partners: int | None = 1
     # the reference design's 40 MFCCs x 44 frames: 4 s at a hop of 1456 samples (with deltas as
     # channels, as the voice model's map)
