@@ -1,4 +1,4 @@
-"""The voice models' ``predict`` (``--model audio``, and the Whisper voice models through
+"""The voice models' ``predict`` (``--model voice_mfcc``, and the Whisper voice models through
 ``cli.voice_whisper``; their dataset commands are ``cli.training``'s): a view over ``analyze``
 with the voice branch alone."""
 

@@ -194,7 +194,7 @@ class CombinedTraining(WindowsTraining):
                   if any((self.data / s).is_dir() for s in recipe.speech) else ""),
              "", comparison_table(metrics["comparison"]) if not self.tuning else TUNED_NOTE],
             "\n".join(data_parts.summary),
-            ["Subjects per part: " + "; ".join(f"{p}: {', '.join(s)}" for p, s in data_parts.split.items())],
+            [data_parts.people_line()],
             metrics, {"validation": "the validation windows", "test": "the test windows"}, "windows",
             command or "python run.py train --model combined --data DIR")
 

@@ -243,6 +243,10 @@ class FusionData:
     parts: dict[str, FusionWindows] = field(default_factory=dict)
     split: dict[str, list[str]] = field(default_factory=dict)  # part -> the people in it
 
+    def people_line(self) -> str:
+        """The split as a model card says it: the people of each part."""
+        return "People per part: " + "; ".join(f"{part}: {', '.join(people)}" for part, people in self.split.items())
+
 
 def _stills(samples: list[FaceSample], part: str, recipe: WindowsRecipe) -> list[FaceSample]:
     """The still faces of a part: ``still_faces_per_class`` per emotion of the training split,

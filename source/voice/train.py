@@ -200,7 +200,7 @@ class VoiceTraining(EpochTraining):
              f"Input: the MFCC transform stored in the file: {recipe.transform.to_dict()}.",
              f"Start: {'ImageNet weights' if recipe.imagenet else 'random initialisation'}."],
             self.prepared.summary, _split_lines(metrics["split"]), metrics, _PARTS, "clips",
-            command or "python run.py train --model audio --data DIR")
+            command or "python run.py train --model voice_mfcc --data DIR")
 
 
 def train_voice(data: Path, recipe: VoiceRecipe, out: Path, run_dir: Path | None = None,
@@ -273,7 +273,7 @@ class VoiceEnsembleTraining(EnsembleTraining):
             f"Voice emotion model: an ensemble of {len(metrics['members'])} CNNs on MFCCs",
             self.about(out, metrics, "MFCC transform"), self.summary, _split_lines(metrics["split"]), metrics,
             _PARTS, "clips",
-            command or "python run.py ensemble --model audio --data DIR --members A.pt B.pt", MEMBER_RECIPES)
+            command or "python run.py ensemble --model voice_mfcc --data DIR --members A.pt B.pt", MEMBER_RECIPES)
 
 
 def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = "",
@@ -290,7 +290,7 @@ def ensemble_voice(data: Path, members: list[Path], out: Path, command: str = ""
     split = first.metrics.get("split")
     if not split or not split.get("validation"):
         raise StudioError(f"{members[0]} does not record its validation speakers: train members "
-                          "with `run.py train --model audio`.")
+                          "with `run.py train --model voice_mfcc`.")
     dataset = scan_speech_dataset(data)
     log(dataset.summary())
     samples, _ = first.label_set.keep(list(dataset.samples))

@@ -182,7 +182,7 @@ def family_card(family: Family, out: Path, metrics: dict, data_parts: FusionData
          f"Top-5 accuracy: {top5}.", "", "How the windows are made (as for the combined model, the same "
          "split and test windows): " + PAIRING_NOTE],
         "\n".join(data_parts.summary),
-        ["Subjects per part: " + "; ".join(f"{p}: {', '.join(s)}" for p, s in data_parts.split.items())],
+        [data_parts.people_line()],
         metrics, {"validation": "the validation windows", "test": "the test windows"}, "windows",
         command or family.train_command)
 
