@@ -23,7 +23,7 @@ from ..labels import get_label_set
 from ..nets import EmotionNet, EnsembleNet, HeadOptions, load_imagenet_weights
 from ..training.cache import cached_array, cached_rows, default_workers, file_identity
 from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members
-from ..training.flow import EpochTraining, run_training
+from ..training.flow import EpochTraining, PreparedData, run_training
 from ..training.metrics import calibrated_report
 from ..training.recipes import recipe_from_dict, recipe_to_dict
 from ..training.reports import model_card
@@ -239,20 +239,9 @@ def _faces(part: str, samples: list[FaceSample], targets: np.ndarray, transform:
     return CachedFaces(crops, targets, transform, extras, augment, seed)
 
 
-@dataclass
-class PreparedFaces:
-    """A dataset scanned, split and turned into cached crops, as training uses it."""
-
-    summary: str
-    split: FaceSplit
-    train: CachedFaces
-    validation: CachedFaces
-    test: CachedFaces | None
-
-
 def prepare_faces(data: Path, recipe: FaceRecipe,
                   on_features: Callable[[str, int, int], None] | None = None,
-                  workers: int | None = None, log: Callable[[str], None] = print) -> PreparedFaces:
+                  workers: int | None = None, log: Callable[[str], None] = print) -> PreparedData:
     """Scan ``data``, split it and compute (or reuse) every part's crops (and landmarks)."""
     samples, summary = face_samples(data, recipe.transform, on_features)
     log(summary)
@@ -268,7 +257,7 @@ def prepare_faces(data: Path, recipe: FaceRecipe,
         return _faces(name, kept, targets, recipe.transform, on_features, augment, recipe.train.seed,
                       workers)
 
-    return PreparedFaces(summary, split, faces("train", recipe.augment), faces("validation"),
+    return PreparedData(summary, split, faces("train", recipe.augment), faces("validation"),
                          faces("test") if parts["test"][0] else None)
 
 
@@ -287,7 +276,7 @@ class FaceTraining(EpochTraining):
 
     unit = "images"
 
-    def __init__(self, prepared: PreparedFaces, recipe: FaceRecipe, model_class: type[FaceModel],
+    def __init__(self, prepared: PreparedData, recipe: FaceRecipe, model_class: type[FaceModel],
                  build: Callable, card: Callable):
         self.prepared, self.recipe, self.model_class, self.build, self.card_text = (
             prepared, recipe, model_class, build, card)

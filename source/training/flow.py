@@ -39,6 +39,18 @@ PARTS = ("validation", "test")  # the parts a training reports, in this order
 
 
 @dataclass
+class PreparedData:
+    """A dataset scanned, split and turned into cached features (crops, MFCCs), as an epoch
+    training reads it: ``split`` is the family's account of who or what is in each part."""
+
+    summary: str
+    split: object
+    train: Dataset
+    validation: Dataset
+    test: Dataset | None
+
+
+@dataclass
 class Fitted:
     """What a fit leaves: the trained network (the text model: its fitted regression), what the
     metrics say of the fit, and the run folder of an epoch-trained run (its reports go there)."""

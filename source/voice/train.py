@@ -22,7 +22,7 @@ from ..media.decode import read_audio
 from ..nets import EmotionNet, HeadOptions, load_imagenet_weights
 from ..training.cache import cached_rows, default_workers, file_identity
 from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members
-from ..training.flow import EpochTraining, run_training
+from ..training.flow import EpochTraining, PreparedData, run_training
 from ..training.metrics import calibrated_report
 from ..training.recipes import recipe_to_dict
 from ..training.reports import model_card
@@ -129,20 +129,9 @@ def fingerprint(recipe: VoiceRecipe, split: VoiceSplit) -> str:
     return str(zlib.crc32(json.dumps(parts, sort_keys=True, default=str).encode()))
 
 
-@dataclass
-class PreparedVoice:
-    """A dataset scanned, split by speaker and turned into cached features, as training uses it."""
-
-    summary: str
-    split: VoiceSplit
-    train: CachedClips
-    validation: CachedClips
-    test: CachedClips | None
-
-
 def prepare_voice(data: Path, recipe: VoiceRecipe,
                   on_features: Callable[[str, int, int], None] | None = None,
-                  workers: int | None = None, log: Callable[[str], None] = print) -> PreparedVoice:
+                  workers: int | None = None, log: Callable[[str], None] = print) -> PreparedData:
     """Scan ``data``, split it by speaker and compute (or reuse) every part's features."""
     dataset = scan_speech_dataset(data, recipe.corpus)
     log(dataset.summary())
@@ -161,7 +150,7 @@ def prepare_voice(data: Path, recipe: VoiceRecipe,
                     else clip_features(kept, recipe.transform, progress=progress, workers=workers))
         return CachedClips(features, targets, seed)
 
-    return PreparedVoice(
+    return PreparedData(
         dataset.summary(), split,
         clips("features (train, augmented)", split.train, True, recipe.train.seed),
         clips("features (validation)", split.validation, False),
@@ -173,7 +162,7 @@ class VoiceTraining(EpochTraining):
 
     kind, title, unit = KIND, "voice model", "clips"
 
-    def __init__(self, prepared: PreparedVoice, recipe: VoiceRecipe):
+    def __init__(self, prepared: PreparedData, recipe: VoiceRecipe):
         self.prepared, self.recipe = prepared, recipe
         self.label_set = get_label_set(recipe.label_set)
         self.n_classes = len(self.label_set.labels)
