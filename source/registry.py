@@ -197,14 +197,14 @@ class ModelEntry:
         is refused (``load``) with its train command and marked "untrained" by the app."""
         return self.weights is not None or self.rule
 
-    def load(self, path: str | Path | None = None, **options):
+    def load(self, path: str | Path | None = None, *encoders, **options):
         """The model in ``path``, or the shipped file (its sha256 checked); a model that ships
-        untrained refuses, naming its train command. ``options`` go to the loader (the fusion
-        models' ``voice`` and ``face``)."""
+        untrained refuses, naming its train command. ``encoders`` and ``options`` go to the loader
+        (the fusion models' ``voice`` and ``face``)."""
         if path is not None or self.rule:
-            return self.loader(path, **options)
+            return self.loader(path, *encoders, **options)
         weights = self.shipped()
-        return self.loader(weights.path, expected_sha256=weights.sha256, **options)
+        return self.loader(weights.path, *encoders, expected_sha256=weights.sha256, **options)
 
     def shipped(self) -> ShippedWeights:
         """The file the studio ships (what a model class's ``load()`` without a path reads);
