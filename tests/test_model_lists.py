@@ -90,3 +90,13 @@ def test_late_fusion_is_a_rule_of_the_fusion_branch_and_auto_stands_for_it():
     assert not any(get_model(name).rule for name in branch_models("fusion")[1:])
     late = load("auto")
     assert isinstance(late, LateFusion) and late.facts()["weights"] == RELIABILITY
+
+
+
+def test_the_card_of_a_rule_says_how_it_is_used(capsys):
+    from source.cli.models import show_card
+
+    assert show_card(get_model("auto")) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("late (fusion)") and "a fixed rule: analyze --fusion late" in shown
+    assert "# Late fusion" in shown  # models/late/MODEL_CARD.md

@@ -141,7 +141,8 @@ def register(subparsers) -> None:
 def show_card(entry) -> int:
     card = MODELS_DIR / entry.name / "MODEL_CARD.md"
     print(f"{entry.name} ({entry.branch}): {entry.description}")
-    print(f"supports: {', '.join(sorted(entry.commands))}")
+    print(f"supports: {', '.join(sorted(entry.commands))}" if entry.commands else
+          f"supports: no command of its own (a fixed rule: analyze --{entry.branch} {entry.name})")
     print(card.read_text() if card.exists() else f"(no model card: {card} is absent)")
     return 0
 
