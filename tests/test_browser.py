@@ -94,8 +94,9 @@ def page(browser, server):
     page.set_default_timeout(60_000)
     page.goto(url)
     page.get_by_role("heading", name="Emotion Studio").wait_for()
-    # the tabs render after the heading: under load, reading them at once found none
-    page.get_by_role("tab").last.wait_for()
+    # the tabs render after the heading, one by one: under load, reading them at once found none,
+    # and waiting for the last one rendered so far found two of five
+    page.get_by_role("tab").nth(len(TABS) - 1).wait_for()
     assert [t.strip() for t in page.get_by_role("tab").all_text_contents()] == TABS
     yield page
     context.close()
