@@ -58,3 +58,22 @@ def test_each_video_change_at_probability_one_changes_the_crop(field, name):
     assert np.abs(out.astype(int) - crop.astype(int)).mean() > 1.0
     # seeded: the same (seed, epoch, index) draws the same image
     np.testing.assert_array_equal(out, SeededAugment(augment, seed=0)(crop, 0, 0))
+
+
+def test_a_run_fingerprint_leaves_out_video_changes_that_are_off():
+    """Face runs started before the video changes existed still resume: their fingerprint is unchanged."""
+    import json
+    import zlib
+
+    from source.face.augment import VIDEO_CHANGES
+    from source.face.train import FaceRecipe, FaceSplit, fingerprint
+    from source.training.recipes import recipe_to_dict
+
+    recipe, split = FaceRecipe(), FaceSplit([], [])
+    before = {k: v for k, v in recipe_to_dict(recipe).items() if k not in ("train", "test_time_flip")}
+    before["augment"] = {k: v for k, v in before["augment"].items()
+                         if k not in VIDEO_CHANGES and k not in VIDEO_CHANGES.values()}
+    assert fingerprint(recipe, split) == str(zlib.crc32(json.dumps({"recipe": before, "data": []},
+                                                                   sort_keys=True, default=str).encode()))
+    on = dataclasses.replace(recipe, augment=dataclasses.replace(recipe.augment, compression_p=0.3))
+    assert fingerprint(on, split) != fingerprint(recipe, split)

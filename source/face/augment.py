@@ -16,6 +16,11 @@ import albumentations as A
 import cv2
 import numpy as np
 
+# each video-frame change's probability and its setting; a change that is off is no part of a
+# run's identity (``FaceAugment.identity``), so face runs started before these existed still resume
+VIDEO_CHANGES = {"perspective_p": "perspective_scale", "motion_blur_p": "motion_blur_kernel",
+                 "downscale_p": "downscale_range", "compression_p": "compression_quality"}
+
 
 @dataclass(frozen=True)
 class FaceAugment:
@@ -73,6 +78,14 @@ class FaceAugment:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def identity(self) -> dict:
+        """``to_dict`` without the video-frame changes that are off (see ``VIDEO_CHANGES``)."""
+        values = self.to_dict()
+        for probability, setting in VIDEO_CHANGES.items():
+            if values[probability] == 0:
+                del values[probability], values[setting]
+        return values
 
 
 class SeededAugment:
