@@ -202,6 +202,8 @@ def fingerprint(recipe: FaceRecipe, split: FaceSplit) -> str:
     parts = {"recipe": {k: v for k, v in recipe_to_dict(recipe).items()
                         if k not in ("train", "test_time_flip")},
              "data": [[s.source, s.emotion] for s in split.train + split.validation]}
+    if isinstance(getattr(recipe, "augment", None), FaceAugment):  # video changes that are off: no part of it
+        parts["recipe"]["augment"] = recipe.augment.identity()
     if getattr(recipe, "start_weights", None):  # (image_vit's recipe has none)
         parts["start"] = FaceModel.load(recipe.start_weights).sha256
     return str(zlib.crc32(json.dumps(parts, sort_keys=True, default=str).encode()))
