@@ -211,13 +211,10 @@ def test_predict_refuses_what_has_no_words(media, tmp_path):
 
 
 def test_the_words_branch_alone_is_an_analysis_setting(media):
-    from pathlib import Path
-
     from source.analysis.pipeline import check_input
     from source.media.probe import probe
     from source.options import AnalysisOptions
-    from source.text.model import transcribe_options
-    from source.text.transcribe import whisper_backend
+    from source.text.transcribe import TranscribeOptions, whisper_backend
 
     words_alone = AnalysisOptions(face=False, voice_model=None, plots=False)  # predict --model text
     assert check_input(probe(media["speech.wav"]), words_alone) == ["The input is audio only: faces are not analysed."]
@@ -225,4 +222,4 @@ def test_the_words_branch_alone_is_an_analysis_setting(media):
         check_input(probe(media["speech.wav"]), AnalysisOptions(face=False, voice_model=None, words=False))
     # --weights names the Whisper model; a .pt checkpoint is openai-whisper's, in predict as in analyze
     assert whisper_backend("tiny.en") == whisper_backend("models/ct2") == "faster-whisper"
-    assert whisper_backend("whisper/tiny.en.pt") == transcribe_options(Path("whisper/tiny.en.pt")).backend == "openai-whisper"
+    assert whisper_backend("whisper/tiny.en.pt") == TranscribeOptions(model="whisper/tiny.en.pt").backend == "openai-whisper"

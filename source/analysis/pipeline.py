@@ -39,7 +39,7 @@ from ..text.features import LEXICON_LICENSE, TEXT_FEATURE_COLUMNS, TextAnalyzer,
 from ..voice.model import VoiceModel
 from ..weights import WeightsError
 from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions, Transcript, WordTimeline,
-                               load_transcriber, whisper_backend, words_of)
+                               load_transcriber, words_of)
 from ..text.writers import write_srt
 from ..paths import OUTPUT_DIR
 from ..results.plots import write_plots
@@ -359,9 +359,8 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
         words = encoded = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows
             with times("load models"):
-                transcriber = load_transcriber(TranscribeOptions(
-                    model=options.whisper_model, backend=whisper_backend(options.whisper_model),
-                    threads=WHISPER_THREADS))
+                transcriber = load_transcriber(TranscribeOptions(model=options.whisper_model,
+                                                                 threads=WHISPER_THREADS))
             if voice is not None and shares_encoder(voice, options.whisper_model):
                 encoded = EncodedSpeechTimeline()  # the voice reads Whisper's encoder pass
             # Whisper runs in its own thread, ahead of the windows, while the face stage runs here

@@ -1,6 +1,6 @@
-"""The "text" model: words and what they say about emotion -- the scorer, a text file's words and
-the transcriber settings a Whisper file names (``run.py predict --model text`` is
-``source.cli.text.predict``).
+"""The "text" model: words and what they say about emotion -- the scorer and a text file's words
+(``run.py predict --model text`` is ``source.cli.text.predict``; a Whisper file's backend is
+``transcribe.whisper_backend``'s, which ``TranscribeOptions`` applies).
 
 ``register.py`` puts it in the model registry; the libraries behind it load only when it is used.
 """
@@ -27,12 +27,3 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as error:
         raise MediaError(f"{path.name} is not UTF-8 text "
                          f"({error.reason} at byte {error.start}).") from error
-
-
-def transcribe_options(weights: Path | None):
-    """``--weights``: an openai-whisper ``.pt`` checkpoint, or a CTranslate2 folder (faster-whisper)."""
-    from .transcribe import TranscribeOptions, whisper_backend
-
-    if weights is None:
-        return TranscribeOptions()
-    return TranscribeOptions(model=str(weights), backend=whisper_backend(str(weights)))

@@ -101,7 +101,7 @@ def encoded_speech(frames: np.ndarray, spans: list[dict], start_s: float) -> Enc
 @dataclass(frozen=True)
 class TranscribeOptions:
     model: str = "tiny.en"  # a name in MODELS, or a path (see load_transcriber)
-    backend: str = "faster-whisper"
+    backend: str | None = None  # None: the library that reads ``model`` (``whisper_backend``)
     language: str | None = None  # None: English for ".en" models, detected by multilingual ones
     beam_size: int = 5
     word_timestamps: bool = True
@@ -116,6 +116,8 @@ class TranscribeOptions:
     threads: int = 0  # CPU threads while decoding; 0: the library's default (all cores)
 
     def __post_init__(self):
+        if self.backend is None:
+            object.__setattr__(self, "backend", whisper_backend(self.model))
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.beam_size < 1:
