@@ -297,4 +297,3 @@ def load(name_or_path: str | Path, **options):
     if not isinstance(kind, str) or kind not in _MODELS:
         raise WeightsError(f"{path} holds a {kind!r} model, which no registered model reads.")
     return _MODELS[kind].load(path, **options)
-

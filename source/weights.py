@@ -14,7 +14,9 @@ from .errors import StudioError
 from .fileio import atomic_path, file_sha256
 
 WEIGHTS_FORMAT = "emotion-studio-weights/1"
-# kinds as files written before 2026-12-05 name them: the MFCC voice model was "audio"
+# kinds as files written before 2026-12-05 name them: the MFCC voice model was "audio" (the
+# registry's alias of the same name serves the CLI; this layer cannot read the registry, which
+# imports it, nor can the registry's tables import this one, which imports torch)
 FORMER_KINDS = {"audio": "voice_mfcc"}
 
 
@@ -85,9 +87,8 @@ def read_kind(path: str | Path) -> str | None:
     """The model kind a weights file holds, read without hashing it or loading its tensors
     (memory-mapped): what ``registry.load`` needs to choose the loader that then reads the file."""
     path = Path(path)
-    if not zipfile.is_zipfile(path):  # mmap needs torch's zip format; older files are read whole
-        return _saved_dict(path).get("kind")
-    return _saved_dict(path, mmap=True).get("kind")
+    # mmap needs torch's zip format; older files are read whole
+    return _saved_dict(path, mmap=zipfile.is_zipfile(path)).get("kind")
 
 
 def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None) -> dict:
