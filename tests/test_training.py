@@ -251,8 +251,6 @@ def test_a_model_card_states_the_machine_it_was_written_on(monkeypatch):
     monkeypatch.setattr(reports.os, "cpu_count", lambda: 48)
     monkeypatch.setattr(reports.platform, "system", lambda: "Plan9")
     monkeypatch.setattr(reports.platform, "machine", lambda: "riscv64")
-    part = {"n": 2, "accuracy": 0.5, "macro_f1": 0.5, "ece": 0.1, "ece_uncalibrated": 0.2,
-            "labels": ["a", "b"], "per_class": {}, "confusion": [[1, 0], [1, 0]]}
     metrics = {"weights_sha256": "0" * 64, "best_epoch": 3, "epochs_run": 5, "stopped": "patience",
                "training_minutes": 1.5, "temperature": 1.0}
     card = reports.model_card("T", [], "data", [], metrics, {"validation": "v"}, "items", "cmd")

@@ -37,7 +37,6 @@ from ..options import AnalysisOptions, window_length_note
 from ..registry import branch_models, get_model, load as registry_load
 from ..text.features import LEXICON_LICENSE, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
 from ..voice.model import VoiceModel
-from ..weights import WeightsError
 from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions, Transcript, WordTimeline,
                                load_transcriber, words_of)
 from ..text.writers import write_srt

@@ -19,7 +19,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 from ..errors import StudioError
 from ..options import AnalysisOptions, WindowOptions, window_length_note
 from ..paths import INPUT_DIR, OUTPUT_DIR
-from ..registry import branch_models, get_model, list_models
+from ..registry import branch_models, get_model
 
 if TYPE_CHECKING:  # the pipeline and the models (torch, spaCy, mediapipe) load when an analysis runs
     from ..results.records import AnalysisResult
@@ -203,7 +203,6 @@ def analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | No
 def face_model(name: str, weights: str | None) -> FaceModel:
     """The face model ``AnalysisOptions.face_model`` and ``face_weights`` name."""
     from ..analysis.pipeline import loaded
-    from ..registry import get_model
 
     return loaded(get_model(name).load, weights)
 

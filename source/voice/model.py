@@ -5,7 +5,6 @@ written by ``VoiceModel.save`` loads the same way and brings its own transform a
 """
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -14,9 +13,6 @@ from ..emotion_model import EmotionModel
 from ..media.speech import speech_segments
 from .features import MfccTransform
 from .pieces import speech_pieces, speech_weighted
-
-if TYPE_CHECKING:
-    from .whisper_voice import WhisperVoiceModel
 
 KIND = "voice_mfcc"
 MIN_SPEECH_RATIO = 0.05  # a window with less active speech than this gets no voice prediction
