@@ -287,6 +287,18 @@ def test_a_research_fusion_model_fuses_the_timeline(media, tmp_path, family):
         assert window.top_emotion == max(fused, key=fused.get)
 
 
+@pytest.mark.parametrize("fusion", ["combined", "xattn_fusion"])
+def test_no_voice_model_means_no_voice_branch_under_a_learned_fusion(media, tmp_path, fusion):
+    """A learned fusion brings its own voice encoder; it must not bring the voice branch back when
+    none was asked for (the app's Voice box unticked, the words kept)."""
+    options = AnalysisOptions(voice_model=None, fusion=fusion, plots=False)
+    result = analyze(media["astronaut_talking.mp4"], options, tmp_path)
+    assert "voice" not in result.models
+    for window in result.windows:
+        assert window.voice is None and window.probabilities.get("voice") is None
+        assert window.probabilities["fused"] and window.probabilities["text"]
+    assert "happy" in " ".join(word.text for word in result.windows[0].words).lower()
+
 
 @pytest.mark.parametrize("family", ["xattn_fusion", "late_fusion"])
 def test_a_research_fusion_family_hears_each_window_once(media, tmp_path, monkeypatch, family):

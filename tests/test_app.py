@@ -175,10 +175,37 @@ def test_audio_tab_analyses_an_upload_and_shows_the_signal(media, tmp_path):
     assert "happy" in " ".join(table["words"]).lower()
     charts = {chart.proto.id for chart in _plotly_charts(app)}
     assert len(charts) >= 5  # detail, timeline, share of time, waveform, MFCCs
-    assert any("What the voice model hears in window 0" in c.value for c in app.caption)
+    # the default voice model hears Whisper's log-mel spectrogram, not MFCCs it never reads
+    heard = next(c.value for c in app.caption if "What the voice model hears in window 0" in c.value)
+    assert "log-mel" in heard and "MFCC" not in heard
     assert (tmp_path / "speech_transcript.srt").exists()
     downloads = _downloads(app)  # no frames of an audio file: no header-only CSV to download
     assert downloads["Per-window CSV"] == "speech_windows.csv" and "Per-frame CSV" not in downloads
+
+
+def test_audio_tab_uses_the_voice_model_picked_and_shows_what_it_hears(media, tmp_path):
+    app = _app(tmp_path)
+    app.sidebar.selectbox(key="voice_model").set_value("voice_mfcc").run()
+    _upload(app.tabs[1].file_uploader[0], media["speech.wav"], "audio/wav").run()
+    app.button(key="audio_run").click().run()
+    _ok(app)
+    analysis = json.loads((tmp_path / "speech_analysis.json").read_text())
+    assert analysis["settings"]["voice_model"] == "voice_mfcc" and "voice" in analysis["models"]
+    heard = next(c.value for c in app.caption if "What the voice model hears in window 0" in c.value)
+    assert "MFCCs" in heard
+
+
+def test_unticking_the_voice_keeps_the_words(media, tmp_path):
+    """The Voice box turns off the voice branch alone; before, it turned off the whole sound track."""
+    app = _app(tmp_path)
+    app.sidebar.checkbox[1].uncheck().run()
+    assert app.sidebar.checkbox[1].label == "Voice"
+    _upload(app.tabs[1].file_uploader[0], media["speech.wav"], "audio/wav").run()
+    app.button(key="audio_run").click().run()
+    _ok(app)
+    rows = _rows(tmp_path / "speech_windows.csv")
+    assert all(row["voice_top"] == "" for row in rows)
+    assert "happy" in " ".join(row["transcript"] for row in rows).lower()
 
 
 def test_audio_tab_analyses_a_microphone_recording(media, tmp_path):

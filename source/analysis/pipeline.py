@@ -318,10 +318,10 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
         if isinstance(fusion, CombinedModel) and (fusion.tuned_encoders or voice is not fusion.voice):
             # its own encoders serve the branches
             face_model = fusion.face if use_faces and fusion.tuned_encoders else face_model
-            voice = fusion.voice if use_audio else None
+            voice = fusion.voice if voice is not None else None
         elif fusion is not None and not isinstance(fusion, CombinedModel) and fusion.inputs.voice is not None:
             # a family over the embeddings: its voice encoder serves the voice branch, as the combined's
-            voice = fusion.inputs.voice if use_audio else None
+            voice = fusion.inputs.voice if voice is not None else None
     if fusion_warning:
         warnings.append(fusion_warning)
     if fusion is not None and (note := window_length_note(

@@ -9,9 +9,11 @@ import streamlit as st
 
 from ..media.decode import audio_between, audio_envelope
 from ..media.probe import AUDIO_EXTENSIONS
-from .charts import mfcc_figure, waveform_figure
-from .common import (Settings, analyse_with_progress, dropped_or_captured, friendly_errors, saved_upload,
-                     settings_changed_note, untrained_refusal, voice_model)
+from ..media.speech import speech_segments
+from ..options import SAMPLE_RATE
+from .charts import heard_figure, waveform_figure
+from .common import (Settings, analyse_with_progress, branch_model, dropped_or_captured, friendly_errors,
+                     saved_upload, settings_changed_note, untrained_refusal)
 from .results import show_analysis
 
 RESULT = "audio_result"
@@ -50,11 +52,35 @@ def render(settings: Settings) -> None:
     with friendly_errors("Drawing the signal"):
         times, low, high = _envelope(info.path, Path(info.path).stat().st_mtime, info.duration_s)
         st.plotly_chart(waveform_figure(times, low, high), key="audio_waveform")
-        window = result.windows[index]
-        model = voice_model(result.options.voice_weights)
-        transform = model.transform
-        features = transform(audio_between(info.path, window.start_s, window.end_s))
+        _what_the_voice_hears(result, index)
+
+
+def _what_the_voice_hears(result, index: int) -> None:
+    """The window as the analysis's voice model reads it: MFCCs, or Whisper's log-mel spectrogram
+    with the speech Silero VAD found outlined (a Whisper voice model scores only that)."""
+    from ..voice.whisper_encoder import MEL_HOP_S, log_mel
+    from ..voice.whisper_voice import WhisperTransform
+
+    options, window = result.options, result.windows[index]
+    if options.voice_model is None:
+        return
+    model = branch_model(options.voice_model, options.voice_weights)
+    audio = audio_between(result.info.path, window.start_s, window.end_s)
+    transform = model.transform
+    if not isinstance(transform, WhisperTransform):
         st.caption(f"What the voice model hears in window {index}: {transform.n_mfcc} MFCCs over "
                    f"{transform.duration_s:.0f} s (silence trimmed, padded or cut, normalised)")
-        st.plotly_chart(mfcc_figure(features[0], transform.hop_length / transform.sample_rate,
-                                    window.start_s), key="audio_mfcc")
+        st.plotly_chart(heard_figure(transform(audio)[0], transform.hop_length / transform.sample_rate,
+                                     window.start_s, "MFCC"), key="audio_heard")
+        return
+    speech = [(window.start_s + start / SAMPLE_RATE, window.start_s + end / SAMPLE_RATE)
+              for start, end in speech_segments(audio)]
+    if not speech:
+        st.caption(f"What the voice model hears in window {index}: nothing. Silero VAD found no speech "
+                   "in it, so the voice branch did not score it.")
+        return
+    spoken_s = sum(end - start for start, end in speech)
+    st.caption(f"What the voice model hears in window {index}: Whisper's log-mel spectrogram; it reads "
+               f"the encoder's states over the speech Silero VAD found (outlined, {spoken_s:.1f} s)")
+    st.plotly_chart(heard_figure(log_mel(audio).numpy().T, MEL_HOP_S, window.start_s, "mel band", speech),
+                    key="audio_heard")

@@ -195,13 +195,17 @@ def waveform_figure(times: np.ndarray, low: np.ndarray, high: np.ndarray) -> go.
     return figure
 
 
-def mfcc_figure(mfcc: np.ndarray, seconds_per_frame: float, start_s: float) -> go.Figure:
-    """MFCCs (frames x coefficients) as a heat map over time."""
-    times = start_s + np.arange(mfcc.shape[0]) * seconds_per_frame
-    figure = go.Figure(go.Heatmap(z=mfcc.T, x=times, y=np.arange(mfcc.shape[1]), colorscale="Viridis",
+def heard_figure(values: np.ndarray, seconds_per_frame: float, start_s: float, feature: str,
+                 speech_s: list[tuple[float, float]] = ()) -> go.Figure:
+    """What a voice model reads (frames x features: MFCCs, mel bands) as a heat map over time,
+    the spans of speech it heard (``speech_s``, in seconds of the media) outlined."""
+    times = start_s + np.arange(values.shape[0]) * seconds_per_frame
+    figure = go.Figure(go.Heatmap(z=values.T, x=times, y=np.arange(values.shape[1]), colorscale="Viridis",
                                   colorbar={"title": "value"},
-                                  hovertemplate="%{x:.2f} s · MFCC %{y}: %{z:.2f}<extra></extra>"))
-    figure.update_layout(height=260, xaxis={"title": "time (s)"}, yaxis={"title": "coefficient"},
+                                  hovertemplate=f"%{{x:.2f}} s · {feature} %{{y}}: %{{z:.2f}}<extra></extra>"))
+    for start, end in speech_s:
+        figure.add_vrect(x0=start, x1=end, line={"color": "white", "width": 2}, fillcolor="rgba(0,0,0,0)")
+    figure.update_layout(height=260, xaxis={"title": "time (s)"}, yaxis={"title": feature},
                          margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return figure
 

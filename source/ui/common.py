@@ -58,6 +58,18 @@ def sidebar_settings() -> Settings:
                                   help="A weights file written by `python run.py train --model face` or "
                                        "`--model image_vit`; empty: the shipped model.").strip()
         use_voice = st.checkbox("Voice", value=True)
+        voices = branch_models("voice")
+        voice_name = st.selectbox("Voice model", voices, index=voices.index(AnalysisOptions.voice_model),
+                                  key="voice_model", disabled=not use_voice,
+                                  format_func=lambda name: name + ("" if _trained(name) else " (untrained: give its file)"),
+                                  help="voice_whisper: the default, Whisper-base's encoder states and a small "
+                                       "head (RAVDESS and Turkish TurEV-DB voices). voice_whisper_shared: the "
+                                       "same over the words branch's own Whisper pass, so faster, a little "
+                                       "less accurate. voice_mfcc: the design card's CNN on MFCCs, RAVDESS "
+                                       "only; it holds up worse on other voices. The Models tab compares them.")
+        voice_file = st.text_input("Voice model file (optional)", key="voice_weights", disabled=not use_voice,
+                                   help="A weights file written by `python run.py train --model NAME` for the "
+                                        "voice model picked above; empty: the shipped one.").strip()
         use_words = st.checkbox("Words (Whisper transcript)", value=True)
         whisper = st.selectbox("Whisper model", list(WHISPER_MODELS), disabled=not use_words,
                                help="tiny.en: English, fastest. base: multilingual, slower.")
@@ -82,7 +94,10 @@ def sidebar_settings() -> Settings:
                                      help="Every analysis writes the same files as the command line."))
         st.caption(f"Uploads up to {upload_limit_mb()} MB.")
     options = AnalysisOptions(windows=WindowOptions(window_s=window_s, fps=fps), face=use_face,
-                              face_model=face_name, face_weights=face_file or None, audio=use_voice, words=use_words, whisper_model=whisper,
+                              face_model=face_name, face_weights=face_file or None, audio=use_voice or use_words,
+                              voice_model=voice_name if use_voice else None,
+                              voice_weights=(voice_file or None) if use_voice else None, words=use_words,
+                              whisper_model=whisper,
                               smooth_windows=smooth, fusion=fusion,
                               fusion_weights=None if _rule(fusion) else fusion_file or None)
     return Settings(options, out_dir)
@@ -199,20 +214,13 @@ def analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | No
     return run_analysis(path, options, out_dir, progress)
 
 
-@st.cache_resource(show_spinner="Loading the face model…")
-def face_model(name: str, weights: str | None) -> FaceModel:
-    """The face model ``AnalysisOptions.face_model`` and ``face_weights`` name."""
+@st.cache_resource(show_spinner="Loading the model…")
+def branch_model(name: str, weights: str | None) -> FaceModel | VoiceModel:
+    """The model ``name`` (a registry name: ``AnalysisOptions.face_model``, ``voice_model``) from
+    ``weights`` (None: its shipped file), loaded once per process."""
     from ..analysis.pipeline import loaded
 
     return loaded(get_model(name).load, weights)
-
-
-@st.cache_resource(show_spinner="Loading the voice model…")
-def voice_model(weights: str | None = None) -> VoiceModel:
-    from ..analysis.pipeline import loaded
-    from ..voice.model import VoiceModel
-
-    return loaded(VoiceModel.load, weights)
 
 
 def _clock(seconds: float) -> str:

@@ -9,7 +9,7 @@ import streamlit as st
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
 from ..options import CAM_METHODS, CamOptions
-from .common import Settings, face_model, friendly_errors, pick_input
+from .common import Settings, branch_model, friendly_errors, pick_input
 from .photo import PHOTO
 from .video import RESULT as VIDEO_RESULT
 
@@ -59,7 +59,7 @@ def render(settings: Settings) -> None:
         from ..face.landmarker import no_face_hint
         from ..face.predict import photo_faces
 
-        model = face_model(settings.options.face_model, settings.options.face_weights)
+        model = branch_model(settings.options.face_model, settings.options.face_weights)
         faces, entries = photo_faces(model, frame, settings.options.faces)
         if not faces:
             st.warning(f"No face was found in {name}: there is nothing to explain. Pick another picture or "

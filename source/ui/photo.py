@@ -13,7 +13,7 @@ from ..fileio import atomic_path
 from ..media.decode import read_image
 from ..media.probe import IMAGE_EXTENSIONS
 from .charts import probability_figure
-from .common import (Settings, analyze, downloads, dropped_or_captured, face_model, friendly_errors, saved_upload,
+from .common import (Settings, analyze, branch_model, downloads, dropped_or_captured, friendly_errors, saved_upload,
                      untrained_refusal)
 
 # cv2 and the face code (mediapipe, torch) are imported when a photo is read, not with the page
@@ -82,7 +82,7 @@ def render(settings: Settings) -> None:
         from ..face.landmarker import no_face_hint
         from ..face.predict import photo_faces
 
-        model = face_model(settings.options.face_model, settings.options.face_weights)
+        model = branch_model(settings.options.face_model, settings.options.face_weights)
         frame = read_image(path, settings.options.windows.max_frame_side)
         faces, entries = photo_faces(model, frame, settings.options.faces)
         show_landmarks = st.toggle("Show landmarks", key="photo_landmarks")

@@ -31,6 +31,15 @@ TARGET_DB = -23.0  # speech RMS after loudness normalisation, dBFS
 MAX_GAIN_DB = 40.0  # never amplify more than this: near-silence stays near-silent
 MIN_SPEECH_S = 0.3  # shorter speech gives too few encoder frames (20 ms each) to pool
 MAX_SPEECH_S = 30.0  # Whisper's context: longer speech is cut to its first 30 s
+MEL_HOP_S = 0.01  # Whisper's log-mel frames: 160 samples at 16 kHz
+
+
+def log_mel(audio: np.ndarray, n_mels: int = 80) -> torch.Tensor:
+    """(n_mels, frames): Whisper's log-mel spectrogram of 16 kHz ``audio``, unpadded."""
+    import whisper
+
+    return whisper.log_mel_spectrogram(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
+                                       n_mels=n_mels)
 
 
 def normalised_loudness(audio: np.ndarray) -> np.ndarray:
@@ -62,10 +71,7 @@ class WhisperEncoder:
     @torch.inference_mode()
     def hidden_states(self, speech: np.ndarray) -> torch.Tensor:
         """(layers, frames, width) for trimmed, loudness-normalised 16 kHz speech."""
-        import whisper
-
-        speech = speech[: round(MAX_SPEECH_S * SAMPLE_RATE)]
-        mel = whisper.log_mel_spectrogram(torch.from_numpy(speech), n_mels=self.n_mels)
+        mel = log_mel(speech[: round(MAX_SPEECH_S * SAMPLE_RATE)], self.n_mels)
         mel = mel[:, : mel.shape[1] // 2 * 2]  # conv2's stride 2: an even number of frames
         encoder = self.encoder
         x = F.gelu(encoder.conv1(mel[None]))
