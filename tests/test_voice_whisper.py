@@ -155,3 +155,19 @@ def test_evaluate_reports_each_corpus_beside_the_mfcc_model_on_the_same_clips(tm
         assert reports["turev"]["n"] == report["n"]
         assert set(reports["turev"]["labels"]) == {"angry", "happy", "sad", "neutral"}
     assert baseline["weights_sha256"] != report["weights_sha256"]
+
+
+def test_the_whisper_voice_models_say_what_they_hear(media):
+    """What the app dims and leaves lit: the layers encoder hears from the first speech to the
+    last, pauses included; the transcriber's encoder its own VAD spans; silence nothing."""
+    from source.voice.whisper_voice import WhisperTransform
+
+    audio = read_audio(media["speech.wav"])
+    segments = speech_segments(audio)
+    (start, end), = WhisperTransform("base", "layers").heard_spans(audio)
+    assert start <= segments[0][0] and end >= segments[-1][1]
+    assert np.array_equal(audio[start:end], speech_span(audio))
+    spans = WhisperTransform("tiny.en", "transcriber").heard_spans(audio)
+    assert spans and all(0 <= a < b <= audio.size for a, b in spans)
+    assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:]))
+    assert WhisperTransform("base").heard_spans(np.zeros(2 * SAMPLE_RATE, np.float32)) == []

@@ -41,13 +41,20 @@ def speech_segments(audio: np.ndarray) -> list[tuple[int, int]]:
     return [(segment["start"], segment["end"]) for segment in found]
 
 
-def speech_span(audio: np.ndarray, segments: list[tuple[int, int]] | None = None) -> np.ndarray | None:
-    """``audio`` from just before its first speech to just after its last; None without speech."""
+def speech_bounds(audio: np.ndarray, segments: list[tuple[int, int]] | None = None) -> tuple[int, int] | None:
+    """(start, end) samples from just before the first speech of ``audio`` to just after its last;
+    None without speech."""
     segments = speech_segments(audio) if segments is None else segments
     if not segments:
         return None
     pad = round(SPAN_PAD_S * SAMPLE_RATE)
-    return audio[max(0, segments[0][0] - pad):min(audio.size, segments[-1][1] + pad)]
+    return max(0, segments[0][0] - pad), min(audio.size, segments[-1][1] + pad)
+
+
+def speech_span(audio: np.ndarray, segments: list[tuple[int, int]] | None = None) -> np.ndarray | None:
+    """``audio`` from just before its first speech to just after its last; None without speech."""
+    bounds = speech_bounds(audio, segments)
+    return None if bounds is None else audio[bounds[0]:bounds[1]]
 
 
 def speech_activity(audio: np.ndarray, segments: list[tuple[int, int]] | None = None) -> dict[str, float]:

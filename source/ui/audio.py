@@ -9,7 +9,6 @@ import streamlit as st
 
 from ..media.decode import audio_between, audio_envelope
 from ..media.probe import AUDIO_EXTENSIONS
-from ..media.speech import speech_segments
 from ..options import SAMPLE_RATE
 from .charts import heard_figure, waveform_figure
 from .common import (Settings, analyse_with_progress, branch_model, dropped_or_captured, friendly_errors,
@@ -57,12 +56,16 @@ def render(settings: Settings) -> None:
 
 def _what_the_voice_hears(result, index: int) -> None:
     """The window as the analysis's voice model reads it: MFCCs, or Whisper's log-mel spectrogram
-    with the speech Silero VAD found outlined (a Whisper voice model scores only that)."""
+    with the part its encoder hears (the speech Silero VAD found) left undimmed."""
     from ..voice.whisper_encoder import MEL_HOP_S, log_mel
     from ..voice.whisper_voice import WhisperTransform
 
     options, window = result.options, result.windows[index]
     if options.voice_model is None:
+        return
+    if window.voice is None:
+        st.caption(f"What the voice model hears in window {index}: nothing it could score "
+                   f"({window.voice_note or 'no sound'}).")
         return
     model = branch_model(options.voice_model, options.voice_weights)
     audio = audio_between(result.info.path, window.start_s, window.end_s)
@@ -73,14 +76,10 @@ def _what_the_voice_hears(result, index: int) -> None:
         st.plotly_chart(heard_figure(transform(audio)[0], transform.hop_length / transform.sample_rate,
                                      window.start_s, "MFCC"), key="audio_heard")
         return
-    speech = [(window.start_s + start / SAMPLE_RATE, window.start_s + end / SAMPLE_RATE)
-              for start, end in speech_segments(audio)]
-    if not speech:
-        st.caption(f"What the voice model hears in window {index}: nothing. Silero VAD found no speech "
-                   "in it, so the voice branch did not score it.")
-        return
-    spoken_s = sum(end - start for start, end in speech)
-    st.caption(f"What the voice model hears in window {index}: Whisper's log-mel spectrogram; it reads "
-               f"the encoder's states over the speech Silero VAD found (outlined, {spoken_s:.1f} s)")
-    st.plotly_chart(heard_figure(log_mel(audio).numpy().T, MEL_HOP_S, window.start_s, "mel band", speech),
+    heard = [(window.start_s + start / SAMPLE_RATE, window.start_s + end / SAMPLE_RATE)
+             for start, end in transform.heard_spans(audio)]
+    st.caption(f"What the voice model hears in window {index}: Whisper's log-mel spectrogram; the model reads "
+               f"the encoder's states over the speech Silero VAD found ({sum(e - s for s, e in heard):.1f} s; "
+               "the rest is dimmed)")
+    st.plotly_chart(heard_figure(log_mel(audio).numpy().T, MEL_HOP_S, window.start_s, "mel band", heard),
                     key="audio_heard")

@@ -197,14 +197,19 @@ def waveform_figure(times: np.ndarray, low: np.ndarray, high: np.ndarray) -> go.
 
 def heard_figure(values: np.ndarray, seconds_per_frame: float, start_s: float, feature: str,
                  speech_s: list[tuple[float, float]] = ()) -> go.Figure:
-    """What a voice model reads (frames x features: MFCCs, mel bands) as a heat map over time,
-    the spans of speech it heard (``speech_s``, in seconds of the media) outlined."""
+    """What a voice model reads (frames x features: MFCCs, mel bands) as a heat map over time;
+    given the spans of speech it heard (``speech_s``, in seconds of the media), the rest is dimmed."""
     times = start_s + np.arange(values.shape[0]) * seconds_per_frame
     figure = go.Figure(go.Heatmap(z=values.T, x=times, y=np.arange(values.shape[1]), colorscale="Viridis",
                                   colorbar={"title": "value"},
                                   hovertemplate=f"%{{x:.2f}} s · {feature} %{{y}}: %{{z:.2f}}<extra></extra>"))
-    for start, end in speech_s:
-        figure.add_vrect(x0=start, x1=end, line={"color": "white", "width": 2}, fillcolor="rgba(0,0,0,0)")
+    if speech_s:
+        edges = [times[0] if len(times) else start_s, *np.ravel(speech_s), times[-1] + seconds_per_frame
+                 if len(times) else start_s]
+        for gap_start, gap_end in zip(edges[::2], edges[1::2]):
+            if gap_end > gap_start:
+                figure.add_vrect(x0=gap_start, x1=gap_end, fillcolor="rgba(255, 255, 255, 0.6)", line_width=0,
+                                 layer="above")
     figure.update_layout(height=260, xaxis={"title": "time (s)"}, yaxis={"title": feature},
                          margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return figure

@@ -18,7 +18,7 @@ from torch import nn
 
 from ..emotion_model import EmotionModel
 from ..media.decode import read_audio
-from ..media.speech import speech_segments, speech_span
+from ..media.speech import speech_bounds, speech_segments, speech_span
 from ..options import SAMPLE_RATE
 from ..training.cache import cached_array, cached_rows, file_identity
 from .augment import WaveAugment
@@ -73,6 +73,14 @@ class WhisperTransform:
             return transcriber_encoder(self.whisper_model).pooled(audio)
         speech = speech_span(audio, segments)
         return None if speech is None else whisper_encoder(self.whisper_model).pooled(speech, trimmed=True)
+
+    def heard_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
+        """(start, end) samples of ``audio`` the encoder hears: the transcriber's speech spans, or
+        one span from just before the first speech to just after the last; [] without speech."""
+        if self.encoder == "transcriber":
+            return [(span["start"], span["end"]) for span in transcriber_encoder(self.whisper_model).speech_spans(audio)]
+        bounds = speech_bounds(audio)
+        return [] if bounds is None else [bounds]
 
     def shape(self) -> tuple[int, int]:
         """(layers, features) of a pooled clip."""
