@@ -21,6 +21,43 @@ def test_backbone_on_mfcc_and_face_inputs(backbone):
         assert net.embed(torch.randn(2, 3, 64, 64)).shape == (2, 256)
 
 
+def test_inference_runs_a_frozen_backbone_that_answers_as_the_backbone():
+    """In eval mode without gradients the backbone runs as a frozen TorchScript copy (about 3x
+    faster on face crops); training and gradients (Grad-CAM) run the backbone itself, and the copy
+    is never saved, never copied and made again after training."""
+    import copy
+
+    torch.manual_seed(0)
+    net = EmotionNet("mobilenet_v2", n_classes=7, flip_average=True)
+    with torch.no_grad():
+        for _ in range(3):  # batch-norm statistics of inputs like these, so that answers vary with them
+            net(torch.randn(8, 3, 96, 96))
+    net.eval()
+    x = torch.randn(3, 3, 96, 96)
+    with torch.no_grad():
+        fast = net(x)
+    frozen = net.__dict__["_frozen_backbone"]
+    assert isinstance(frozen, torch.jit.ScriptModule)
+    with torch.enable_grad():
+        eager = net(x)
+    assert eager.requires_grad and torch.allclose(fast, eager.detach(), atol=1e-4)
+    assert not any("_frozen" in key for key in net.state_dict())
+    assert "_frozen_backbone" not in copy.deepcopy(net).__dict__
+    with torch.no_grad():
+        net(torch.randn(5, 3, 80, 80))  # another batch and size: the same copy
+    assert net.__dict__["_frozen_backbone"] is frozen
+    net.train()
+    with torch.no_grad():
+        for parameter in net.backbone.parameters():  # what optimizer steps do
+            parameter.add_(0.1 * torch.randn_like(parameter))
+    net.eval()
+    with torch.no_grad():
+        changed = net(x)
+    assert net.__dict__["_frozen_backbone"] is not frozen
+    with torch.enable_grad():
+        assert torch.allclose(changed, net(x).detach(), atol=1e-4) and not torch.allclose(changed, fast, atol=1e-3)
+
+
 def test_all_names_are_torchvision_models():
     from torchvision import models
 

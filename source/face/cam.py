@@ -42,7 +42,7 @@ def _deepest_layer(network: nn.Module, model: FaceModel) -> str:
     try:
         size = model.transform.size
         extra = torch.zeros(1, model.transform.extra_features) if model.transform.landmarks else None
-        with torch.no_grad():
+        with torch.enable_grad():  # hooks fire in the backbone itself, not in its frozen inference copy
             network(torch.zeros(1, 3, size, size), extra)
     finally:
         for hook in hooks:
