@@ -183,8 +183,21 @@ def test_audio_tab_analyses_an_upload_and_shows_the_signal(media, tmp_path):
     assert downloads["Per-window CSV"] == "speech_windows.csv" and "Per-frame CSV" not in downloads
 
 
+def test_an_untrained_voice_model_is_refused_like_a_face_model(monkeypatch):
+    from source.options import AnalysisOptions
+
+    monkeypatch.setattr(common, "_trained", lambda name: name != "voice_mfcc")
+    refusal = common.untrained_refusal(AnalysisOptions(voice_model="voice_mfcc"))
+    assert "voice_mfcc ships untrained" in refusal and "“Voice model file”" in refusal
+    assert common.untrained_refusal(AnalysisOptions(voice_model="voice_mfcc", voice_weights="mine.pt")) is None
+    assert common.untrained_refusal(AnalysisOptions(voice_model=None)) is None
+
+
 def test_audio_tab_uses_the_voice_model_picked_and_shows_what_it_hears(media, tmp_path):
     app = _app(tmp_path)
+    picker = app.sidebar.selectbox(key="voice_model")
+    assert picker.value == "voice_whisper" and set(picker.options) == {"voice_mfcc", "voice_whisper",
+                                                                       "voice_whisper_shared"}
     app.sidebar.selectbox(key="voice_model").set_value("voice_mfcc").run()
     _upload(app.tabs[1].file_uploader[0], media["speech.wav"], "audio/wav").run()
     app.button(key="audio_run").click().run()

@@ -119,6 +119,8 @@ def untrained_refusal(options: AnalysisOptions) -> str | None:
     picked = []
     if options.face and not options.face_weights and not _trained(options.face_model):
         picked.append((options.face_model, "Face model file", "face model"))
+    if options.audio and options.voice_model and not options.voice_weights and not _trained(options.voice_model):
+        picked.append((options.voice_model, "Voice model file", "voice model"))
     if not options.fusion_weights and not _trained(options.fusion):
         picked.append((options.fusion, "Fusion model file", "fusion"))
     return " ".join(f"{name} ships untrained: train it with `python run.py train --model {name} --data DIR`, "
@@ -204,6 +206,7 @@ def without_upload_folders(message: str) -> str:
     """``message`` with the server's temporary upload folders taken out of every path: a dropped
     file is named as the user knows it."""
     return _UPLOAD_FOLDER.sub("", message)
+
 
 def analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | None = None, progress=None
             ) -> AnalysisResult:
