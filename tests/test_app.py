@@ -242,6 +242,13 @@ def test_image_tab_boxes_the_astronaut_as_happy(media, tmp_path):
     app.toggle(key="photo_landmarks").set_value(True).run()
     _ok(app)
     assert _metric(app, "Face 0") == "happy"
+    # another face model file: the files are written again by it, not left from the first
+    mine = tmp_path / "my_face.pt"
+    shutil.copy(MODELS_DIR / "face" / "face_mobilenet_v2.pt", mine)
+    app.sidebar.text_input(key="face_weights").set_value(str(mine)).run()
+    _ok(app)
+    written = json.loads((tmp_path / "astronaut_analysis.json").read_text())
+    assert written["settings"]["face_weights"] == str(mine)
 
 
 def test_image_tab_takes_a_webcam_snapshot(media, tmp_path):

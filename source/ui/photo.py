@@ -54,11 +54,12 @@ def _snapshot() -> Path | None:
 
 
 def _write_outputs(path: Path, settings: Settings, annotated: np.ndarray) -> dict:
-    """The command line's files for this photo (``analyze``), and the boxed picture, once per photo."""
+    """The command line's files for this photo (``analyze``), and the boxed picture, once per photo
+    and settings (another face model writes them again)."""
     written = st.session_state.setdefault("photo_outputs", {})
-    key = (str(path), str(settings.out_dir))
+    options = replace(settings.options, face=True, audio=False)
+    key = (str(path), str(settings.out_dir), options)
     if key not in written:
-        options = replace(settings.options, face=True, audio=False)
         outputs = dict(analyze(path, options, settings.out_dir).outputs)
         target = settings.out_dir / f"{path.stem}_faces.png"
         with atomic_path(target) as temporary:
