@@ -124,17 +124,19 @@ class EmotionNet(nn.Module):
     def _backbone_for(self, x: torch.Tensor) -> nn.Module:
         """The backbone, or in inference (eval mode, no gradient, float32 on the CPU) a frozen
         TorchScript copy of it with batch norms folded into the convolutions: MobileNetV2 on a
-        window's 32 face crops (16 frames and their mirror images) runs about 3x faster on one
-        CPU thread (bench/face_cnn.py), outputs equal to 1e-6. Training and Grad-CAM, which need
-        gradients, use the backbone itself."""
+        window's 16 face crops and their mirror images runs about 2.6x faster on one CPU thread
+        (bench/face_cnn.py), outputs equal to 1e-6. Training and Grad-CAM, which need gradients,
+        use the backbone itself."""
         if (self.training or torch.is_grad_enabled() or x.dtype != torch.float32 or x.device.type != "cpu"
                 or torch.is_autocast_enabled("cpu")):
             return self.backbone
         frozen = self.__dict__.get("_frozen_backbone")  # outside the module tree: not in state_dict
         if frozen is None:
             try:
-                with warnings.catch_warnings():  # torch.jit is deprecated for torch.compile, which
-                    warnings.simplefilter("ignore", FutureWarning)  # needs a C++ compiler at run time
+                # torch.jit's warnings are its own (deprecated for torch.compile, which needs a C++
+                # compiler at run time; GoogLeNet's scripted outputs): the check below judges the copy
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
                     frozen = torch.jit.optimize_for_inference(
                         torch.jit.freeze(torch.jit.script(copy.deepcopy(self.backbone).eval())))
                     out = frozen(x)
