@@ -204,8 +204,7 @@ def heard_figure(values: np.ndarray, seconds_per_frame: float, start_s: float, f
                                   colorbar={"title": "value"},
                                   hovertemplate=f"%{{x:.2f}} s · {feature} %{{y}}: %{{z:.2f}}<extra></extra>"))
     if speech_s:
-        edges = [times[0] if len(times) else start_s, *np.ravel(speech_s), times[-1] + seconds_per_frame
-                 if len(times) else start_s]
+        edges = [start_s, *np.ravel(speech_s), start_s + values.shape[0] * seconds_per_frame]
         for gap_start, gap_end in zip(edges[::2], edges[1::2]):
             if gap_end > gap_start:
                 figure.add_vrect(x0=gap_start, x1=gap_end, fillcolor="rgba(255, 255, 255, 0.6)", line_width=0,
