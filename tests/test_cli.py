@@ -49,6 +49,19 @@ def test_invalid_settings_are_refused(media, tmp_path):
     assert result.returncode != 0 and "at least the minimum duration" in result.stderr
 
 
+def test_no_voice_keeps_the_words_and_refuses_a_voice_file():
+    from source.cli.analyze import options_from_args
+    from source.cli.main import build_parser
+    from source.errors import StudioError
+
+    parser = build_parser()
+    options = options_from_args(parser.parse_args(["analyze", "clip.mp4", "--no-voice"]))
+    assert options.voice_model is None and options.words and options.audio
+    assert options_from_args(parser.parse_args(["analyze", "clip.mp4"])).voice_model == "voice_whisper"
+    with pytest.raises(StudioError, match="--no-voice"):
+        options_from_args(parser.parse_args(["analyze", "clip.mp4", "--no-voice", "--voice-weights", "v.pt"]))
+
+
 def test_unknown_model_names_the_available_ones():
     result = run_py("train", "--model", "nonexistent", "--data", ".")
     assert result.returncode == 1 and "no model named 'nonexistent'" in result.stderr

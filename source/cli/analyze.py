@@ -49,7 +49,8 @@ def add_analysis_arguments(parser) -> None:
     parser.add_argument("--max-faces", type=int, default=_DEFAULT_FACE.max_faces,
                         help="most faces tracked per frame (default: %(default)s)")
     parser.add_argument("--no-face", action="store_true", help="skip the face branch")
-    parser.add_argument("--no-audio", action="store_true", help="skip the audio branches")
+    parser.add_argument("--no-audio", action="store_true", help="skip the audio branches (voice and words)")
+    parser.add_argument("--no-voice", action="store_true", help="skip the voice branch (the words still run)")
     parser.add_argument("--no-words", action="store_true",
                         help="skip transcription and the text emotions (voice still runs)")
     parser.add_argument("--whisper-model", default="tiny.en",
@@ -79,6 +80,8 @@ def add_analysis_arguments(parser) -> None:
 
 
 def options_from_args(args) -> AnalysisOptions:
+    if args.no_voice and args.voice_weights:
+        raise StudioError("--voice-weights names a voice model, which --no-voice leaves out: give one or the other.")
     try:
         return AnalysisOptions(
             windows=WindowOptions(window_s=args.window, hop_s=args.hop, fps=args.fps),
@@ -91,7 +94,7 @@ def options_from_args(args) -> AnalysisOptions:
             plots=not args.no_plots,
             face_model=args.face_model,
             face_weights=args.face_weights,
-            voice_model=args.voice_model,
+            voice_model=None if args.no_voice else args.voice_model,
             voice_weights=args.voice_weights,
             fusion=args.fusion,
             fusion_weights=args.fusion_weights,
