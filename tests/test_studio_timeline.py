@@ -189,6 +189,11 @@ def test_app_picks_the_view_by_length_and_marks_unsure_windows(tmp_path, n, view
     assert tuple(figure.layout.xaxis.range) == (0, n * 4.0 + 1.5)
     assert bool(figure.layout.xaxis.rangeslider.visible) == (view.startswith("Stacked"))
     assert any("fusion was unsure" in c.value for c in app.caption)
+    table = next(d.value for d in app.dataframe if "unsure" in d.value.columns)
+    assert list(table["unsure"] != "") == [i == 1 for i in range(n)]
+    assert not any("fusion unsure" in m.value for m in app.markdown)  # window 0 is sure
+    app.select_slider(key="test_window").set_value(1).run()
+    assert any("fusion unsure: the branches disagree" in m.value for m in app.markdown)
     app.radio(key="test_view").set_value("Lines per branch" if view.startswith("Stacked") else
                                          "Stacked (fused), zoomable").run()
     assert not app.exception

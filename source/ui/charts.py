@@ -220,10 +220,12 @@ def _top(probabilities: dict | None) -> str:
 
 
 def window_table(windows: list[dict]) -> pd.DataFrame:
-    """A row per window: time, fused top emotion and confidence, each branch's top, the words."""
+    """A row per window: time, fused top emotion and confidence, whether fusion was unsure of it,
+    each branch's top, the words."""
     return pd.DataFrame([{
         "window": w["index"], "start (s)": w["start_s"], "end (s)": w["end_s"],
         "top emotion": w.get("top_emotion") or "", "confidence": w.get("confidence"),
+        "unsure": "unsure" if w.get("uncertain") else "",
         **{BRANCH_TITLES[b]: _top(w["probabilities"].get(b)) for b in BRANCHES[1:]},
         "words": " ".join(word["text"] for word in w.get("words", [])),
     } for w in windows])

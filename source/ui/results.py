@@ -79,7 +79,9 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
         st.markdown(f"**Window {index}** · {window['start_s']:.1f}–{window['end_s']:.1f} s · "
                     f"**{window.get('top_emotion') or 'no prediction'}**"
                     + (f" ({window['confidence']:.0%})" if window.get("confidence") else "")
-                    + (f" · from {', '.join(window['sources'])}" if window.get("sources") else ""))
+                    + (f" · from {', '.join(window['sources'])}" if window.get("sources") else "")
+                    + (" · fusion unsure: the branches disagree and none is confident"
+                       if window.get("uncertain") else ""))
         fused = window["probabilities"].get("fused")
         if fused:
             st.plotly_chart(probability_figure(fused, "Fused probabilities"), key=f"{key}_detail")
