@@ -130,34 +130,32 @@ class EmotionNet(nn.Module):
         if (self.training or torch.is_grad_enabled() or x.dtype != torch.float32 or x.device.type != "cpu"
                 or torch.is_autocast_enabled("cpu")):
             return self.backbone
-        frozen = self.__dict__.get("_frozen_backbone")  # outside the module tree: not in state_dict
-        if frozen is None:
-            try:
-                # torch.jit's warnings are its own (deprecated for torch.compile, which needs a C++
-                # compiler at run time; GoogLeNet's scripted outputs): the check below judges the copy
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    frozen = torch.jit.optimize_for_inference(
-                        torch.jit.freeze(torch.jit.script(copy.deepcopy(self.backbone).eval())))
-                    out = frozen(x)
-                # some scripted families answer otherwise (GoogLeNet: its aux-logits tuple)
-                if not isinstance(out, torch.Tensor) or not torch.allclose(out, self.backbone(x), rtol=1e-3, atol=1e-4):
-                    raise RuntimeError("the frozen copy does not answer as the backbone does")
-            except Exception as error:  # noqa: BLE001 - any failure (a family TorchScript cannot
-                # compile, a torch without torch.jit) leaves the backbone as it is: slower, same answers
-                logging.getLogger(__name__).info("%s runs unfrozen: %s", self.backbone_name, error)
-                frozen = self.backbone
-            self.__dict__["_frozen_backbone"] = frozen
+        # the copy is made again once any weight or statistic has changed in place (an optimizer
+        # step, a weight average, loaded weights): each change raises its tensor's version
+        version = sum(t._version for t in (*self.backbone.parameters(), *self.backbone.buffers()))
+        frozen, made_at = self.__dict__.get("_frozen_backbone", (None, None))  # not in state_dict
+        if frozen is None or made_at != version:
+            frozen = self._frozen_copy(x)
+            self.__dict__["_frozen_backbone"] = (frozen, version)
         return frozen
 
-    def train(self, mode: bool = True) -> "EmotionNet":
-        # weights change only in training or by loading new ones: the frozen copy is made again
-        self.__dict__.pop("_frozen_backbone", None)
-        return super().train(mode)
-
-    def load_state_dict(self, *args, **kwargs):
-        self.__dict__.pop("_frozen_backbone", None)
-        return super().load_state_dict(*args, **kwargs)
+    def _frozen_copy(self, x: torch.Tensor) -> nn.Module:
+        try:
+            # torch.jit's warnings are its own (deprecated for torch.compile, which needs a C++
+            # compiler at run time; GoogLeNet's scripted outputs): the check below judges the copy
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                frozen = torch.jit.optimize_for_inference(
+                    torch.jit.freeze(torch.jit.script(copy.deepcopy(self.backbone).eval())))
+                out = frozen(x)
+            # some scripted families answer otherwise (GoogLeNet: its aux-logits tuple)
+            if not isinstance(out, torch.Tensor) or not torch.allclose(out, self.backbone(x), rtol=1e-3, atol=1e-4):
+                raise RuntimeError("the frozen copy does not answer as the backbone does")
+            return frozen
+        except Exception as error:  # noqa: BLE001 - any failure (a family TorchScript cannot
+            # compile, a torch without torch.jit) leaves the backbone as it is: slower, same answers
+            logging.getLogger(__name__).info("%s runs unfrozen: %s", self.backbone_name, error)
+            return self.backbone
 
     def __getstate__(self) -> dict:  # a copy (copy.deepcopy) makes its own frozen backbone
         state = self.__dict__.copy()
