@@ -56,10 +56,10 @@ def main() -> None:
     parser.add_argument("--weights", type=Path, help="a face model file (default: the shipped one)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    face = FaceModel.load(args.weights).network.eval()
+    face_model = FaceModel.load(args.weights)
+    face, size = face_model.network.eval(), face_model.transform.size
     voice = VoiceModel.load()
     voice_network = voice.network.eval()
-    size = FaceModel.load(args.weights).transform.size
     print(f"{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, torch "
           f"{torch.__version__}; face network {face.backbone_name} at {size} px, flip-averaged (2 images a crop)")
     print("| network | input | threads | eager ms | frozen ms | speed-up | largest difference |")

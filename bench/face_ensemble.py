@@ -14,7 +14,6 @@ face with one torch thread, in batches of 16 (a window's frames).
 import argparse
 import os
 import platform
-import time
 from datetime import date
 from itertools import combinations
 from pathlib import Path
@@ -23,7 +22,7 @@ import cv2
 import numpy as np
 import torch
 from common import ROOT
-from face_tta import against_shipped, scored_faces, view_probabilities
+from face_tta import against_shipped, ms_per_face, scored_faces, view_probabilities
 
 from source.face.model import FaceModel
 
@@ -39,18 +38,6 @@ def resized(crops: np.ndarray, size: int) -> np.ndarray:
 
 def member_probabilities(model: FaceModel, crops: np.ndarray, views: tuple[str, ...]) -> np.ndarray:
     return view_probabilities(model, resized(crops, model.transform.size), views)
-
-
-def ms_per_face(models: list[FaceModel], crops: np.ndarray, views: tuple[str, ...], repeats: int = 5) -> float:
-    """Best of ``repeats``: CPU ms per face for a batch of 16 crops through every model, views included."""
-    batch = crops[:16]
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for model in models:
-            member_probabilities(model, batch, views)
-        best = min(best, time.perf_counter() - started)
-    return 1000 * best / len(batch)
 
 
 def main() -> None:
@@ -84,7 +71,8 @@ def main() -> None:
         for group in groups:
             right = sum(scores[(n, views)][0] for n in group).argmax(axis=1) == fer_labels
             video = float(np.mean(sum(scores[(n, views)][1] for n in group).argmax(axis=1) == video_labels))
-            cost = ms_per_face([models[n] for n in group], fer, view_sets[views])
+            cost = ms_per_face(lambda batch: [member_probabilities(models[n], batch, view_sets[views])
+                                              for n in group], fer)
             shipped_row = shipped_row or (right, cost)
             changes, costs = against_shipped(right, cost, *shipped_row)
             print(f"| {' + '.join(group)} | {views} | {right.mean():.4f} | {changes} | {video:.3f} | {costs} |")
