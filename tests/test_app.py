@@ -317,6 +317,22 @@ def test_models_tab_shows_metrics_cards_and_assets(tmp_path):
     assert any("Model card" in e.label for e in app.expander)
 
 
+def test_models_tab_shows_the_newest_real_video_report(tmp_path):
+    from source.ui.models import newest_real_video_report
+
+    path = newest_real_video_report()
+    assert path is not None and path.name.startswith("real_video-20")
+    report = json.loads(path.read_text())
+    app = _app(tmp_path)
+    _ok(app)
+    table = _table(app, "method", "source", "clips right")
+    for method, result in report["methods"].items():
+        fused = result["scores"]["fused"]
+        row = table[(table.method == method) & (table.source == "fused")]
+        assert list(row["clips right"]) == [f"{fused['clips_right']}/{fused['clips']}"]
+    assert any(c.value.startswith(path.name) for c in app.caption)
+
+
 def test_image_tab_png_survives_bad_bytes(tmp_path):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)

@@ -2,15 +2,18 @@
 and the external files (assets) with what is cached, what is missing and the command that fetches it."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from ..assets import asset_status, assets_dir, fetch_command, list_assets
-from ..paths import MODELS_DIR, cache_dir
+from ..paths import MODELS_DIR, PROJECT_ROOT, cache_dir
 from ..registry import list_models
 
 SPLITS = ("validation", "test")
+# bench/real_video.py --report writes real_video-<date>.json here (a variant adds a suffix after the date)
+REAL_VIDEO_REPORTS = PROJECT_ROOT / "docs" / "results"
 
 
 NOT_HELD_OUT = "not measured on held-out data"
@@ -37,6 +40,42 @@ def _metrics_rows(name: str, metrics: dict) -> list[dict]:
 def _metrics(entry) -> dict | None:
     path = MODELS_DIR / entry.name / "metrics.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def newest_real_video_report() -> Path | None:
+    reports = sorted(REAL_VIDEO_REPORTS.glob("real_video-????-??-??.json"))
+    return reports[-1] if reports else None
+
+
+def real_video_rows(report: dict) -> list[dict]:
+    """A row per fusion method and source that answered labelled clips: clips right overall and of
+    people the method's fusion model never trained or validated on, windows right."""
+    rows = []
+    for method, result in report["methods"].items():
+        for source, s in result["scores"].items():
+            if not s["clips"]:
+                continue
+            unseen = result["held_out"][source]
+            rows.append({"method": method, "source": source, "clips right": f"{s['clips_right']}/{s['clips']}",
+                         "accuracy (clips)": s["clips_right"] / s["clips"],
+                         "clips right, people never fitted on": f"{unseen['clips_right']}/{unseen['clips']}",
+                         "windows right": f"{s['windows_right']}/{s['windows']}"})
+    return rows
+
+
+def _real_video() -> None:
+    path = newest_real_video_report()
+    if path is None:
+        return
+    report = json.loads(path.read_text(encoding="utf-8"))
+    labelled = sum(label is not None for label in report["labels"])
+    st.markdown("### Measured on real video")
+    st.dataframe(pd.DataFrame(real_video_rows(report)), hide_index=True, column_config={
+        "accuracy (clips)": st.column_config.NumberColumn(format="%.3f")})
+    st.caption(f"{path.name} (docs/results, with its .md): {labelled} labelled clips of posed MEAD and RAVDESS "
+               "video, each branch alone and fused; a clip's answer is the emotion with the highest mean "
+               "probability over its windows. Few clips and few people: a check that fusion does no harm, "
+               "not a benchmark. The table above is measured on each model's own data.")
 
 
 def _model(entry) -> None:
@@ -82,6 +121,7 @@ def render() -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         c: st.column_config.NumberColumn(format="%.3f") for c in ("accuracy", "macro-F1", "ECE")})
     st.caption("validation: the data that chose the epoch and calibration; test: held out from every choice.")
+    _real_video()
     for entry in entries:
         with st.container(border=True):
             _model(entry)
