@@ -84,11 +84,17 @@ def read_weights(path: str | Path, expected_sha256: str | None = None) -> dict:
 
 
 def read_kind(path: str | Path) -> str | None:
-    """The model kind a weights file holds, read without hashing it or loading its tensors
-    (memory-mapped): what ``registry.load`` needs to choose the loader that then reads the file."""
+    """The model kind a weights file holds: what ``registry.load`` needs to choose the loader that
+    then reads the file."""
+    return read_field(path, "kind")
+
+
+def read_field(path: str | Path, name: str):
+    """One entry of a weights file's saved dict (its ``kind``, the ``encoders`` a fusion model
+    reads), read without hashing the file or loading its tensors (memory-mapped)."""
     path = Path(path)
     # mmap needs torch's zip format; older files are read whole
-    return _saved_dict(path, mmap=zipfile.is_zipfile(path)).get("kind")
+    return _saved_dict(path, mmap=zipfile.is_zipfile(path)).get(name)
 
 
 def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None) -> dict:

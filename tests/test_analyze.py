@@ -1,5 +1,6 @@
 """``analyze`` end to end on real media, and every kind of bad input."""
 
+import copy
 import csv
 import json
 
@@ -12,6 +13,7 @@ from source.text.features import TEXT_COLUMNS
 from source.errors import MediaError, StudioError
 from source.options import AnalysisOptions, WindowOptions
 from source.paths import MODELS_DIR
+from source.registry import get_model
 from media_fixtures import SPEECH_SENTENCES
 
 
@@ -75,8 +77,9 @@ def test_talking_clip_writes_consistent_outputs(media, tmp_path):
             window["probabilities"]["fused"], key=window["probabilities"]["fused"].get)
         assert sum(window["probabilities"]["fused"].values()) == pytest.approx(1, abs=1e-3)
         assert float(row[f"fused_{window['top_emotion']}"]) == window["probabilities"]["fused"][window["top_emotion"]]
-    assert report["models"]["fusion"]["method"].startswith("late")  # the default: best on real video
-    assert report["models"]["fusion"]["weights"] == {"face": 1.0, "voice": 0.5, "text": 0.5}
+    # the default (auto): the fusion best on real media, with a voice to fuse
+    assert report["models"]["fusion"]["method"] == "late_fusion model"
+    assert report["models"]["fusion"]["weights_sha256"] == get_model("late_fusion").weights.sha256
     assert all(isinstance(w["uncertain"], bool) for w in report["windows"])
     summary = report["summary"]
     assert summary["dominant_emotion"] in summary["emotion_share"]
@@ -346,14 +349,36 @@ def test_untrained_or_wrong_fusion_models_are_refused_by_name(media, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_auto_is_late_fusion_where_its_model_would_read_what_it_never_learned_from():
+    """``auto`` is the late_fusion model where it reads what it learned from: a voice to fuse, the
+    voice and face models it was trained over, 4-s windows; late fusion elsewhere, without a note
+    (the analysis's model facts say which was used)."""
+    from source.analysis.pipeline import load_fusion, loaded
+    from source.fusion.late import LateFusion
+
+    face = loaded(get_model("face").load, None)
+    voice, mfcc = (loaded(get_model(name).load, None) for name in ("voice_whisper", "voice_mfcc"))
+    fusion, warning = load_fusion(AnalysisOptions(), voice, face)
+    assert fusion.family.name == "late_fusion" and warning is None
+    assert fusion.inputs.voice is voice  # the analysis's voice model serves the voice branch, as before
+    for options, voice_model in ((AnalysisOptions(), None),  # no voice: the answer would be the face's
+                                 (AnalysisOptions(voice_model="voice_mfcc"), mfcc),
+                                 (AnalysisOptions(windows=WindowOptions(window_s=6.0)), voice),
+                                 (AnalysisOptions(windows=WindowOptions(window_s=3.0)), voice)):
+        fusion, warning = load_fusion(options, voice_model, face)
+        assert isinstance(fusion, LateFusion) and warning is None
+    other_face = copy.copy(face)  # a face model of another training: another sha256
+    other_face.sha256 = "0" * 64
+    assert isinstance(load_fusion(AnalysisOptions(), voice, other_face)[0], LateFusion)
+
+
 def test_auto_with_a_fusion_file_uses_the_model_the_file_holds(tmp_path):
-    """``auto`` is late fusion; given a fusion model's file it is that model, whatever its kind, and
-    late fusion with a note when the file cannot be used. ``late`` is a rule and takes no file."""
+    """Given a fusion model's file ``auto`` is that model, whatever its kind, and late fusion with a
+    note when the file cannot be used. ``late`` is a rule and takes no file."""
     from source.analysis.pipeline import load_fusion
     from source.fusion.late import LateFusion
     from source.fusion.research.family import FamilyModel
 
-    assert isinstance(load_fusion(AnalysisOptions(), None, None)[0], LateFusion)
     shipped = MODELS_DIR / "late_fusion" / "late_fusion.pt"
     fusion, warning = load_fusion(AnalysisOptions(fusion_weights=str(shipped)), None, None)
     assert isinstance(fusion, FamilyModel) and fusion.family.name == "late_fusion" and warning is None

@@ -118,9 +118,11 @@ def test_sidebar_picks_research_fusion_and_face_models(media, tmp_path):
     assert not (tmp_path / "astronaut_talking_windows.csv").exists()
     assert not app.sidebar.text_input(key="fusion_weights").disabled
     # the face branch's hybrid model: listed, and untrained it says how to train it
+    app.sidebar.selectbox(key="fusion").select("late").run()
+    assert app.sidebar.text_input(key="fusion_weights").disabled  # a rule takes no file
     app.sidebar.selectbox(key="fusion").select("auto").run()
     assert not app.error and not app.button(key="video_run").disabled
-    assert app.sidebar.text_input(key="fusion_weights").disabled
+    assert not app.sidebar.text_input(key="fusion_weights").disabled  # auto: the fusion model a file holds
     face_picker = app.sidebar.selectbox(key="face_model")
     assert face_picker.options == ["face", "image_vit (untrained: give its file)"]
     face_picker.select("image_vit").run()
@@ -317,20 +319,22 @@ def test_models_tab_shows_metrics_cards_and_assets(tmp_path):
     assert any("Model card" in e.label for e in app.expander)
 
 
-def test_models_tab_shows_the_newest_real_video_report(tmp_path):
-    from source.ui.models import newest_real_video_report
+def test_models_tab_shows_the_newest_real_media_reports(tmp_path):
+    from source.ui.models import REAL_MEDIA_SETS, newest_report
 
-    path = newest_real_video_report()
-    assert path is not None and path.name.startswith("real_video-20")
-    report = json.loads(path.read_text())
     app = _app(tmp_path)
     _ok(app)
-    table = _table(app, "method", "source", "clips right")
-    for method, result in report["methods"].items():
-        fused = result["scores"]["fused"]
-        row = table[(table.method == method) & (table.source == "fused")]
-        assert list(row["clips right"]) == [f"{fused['clips_right']}/{fused['clips']}"]
-    assert any(c.value.startswith(path.name) for c in app.caption)
+    table = _table(app, "set", "method", "source", "clips right")
+    names = []
+    for kind, set_name in REAL_MEDIA_SETS.items():
+        path = newest_report(kind)
+        assert path is not None and path.name.startswith(f"{kind}-20")
+        names.append(path.name)
+        for method, result in json.loads(path.read_text())["methods"].items():
+            fused = result["scores"]["fused"]
+            row = table[(table.set == set_name) & (table.method == method) & (table.source == "fused")]
+            assert list(row["clips right"]) == [f"{fused['clips_right']}/{fused['clips']}"]
+    assert any(c.value.startswith(", ".join(names)) for c in app.caption)
 
 
 def test_image_tab_png_survives_bad_bytes(tmp_path):
@@ -517,8 +521,9 @@ def test_an_avi_is_previewed_as_a_playable_mp4(media, tmp_path, monkeypatch):
 
 
 def test_a_window_longer_than_the_models_learned_from_is_explained_or_warned(tmp_path):
-    """Late fusion (auto): the voice model hears a long window whole (tests/test_long_windows.py),
-    so the sidebar says what the length does; a learned fusion model trained on 4-s windows: a warning."""
+    """auto (late fusion in windows other than 4 s): the voice model hears a long window whole
+    (tests/test_long_windows.py), so the sidebar says what the length does; a learned fusion model
+    trained on 4-s windows: a warning."""
     app = _app(tmp_path)
     assert not app.sidebar.warning  # 4-s windows: what the figures were measured on
     window = next(s for s in app.sidebar.slider if s.label == "Window length (s)")

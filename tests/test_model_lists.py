@@ -81,14 +81,15 @@ def test_one_load_takes_a_name_or_a_weights_file(tmp_path):
 
 def test_late_fusion_is_a_rule_of_the_fusion_branch_and_auto_stands_for_it():
     """The fusions the front ends offer come from the registry too: late fusion is an entry marked
-    ``rule`` (nothing trained, no file), listed first; ``auto`` is the alias of the best on real video."""
+    ``rule`` (nothing trained, no file), listed first; ``auto`` is the alias of the best on real
+    media, late_fusion (which the analysis uses where it reads what it learned from)."""
     from source.fusion.late import RELIABILITY, LateFusion
     from source.registry import load
 
     assert branch_models("fusion")[0] == "late" and get_model("late").rule
-    assert get_model("auto") is get_model("late") and AnalysisOptions().fusion == "auto"
+    assert get_model("auto") is get_model("late_fusion") and AnalysisOptions().fusion == "auto"
     assert not any(get_model(name).rule for name in branch_models("fusion")[1:])
-    late = load("auto")
+    late = load("late")
     assert isinstance(late, LateFusion) and late.facts()["weights"] == RELIABILITY
 
 
@@ -96,7 +97,7 @@ def test_late_fusion_is_a_rule_of_the_fusion_branch_and_auto_stands_for_it():
 def test_the_card_of_a_rule_says_how_it_is_used(capsys):
     from source.cli.models import show_card
 
-    assert show_card(get_model("auto")) == 0
+    assert show_card(get_model("late")) == 0
     shown = capsys.readouterr().out
     assert shown.startswith("late (fusion)") and "a fixed rule: analyze --fusion late" in shown
     assert "# Late fusion" in shown  # models/late/MODEL_CARD.md

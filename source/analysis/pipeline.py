@@ -33,10 +33,11 @@ from ..media.decode import DecodeReport, Frame, iter_audio, iter_frames, read_im
 from ..media.probe import MediaInfo, probe
 from ..media.speech import speech_activity, speech_segments
 from ..media.windows import Window, iter_windows
-from ..options import AnalysisOptions, window_length_note
-from ..registry import branch_models, get_model, load as registry_load
+from ..options import TRAINED_WINDOW_S, AnalysisOptions, window_length_note
+from ..registry import ModelEntry, branch_models, get_model, load as registry_load
 from ..text.features import LEXICON_LICENSE, TEXT_FEATURE_COLUMNS, TextAnalyzer, sentence_rows, text_columns
 from ..voice.model import VoiceModel
+from ..weights import read_field
 from ..text.transcribe import (EncodedSpeechTimeline, Segment, TranscribeOptions, Transcript, WordTimeline,
                                load_transcriber, words_of)
 from ..text.writers import write_srt
@@ -209,14 +210,17 @@ def loaded(load: Callable, path: str | None, *encoders):
 
 def load_fusion(options: AnalysisOptions, voice: "VoiceModel | WhisperVoiceModel | None",
                 face: FaceModel | None) -> "tuple[LateFusion | CombinedModel | FamilyModel, str | None]":
-    """The fusion the options ask for (``auto`` is late fusion; with a fusion model's file, the model
-    that file holds), and a warning when "auto" falls back to late fusion for a reason the user
-    should know."""
+    """The fusion the options ask for, and a warning when ``auto`` falls back to late fusion for a
+    reason the user should know. ``auto`` is the fusion its alias names (the best on real media)
+    where that model reads what it learned from (``auto_uses_its_model``), late fusion elsewhere;
+    with a fusion model's file, the model that file holds."""
     entry = get_model(options.fusion)
     if entry.branch != "fusion":
         fusers = ", ".join(["auto", *branch_models("fusion")])
         raise StudioError(f"{entry.name} is a {entry.branch} model, not a fusion method; choose one of {fusers}.")
     auto = options.fusion == "auto"
+    if auto and not options.fusion_weights and not auto_uses_its_model(entry, options, voice, face):
+        return LateFusion(), None
     try:
         if auto and options.fusion_weights:
             return loaded(_fusion_file, options.fusion_weights, voice, face), None
@@ -225,6 +229,24 @@ def load_fusion(options: AnalysisOptions, voice: "VoiceModel | WhisperVoiceModel
         if not auto:
             raise
         return LateFusion(), f"Late fusion is used instead of the fusion model file: {error}"
+
+
+def auto_uses_its_model(entry: ModelEntry, options: AnalysisOptions,
+                        voice: "VoiceModel | WhisperVoiceModel | None", face: FaceModel | None) -> bool:
+    """Whether ``auto`` is the fusion its alias names (``entry``) here. A learned one only where it
+    reads what it learned from: a voice to fuse (without one its answer is the face's, made more
+    confident), 4-s windows, and the voice and face models whose embeddings it was trained over
+    (their sha256 are in its file): with another voice or face model it would weigh branches it
+    never weighed. Elsewhere ``auto`` is late fusion, which takes any branches."""
+    if entry.rule:
+        return True
+    if voice is None or options.windows.window_s != TRAINED_WINDOW_S:
+        return False
+    try:
+        encoders = read_field(entry.shipped().path, "encoders") or {}
+    except StudioError:  # a damaged or missing file: loading it says why, and auto falls back
+        return True
+    return encoders.get("voice") == voice.sha256 and (face is None or encoders.get("face") == face.sha256)
 
 
 def _fusion_file(path: str, voice: "VoiceModel | WhisperVoiceModel | None", face: FaceModel | None):
@@ -247,17 +269,31 @@ def combined_for_window(combined: CombinedModel, window: Window, voice_embedding
     return fused
 
 
+def keeps_face_embeddings(fusion: "CombinedModel | FamilyModel | None", face_model: FaceModel | None) -> bool:
+    """Whether the face branch keeps each face's embedding for the fusion: the combined model reads
+    them, and so does a family over the embeddings of this very face model (instead of encoding
+    the same crops again)."""
+    if isinstance(fusion, CombinedModel):
+        return True
+    inputs = getattr(fusion, "inputs", None)
+    return (inputs is not None and inputs.voice is not None and face_model is not None
+            and inputs.face.sha256 == face_model.sha256)
+
+
 def family_for_window(model: "FamilyModel", window: Window,
                       voice_embedding: np.ndarray | None) -> Callable[[int | None], dict | None]:
     """face id (None: no face) -> a research fusion family's probabilities for this window, from
-    that face's crops in the window's frames and the window's speech (``voice_embedding``: the voice
-    branch's, made by the family's own voice model); None with neither."""
-    from ..fusion.research.predict import face_crops, window_tensors
+    that face's crops in the window's frames (their embeddings, where the face branch kept them for
+    it) and the window's speech (``voice_embedding``: the voice branch's, made by the family's own
+    voice model); None with neither."""
+    from ..fusion.research.predict import face_crops, kept_face_embeddings, window_tensors
 
     def fused(face_id: int | None) -> dict | None:
         picked = [(frame, next((f for f in frame.faces if f.track_id == face_id), None)) for frame in window.frames]
-        crops, found = face_crops(picked, model)
-        tensors = window_tensors(model, crops, found, window.audio, voice_embedding)
+        kept = kept_face_embeddings(picked, model)
+        crops, found = face_crops(picked, model) if kept is None else (None, kept[1])
+        tensors = window_tensors(model, crops, found, window.audio, voice_embedding,
+                                 None if kept is None else kept[0])
         if not found.any() and not tensors[1][0]:
             return None
         return model.scored(model.predict_inputs(*tensors)[0])["probabilities"]
@@ -353,7 +389,7 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
             frames = None
         if frames is not None and landmarker is not None:
             frames = face_stage(frames, landmarker, tracker, frame_csv, face_model, times,
-                                keep_embeddings=isinstance(fusion, CombinedModel), report=stage_report)
+                                keep_embeddings=keeps_face_embeddings(fusion, face_model), report=stage_report)
         audio = times.timed(iter_audio(path, report), "decode") if use_audio else None
         words = encoded = None
         if use_words:  # a second audio stream feeds Whisper, a piece ahead of the windows

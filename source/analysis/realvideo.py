@@ -7,11 +7,18 @@ or ``mead_M030_sad_level3_001``). Emotions the studio does not model (MEAD's con
 files without a label are scored only for how often each emotion is called (``calls``), which
 shows a branch that calls calm speech "disgust".
 
+``pair_real_media`` builds a second, larger set from real media alone: each face-only MEAD video
+with the speech of RAVDESS actors acting the same emotion (``M030_front_angry_level3_001+03-01-05-
+02-01-01-19.mp4``). Face and voice are both real recordings of people the studio's models never
+heard or saw; only their pairing is made, so this set says how the fusion weighs two real branches
+when they agree and when they do not, which the few labelled clips with speech cannot.
+
 A clip's answer from a branch or a fusion is the emotion with the highest mean probability over
 the windows where it had one; a window's answer is its top emotion.
 """
 
 import re
+import subprocess
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -20,14 +27,18 @@ from pathlib import Path
 import numpy as np
 
 from ..fusion.late import text_probabilities
+from ..errors import StudioError
 from ..labels import EMOTIONS, canonical
+from ..media.ffmpeg import ffmpeg_binary
 from ..media.probe import VIDEO_EXTENSIONS
 from ..options import AnalysisOptions
+from ..registry import canonical_name
 from .pipeline import analyze, load_fusion
 from ..results.records import WindowRecord
 
 BRANCHES = ("face", "voice", "text")
-_RAVDESS = re.compile(r"(?:^|_)0[12]-0[12]-(\d\d)-\d\d-\d\d-\d\d-(\d\d)$")
+# RAVDESS modality 01/02: video; 03: speech alone (the voice of a pair, after a "+")
+_RAVDESS = re.compile(r"(?:^|_|\+)0[123]-0[12]-(\d\d)-\d\d-\d\d-\d\d-(\d\d)$")
 _RAVDESS_EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad", "05": "angry",
                      "06": "fearful", "07": "disgust", "08": "surprised"}
 _MEAD = re.compile(r"(?:^|_)([MW]\d{3})_(?:front_)?([a-z]+)_level\d")
@@ -47,11 +58,11 @@ def clip_label(path: Path) -> str | None:
     return None
 
 
-def clip_subject(path: Path) -> str | None:
-    """The filmed person, as the training splits name them ("ravdess:01", "mead:M030"); None
-    when the file name does not say."""
-    ravdess, mead = _RAVDESS.search(path.stem), _MEAD.search(path.stem)
-    return f"ravdess:{ravdess.group(2)}" if ravdess else f"mead:{mead.group(1)}" if mead else None
+def clip_people(path: Path) -> tuple[str, ...]:
+    """The people seen or heard in a clip, as the training splits name them ("ravdess:01",
+    "mead:M030"): one for a recording, two for a pair, none when the file name does not say."""
+    mead, ravdess = _MEAD.search(path.stem), _RAVDESS.search(path.stem)
+    return tuple(([f"mead:{mead.group(1)}"] if mead else []) + ([f"ravdess:{ravdess.group(2)}"] if ravdess else []))
 
 
 @dataclass(frozen=True)
@@ -60,8 +71,8 @@ class RealClip:
     label: str | None  # None: unlabelled (only the calls are counted)
 
     @property
-    def subject(self) -> str | None:
-        return clip_subject(self.path)
+    def people(self) -> tuple[str, ...]:
+        return clip_people(self.path)
 
 
 def real_clips(root: str | Path) -> list[RealClip]:
@@ -77,6 +88,41 @@ def real_clips(root: str | Path) -> list[RealClip]:
             continue  # an emotion the studio does not model
         clips.append(RealClip(path, label))
     return clips
+
+
+def pair_real_media(faces: str | Path, voices: str | Path, actors: list[str], out: str | Path) -> list[RealClip]:
+    """Each labelled video under ``faces`` (its picture only) with the speech of each RAVDESS actor
+    of ``actors`` ("19") acting the same emotion, under ``voices`` (RAVDESS's own layout): both
+    sentences, strong intensity (normal for neutral, which has no other), first repetition. The
+    speech is padded with silence or cut to the video's length. Files already in ``out`` are kept."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    codes = {canonical(name): code for code, name in _RAVDESS_EMOTIONS.items() if name != "calm"}
+    pairs = []
+    for face in (c for c in real_clips(faces) if c.label is not None):
+        for actor in actors:
+            intensity = "01" if face.label == "neutral" else "02"
+            for sentence in ("01", "02"):
+                stem = f"03-01-{codes[face.label]}-{intensity}-{sentence}-01-{actor}"
+                found = sorted(p for p in Path(voices).rglob(f"{stem}.*") if p.suffix.lower() in (".wav", ".flac"))
+                if not found:
+                    raise StudioError(f"No RAVDESS clip {stem}.wav or .flac under {voices}.")
+                target = out / f"{face.path.stem}+{stem}.mp4"
+                if not target.exists():
+                    _mux(face.path, found[0], target)
+                pairs.append(RealClip(target, face.label))
+    return pairs
+
+
+def _mux(video: Path, speech: Path, target: Path) -> None:
+    partial = target.with_name(f".{target.name}")
+    command = [ffmpeg_binary(), "-v", "error", "-y", "-i", str(video), "-i", str(speech), "-map", "0:v:0",
+               "-map", "1:a:0", "-c:v", "copy", "-af", "apad", "-c:a", "aac", "-shortest", "-f", "mp4", str(partial)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise StudioError(f"Could not join {video.name} and {speech.name}: {done.stderr.strip()[-300:]}")
+    partial.replace(target)
 
 
 def _branch_probabilities(window: WindowRecord, source: str) -> np.ndarray | None:
@@ -101,9 +147,10 @@ def clip_answers(windows: list[WindowRecord]) -> dict[str, dict]:
 
 
 def fitted_people(options: AnalysisOptions) -> list[str]:
-    """The people whose clips the fusion model of ``options`` was trained or validated on (late
-    fusion learns nothing: none)."""
-    fusion, _ = load_fusion(options, None, None)
+    """The people whose clips the fusion model of ``options`` was trained or validated on (``auto``:
+    its model's, which it uses where there is a voice; late fusion learns nothing: none)."""
+    named = options if options.fusion_weights else replace(options, fusion=canonical_name(options.fusion))
+    fusion, _ = load_fusion(named, None, None)
     split = (fusion.metrics or {}).get("split", {}) if fusion is not None else {}
     return sorted({*split.get("train", []), *split.get("validation", [])})
 
@@ -123,9 +170,10 @@ def evaluate_real_video(clips: list[RealClip], methods: dict[str, AnalysisOption
                 if progress:
                     progress(name, index + 1, len(clips))
             seen = fitted_people(options)
-            held_out = [i for i, clip in enumerate(clips) if clip.subject not in seen]
+            held_out = [i for i, clip in enumerate(clips) if not set(clip.people) & set(seen)]
             report["methods"][name] = {
-                "per_clip": per_clip, "scores": scores(clips, per_clip), "fusion_trained_on": seen,
+                "per_clip": per_clip, "scores": scores(clips, per_clip), "agreement": agreement(clips, per_clip),
+                "fusion_trained_on": seen,
                 "held_out": scores([clips[i] for i in held_out], [per_clip[i] for i in held_out])}
     return report
 
@@ -153,4 +201,24 @@ def scores(clips: list[RealClip], per_clip: list[dict]) -> dict:
         out[source] = {"clips_right": right, "clips": total, "windows_right": window_right, "windows": window_total,
                        "uncertain_windows": uncertain,
                        "unlabelled_calls": {e: round(n / n_calls, 3) for e, n in calls.most_common()} if n_calls else {}}
+    return out
+
+
+def agreement(clips: list[RealClip], per_clip: list[dict]) -> dict:
+    """Over the labelled clips that both the face and the voice answered, split by whether the two
+    agree: how many clips, how many each of face, voice and fusion got right, and how many the
+    fusion marked uncertain (a window or more) and of those how many it got right. Fusion should
+    gain where they agree, pick the right one where they do not, and be unsure where it is wrong."""
+    counts = ("clips", "face_right", "voice_right", "fused_right", "uncertain", "uncertain_right")
+    out = {part: dict.fromkeys(counts, 0) for part in ("agree", "disagree")}
+    for clip, answers in zip(clips, per_clip):
+        if clip.label is None or not {"face", "voice", "fused"} <= answers.keys():
+            continue
+        part = out["agree" if answers["face"]["clip"] == answers["voice"]["clip"] else "disagree"]
+        part["clips"] += 1
+        for source in ("face", "voice", "fused"):
+            part[f"{source}_right"] += answers[source]["clip"] == clip.label
+        if answers["fused"].get("uncertain_windows"):
+            part["uncertain"] += 1
+            part["uncertain_right"] += answers["fused"]["clip"] == clip.label
     return out

@@ -71,7 +71,9 @@ def add_analysis_arguments(parser) -> None:
                              "`card --model NAME` describes each (default: %(default)s)")
     parser.add_argument("--voice-weights", help="voice model file (default: the shipped model)")
     parser.add_argument("--fusion", default="auto", metavar="METHOD",
-                        help="how branches are fused: auto (the method best on real video: late), late "
+                        help="how branches are fused: auto (the method best on real media: late_fusion, "
+                             "where it reads what it learned from: a voice to fuse, the default voice and face "
+                             "models, 4-s windows; late elsewhere), late "
                              "(the mean of the branches present, weighted by their reliability and the "
                              "words' emotional evidence; unsure windows are marked uncertain), or a fusion "
                              "model by name, guarded the same way: combined, xattn_fusion, late_fusion, "

@@ -24,9 +24,10 @@ register_model(ModelEntry(
     loader="source.fusion.late:LateFusion.load",
     rule=True,
 ))
-# auto: the fusion that did best on the real-video set (docs/results/real_video-2026-12-05.md): late
-# fusion; the learned fusions were right on one clip more, whose speaker the voice model trained on
-register_alias("auto", "late")
+# auto: the fusion that did best on real media (docs/results/real_media_pairs-2026-12-05.md: face
+# videos with the voices of unseen actors; real_video-2026-12-05.md), where it reads what it learned
+# from (analysis.pipeline.auto_uses_its_model); late fusion elsewhere
+register_alias("auto", "late_fusion")
 
 register_model(ModelEntry(
     name="combined",

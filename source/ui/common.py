@@ -78,7 +78,9 @@ def sidebar_settings() -> Settings:
         fusers = fusion_models()
         fusion = st.selectbox("Fusion", [AnalysisOptions.fusion, *fusers], key="fusion",
                               format_func=lambda name: fusers.get(name, name),
-                              help="auto: the method best on real video (late). late: the mean of the "
+                              help="auto: the method best on real media (late_fusion) where it reads what it "
+                                   "learned from (a voice to fuse, the default voice and face models, 4-s "
+                                   "windows); late elsewhere. late: the mean of the "
                                    "branches, weighted by their reliability and the words' emotional "
                                    "evidence; unsure windows are marked uncertain. Or one fusion model, "
                                    "guarded the same way (the Models tab compares them).")
@@ -86,7 +88,8 @@ def sidebar_settings() -> Settings:
                                     disabled=_rule(fusion),
                                     help="A weights file written by `python run.py train --model NAME` for "
                                          "the fusion model picked above; empty: the shipped one.").strip()
-        learned_fusion = None if _rule(fusion) else fusion
+        # auto falls back to late fusion in windows of another length (pipeline.auto_uses_its_model)
+        learned_fusion = None if fusion == "auto" or _rule(fusion) else fusion
         if note := window_length_note(window_s, learned_fusion):
             # a learned fusion model in windows it never learned from: a warning; otherwise what the length does
             (window_note.warning if learned_fusion else window_note.caption)(note)

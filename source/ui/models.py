@@ -12,8 +12,10 @@ from ..paths import MODELS_DIR, PROJECT_ROOT, cache_dir
 from ..registry import list_models
 
 SPLITS = ("validation", "test")
-# bench/real_video.py --report writes real_video-<date>.json here (a variant adds a suffix after the date)
+# bench/real_video.py --report writes <set>-<date>.json here (a variant adds a suffix after the date):
+# real_video (the labelled clips), real_media_pairs (with --pairs)
 REAL_VIDEO_REPORTS = PROJECT_ROOT / "docs" / "results"
+REAL_MEDIA_SETS = {"real_video": "real video", "real_media_pairs": "real media pairs"}
 
 
 NOT_HELD_OUT = "not measured on held-out data"
@@ -42,12 +44,13 @@ def _metrics(entry) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def newest_real_video_report() -> Path | None:
-    reports = sorted(REAL_VIDEO_REPORTS.glob("real_video-????-??-??.json"))
+def newest_report(kind: str) -> Path | None:
+    """The newest report of one of ``REAL_MEDIA_SETS``; None when there is none."""
+    reports = sorted(REAL_VIDEO_REPORTS.glob(f"{kind}-????-??-??.json"))
     return reports[-1] if reports else None
 
 
-def real_video_rows(report: dict) -> list[dict]:
+def real_video_rows(report: dict, set_name: str) -> list[dict]:
     """A row per fusion method and source that answered labelled clips: clips right overall and of
     people the method's fusion model never trained or validated on, windows right."""
     rows = []
@@ -56,26 +59,29 @@ def real_video_rows(report: dict) -> list[dict]:
             if not s["clips"]:
                 continue
             unseen = result["held_out"][source]
-            rows.append({"method": method, "source": source, "clips right": f"{s['clips_right']}/{s['clips']}",
+            rows.append({"set": set_name, "method": method, "source": source,
+                         "clips right": f"{s['clips_right']}/{s['clips']}",
                          "accuracy (clips)": s["clips_right"] / s["clips"],
                          "clips right, people never fitted on": f"{unseen['clips_right']}/{unseen['clips']}",
                          "windows right": f"{s['windows_right']}/{s['windows']}"})
     return rows
 
 
-def _real_video() -> None:
-    path = newest_real_video_report()
-    if path is None:
+def _real_media() -> None:
+    reports = {kind: path for kind in REAL_MEDIA_SETS if (path := newest_report(kind)) is not None}
+    if not reports:
         return
-    report = json.loads(path.read_text(encoding="utf-8"))
-    labelled = sum(label is not None for label in report["labels"])
-    st.markdown("### Measured on real video")
-    st.dataframe(pd.DataFrame(real_video_rows(report)), hide_index=True, column_config={
+    rows = [row for kind, path in reports.items()
+            for row in real_video_rows(json.loads(path.read_text(encoding="utf-8")), REAL_MEDIA_SETS[kind])]
+    st.markdown("### Measured on real media")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "accuracy (clips)": st.column_config.NumberColumn(format="%.3f")})
-    st.caption(f"{path.name} (docs/results, with its .md): {labelled} labelled clips of posed MEAD and RAVDESS "
-               "video, each branch alone and fused; a clip's answer is the emotion with the highest mean "
-               "probability over its windows. Few clips and few people: a check that fusion does no harm, "
-               "not a benchmark. The table above is measured on each model's own data.")
+    st.caption(f"{', '.join(path.name for path in reports.values())} (docs/results, each with its .md). Real "
+               "video: labelled clips of posed MEAD and RAVDESS video. Real media pairs: MEAD face videos with the "
+               "speech of RAVDESS actors acting the same emotion, both real, only the pairing made. Each branch "
+               "alone and fused; a clip's answer is the emotion with the highest mean probability over its "
+               "windows. Few clips and few people; the default fusion (auto) was chosen on these two sets. The "
+               "table above is measured on each model's own data.")
 
 
 def _model(entry) -> None:
@@ -121,7 +127,7 @@ def render() -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         c: st.column_config.NumberColumn(format="%.3f") for c in ("accuracy", "macro-F1", "ECE")})
     st.caption("validation: the data that chose the epoch and calibration; test: held out from every choice.")
-    _real_video()
+    _real_media()
     for entry in entries:
         with st.container(border=True):
             _model(entry)

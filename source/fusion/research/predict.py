@@ -87,18 +87,37 @@ def voice_embedding(model: FamilyModel, audio: np.ndarray | None) -> np.ndarray 
     return model.inputs.voice.encode_window(audio)[0] if model.inputs.voice is not None else None
 
 
-def window_tensors(model: FamilyModel, crops: np.ndarray, found: np.ndarray, audio: np.ndarray | None,
-                   embedding: np.ndarray | None) -> tuple[torch.Tensor, ...]:
+def kept_face_embeddings(picked: list[tuple[Frame, FaceDetection | None]],
+                         model: FamilyModel) -> tuple[np.ndarray, np.ndarray] | None:
+    """(FRAMES, embedding size) embeddings of one face in a window's frames, resampled as
+    ``face_crops`` resamples the crops, and which hold a face: the ones the analysis's face branch
+    kept (``FaceDetection.embedding``), so that a family over the face model's embeddings does not
+    encode the same crops again. None when a face has none kept, or no frame has a face."""
+    faces = [face for _, face in picked]
+    if model.inputs.voice is None or not any(faces) or any(f is not None and f.embedding is None for f in faces):
+        return None
+    embeddings = np.zeros((len(faces), model.inputs.face.network.embedding_size), dtype=np.float32)
+    for i, face in enumerate(faces):
+        if face is not None:
+            embeddings[i] = face.embedding
+    chosen = np.linspace(0, len(faces) - 1, FRAMES).round().astype(int)
+    return embeddings[chosen], np.array([f is not None for f in faces])[chosen]
+
+
+def window_tensors(model: FamilyModel, crops: np.ndarray | None, found: np.ndarray, audio: np.ndarray | None,
+                   embedding: np.ndarray | None, face_embeddings: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
     """The ``WindowBatch`` tensors (a batch of one) of a window, as the model reads them.
     ``embedding``: the window's ``voice_embedding`` (made once per window, by whoever heard it:
     the analysis's voice branch is this voice model); a family that reads MFCCs makes them from
-    ``audio``."""
+    ``audio``. ``face_embeddings``: the crops' embeddings when the face branch made them
+    (``kept_face_embeddings``; ``crops`` is then not read)."""
     inputs = model.inputs
     if inputs.voice is not None:  # the frozen models' embeddings
         speaks = embedding is not None
         voice = (torch.from_numpy(embedding) if speaks
                  else torch.zeros(inputs.voice.network.embedding_size))
-        faces = inputs.face.encode(torch.from_numpy(inputs.face.transform.normalize(crops)))[0]
+        faces = (torch.from_numpy(face_embeddings) if face_embeddings is not None
+                 else inputs.face.encode(torch.from_numpy(inputs.face.transform.normalize(crops)))[0])
     else:
         speaks = audio is not None and speech_activity(audio)["speech_ratio"] >= MIN_SPEECH_RATIO
         transform = inputs.voice_transform
