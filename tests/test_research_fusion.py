@@ -186,3 +186,29 @@ def test_weighted_late_net_over_an_ensemble_voice_model_gives_its_probabilities(
                                torch.zeros(2, 4, dtype=torch.bool), torch.zeros(2, 9), torch.zeros(2, dtype=torch.bool))
     assert net.config()["voice_ensemble"]["sizes"] == [16, 8] and "face_ensemble" not in net.config()
     assert np.allclose(fused.exp(), expected, atol=1e-5)
+
+
+def test_a_family_reads_the_face_branchs_embeddings_with_the_answers_of_its_own_pass(media, tmp_path, monkeypatch):
+    """In ``analyze`` a family over the analysis's face model reads the embeddings the face branch
+    kept instead of encoding the same crops again; its answers are those of encoding them."""
+    from source.analysis.pipeline import analyze
+    from source.fusion.research import predict
+    from source.options import AnalysisOptions
+
+    own_pass = predict.kept_face_embeddings
+    kept_found = []
+
+    def spy(picked, model):
+        kept = own_pass(picked, model)
+        kept_found.append(kept is not None)
+        return kept
+
+    options = AnalysisOptions(fusion="late_fusion")
+    monkeypatch.setattr(predict, "kept_face_embeddings", spy)
+    kept = analyze(media["astronaut_talking.mp4"], options, tmp_path / "kept")
+    assert kept_found and all(kept_found)
+    monkeypatch.setattr(predict, "kept_face_embeddings", lambda picked, model: None)  # encode the crops
+    encoded = analyze(media["astronaut_talking.mp4"], options, tmp_path / "encoded")
+    assert len(kept.windows) == len(encoded.windows) > 1
+    for ours, theirs in zip(kept.windows, encoded.windows):
+        assert ours.probabilities["fused"] == pytest.approx(theirs.probabilities["fused"], abs=1e-3)
