@@ -125,6 +125,18 @@ def test_a_learned_fusion_cannot_invent_an_emotion():
     assert not supported.uncertain
 
 
+def test_a_learned_fusion_unsure_between_disagreeing_branches_keeps_its_answer_marked_uncertain():
+    # neither branch is sure and they disagree: the model sides with the voice at 49%, which is its
+    # answer (one a branch gave) but not a sure one
+    unsure = window(0, "happy", "angry", face_weight=0.5, voice_weight=0.5,
+                    combined=lambda face_id: one_hot("angry", 0.49))
+    assert unsure.top_emotion == "angry" and unsure.confidence == pytest.approx(0.49, abs=1e-3)
+    assert unsure.uncertain and unsure.faces[0].uncertain
+    weak = window(0, "happy", "angry", face_weight=0.5, voice_weight=0.5,
+                  combined=lambda face_id: one_hot("angry", 0.3))  # too weak to be an answer: late fusion's
+    assert weak.top_emotion == "happy" and weak.uncertain
+
+
 def test_the_words_are_shown_as_the_text_model_scored_them():
     fused = window(0, "happy", None, "What a wonderful day, I love it!")
     shown = fused.probabilities["text"]

@@ -12,7 +12,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from ..fusion.late import branch_weights, is_uncertain, late_fusion, text_distribution, text_probabilities
+from ..fusion.late import (branch_weights, is_uncertain, is_unsupported, late_fusion, text_distribution,
+                           text_probabilities)
 from ..labels import mean_probabilities, top_emotion
 from ..results.records import FaceInWindow, WindowRecord
 
@@ -51,8 +52,8 @@ def fuse_window(window: WindowRecord, combined: Callable[[int | None], dict | No
         present = branches(face)
         late = late_fusion(present, weights)
         learned = combined(face.face_id if face else None) if combined is not None and hears(face) else None
-        if learned is not None and not is_uncertain(present, learned):
-            return learned, False
+        if learned is not None and not is_unsupported(present, learned):
+            return learned, is_uncertain(present, learned)
         return late, is_uncertain(present, late) or learned is not None
 
     def with_fused(face: FaceInWindow) -> FaceInWindow:

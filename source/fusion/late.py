@@ -11,7 +11,7 @@ training data:
 - the words count only as far as they carry emotion: their distribution without "neutral", weighted
   by their evidence (1 - P(neutral)), so a neutral sentence said angrily leaves the face and the
   voice to decide instead of pulling the result to neutral;
-- a window whose branches disagree and whose fused top emotion is weak, or whose fused top
+- a window whose branches disagree and whose fused top emotion is under 60%, or whose fused top
   emotion no branch put first, is marked uncertain (``uncertain``) rather than reported as sure.
 """
 
@@ -25,7 +25,10 @@ from ..labels import EMOTIONS
 # come from Reddit text. (The Whisper voice is right more often than the face on acted speech of
 # unseen actors; where it is fused, auto is the late_fusion model, which weighs it 0.6 to 0.4.)
 RELIABILITY = {"face": 1.0, "voice": 0.5, "text": 0.5}
-UNCERTAIN_BELOW = 0.4  # a fused top probability under this, with branches disagreeing, is uncertain
+# with the branches disagreeing, a fused top probability (calibrated) under 0.4 is no answer of
+# theirs: a learned fusion's is replaced by late fusion's; under 0.6 the window is marked uncertain
+UNSUPPORTED_BELOW = 0.4
+SURE_FROM = 0.6
 MIN_TEXT_EVIDENCE = 0.5  # words with less emotional evidence are left out (plain statements score 0.3-0.4)
 
 
@@ -98,11 +101,22 @@ def branch_weights(text: dict | None) -> dict[str, float]:
     return {**RELIABILITY, "text": RELIABILITY["text"] * evidence if evidence >= MIN_TEXT_EVIDENCE else 0.0}
 
 
+def is_unsupported(branches: dict[str, dict[str, float] | None], fused: dict[str, float] | None) -> bool:
+    """True when no branch put the fused top emotion first, or when the branches present put
+    different emotions first and the fused top emotion is under ``UNSUPPORTED_BELOW``: a learned
+    fusion's result is then replaced by late fusion's."""
+    return _disputed(branches, fused, UNSUPPORTED_BELOW)
+
+
 def is_uncertain(branches: dict[str, dict[str, float] | None], fused: dict[str, float] | None) -> bool:
-    """True when the branches present put different emotions first and the fused top emotion is
-    weak, or when no branch put the fused top emotion first."""
+    """True when the result is unsupported, or when the branches present put different emotions
+    first and the fused top emotion is under ``SURE_FROM``."""
+    return _disputed(branches, fused, SURE_FROM)
+
+
+def _disputed(branches: dict[str, dict[str, float] | None], fused: dict[str, float] | None, below: float) -> bool:
     if not fused:
         return False
     tops = {max(p, key=p.get) for p in branches.values() if p}
     top = max(fused, key=fused.get)
-    return top not in tops or (len(tops) > 1 and fused[top] < UNCERTAIN_BELOW)
+    return top not in tops or (len(tops) > 1 and fused[top] < below)
