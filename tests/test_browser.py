@@ -231,9 +231,9 @@ def test_long_video_every_tab(page, long_video):
     panel.get_by_text("Share of time per emotion").wait_for(timeout=LONG_ANALYSIS_MS)
     panel.locator("video").wait_for()
     _screenshot(page, f"{name}_video", charts=3)
-    ticks = [float(t) for t in panel.locator(".js-plotly-plot").nth(1).locator(".xaxislayer-above text")
-             .all_text_contents() if t and t.strip()]
-    assert ticks and max(ticks) >= total, ticks  # the axis reaches the end
+    # the axis reaches the end (as drawn: its tick labels depend on the plot's width, which the legend takes from)
+    shown = panel.locator(".js-plotly-plot").nth(1).evaluate("plot => plot._fullLayout.xaxis.range")
+    assert shown[0] == 0 and shown[1] >= total, shown
     if "180s" in name:  # 45 windows: the stacked view first, with its range slider
         assert panel.locator(".js-plotly-plot .rangeslider-container").count() == 1
         panel.get_by_text("Lines per branch", exact=True).click()

@@ -143,3 +143,15 @@ def test_the_words_are_shown_as_the_text_model_scored_them():
     assert "neutral" in shown and sum(shown.values()) == pytest.approx(1, abs=1e-3)
     columns = text_columns("What a wonderful day, I love it!")
     assert shown == {e: columns[f"text_{e}"] for e in EMOTIONS}
+
+
+def test_the_words_join_a_learned_fusion_as_they_join_late_fusion():
+    # a smiling face says happy words in a flat voice; the learned fusion, which never learned the
+    # words, sides with the voice: with the words at late fusion's share the window is happy
+    sided = {**dict.fromkeys(EMOTIONS, 0.006), "neutral": 0.62, "happy": 0.35}
+    flat = window(0, "happy", "neutral", "I am so happy today. This is wonderful news.", face_weight=0.92,
+                  voice_weight=0.9, combined=lambda face_id: sided)
+    assert flat.top_emotion == "happy" and flat.uncertain  # the branches disagree, fused under 60%
+    plain = window(0, "happy", "neutral", "The meeting is at ten in the conference room.", face_weight=0.92,
+                   voice_weight=0.9, combined=lambda face_id: one_hot("neutral", 0.62))
+    assert plain.top_emotion == "neutral"  # plain words carry no emotion: the model's answer stands

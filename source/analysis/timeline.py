@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from ..fusion.late import (branch_weights, is_uncertain, is_unsupported, late_fusion, text_distribution,
-                           text_probabilities)
+                           text_probabilities, with_words)
 from ..labels import mean_probabilities, top_emotion
 from ..results.records import FaceInWindow, WindowRecord
 
@@ -24,9 +24,10 @@ def fuse_window(window: WindowRecord, combined: Callable[[int | None], dict | No
     probabilities for that face, None: no face). With several faces, the voice and words join only
     the fused result of the face that speaks (``speaker_face_id``), which becomes the subject.
 
-    A learned model is guarded: where it puts first an emotion that no branch put first, the
-    late-fusion result is used instead (and the window is uncertain), so it cannot invent an
-    emotion on footage unlike its training data."""
+    A learned model's result gets the words as late fusion weighs them (``late.with_words``) and is
+    guarded: where it puts first an emotion that no branch put first, the late-fusion result is used
+    instead (and the window is uncertain), so it cannot invent an emotion on footage unlike its
+    training data."""
     voice = window.voice["probabilities"] if window.voice else None
     text = text_distribution(window.text)
     weights = branch_weights(window.text)
@@ -52,6 +53,8 @@ def fuse_window(window: WindowRecord, combined: Callable[[int | None], dict | No
         present = branches(face)
         late = late_fusion(present, weights)
         learned = combined(face.face_id if face else None) if combined is not None and hears(face) else None
+        if learned is not None:  # the words join it as they join late fusion (it never learned them)
+            learned = with_words(learned, present, weights)
         if learned is not None and not is_unsupported(present, learned):
             return learned, is_uncertain(present, learned)
         return late, is_uncertain(present, late) or learned is not None

@@ -101,6 +101,20 @@ def branch_weights(text: dict | None) -> dict[str, float]:
     return {**RELIABILITY, "text": RELIABILITY["text"] * evidence if evidence >= MIN_TEXT_EVIDENCE else 0.0}
 
 
+def with_words(learned: dict[str, float], branches: dict[str, dict[str, float] | None],
+               weights: dict[str, float]) -> dict[str, float]:
+    """A learned fusion's probabilities with the words joined as late fusion joins them: their
+    emotional distribution (``branches["text"]``) at the share late fusion gives them among the
+    branches present, nothing when they carry too little evidence. The learned fusions never learned
+    from words (their training sentences are RAVDESS's two neutral statements), so without this a
+    smiling face saying "I am so happy" in a flat voice would fuse to the voice's neutral."""
+    words = branches.get("text")
+    if not words or weights.get("text", 0.0) <= 0:
+        return learned
+    share = weights["text"] / sum(weights.get(name, 1.0) for name, p in branches.items() if p)
+    return {e: round((1 - share) * learned.get(e, 0.0) + share * words[e], 4) for e in EMOTIONS}
+
+
 def is_unsupported(branches: dict[str, dict[str, float] | None], fused: dict[str, float] | None) -> bool:
     """True when no branch put the fused top emotion first, or when the branches present put
     different emotions first and the fused top emotion is under ``UNSUPPORTED_BELOW``: a learned
