@@ -80,7 +80,8 @@ def show_analysis(result: AnalysisResult, key: str) -> int:
                     f"**{window.get('top_emotion') or 'no prediction'}**"
                     + (f" ({window['confidence']:.0%})" if window.get("confidence") else "")
                     + (f" · from {', '.join(window['sources'])}" if window.get("sources") else "")
-                    + (" · fusion unsure: the branches disagree and none is confident"
+                    + (" · fusion unsure: the branches disagree and the fused answer is under 60%, or no "
+                       "branch gave it"
                        if window.get("uncertain") else ""))
         fused = window["probabilities"].get("fused")
         if fused:
