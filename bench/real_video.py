@@ -29,7 +29,7 @@ from pathlib import Path
 
 from common import ROOT
 
-from source.analysis.realvideo import BRANCHES, clip_people, evaluate_real_video, pair_real_media, real_clips
+from source.analysis.realvideo import BRANCHES, RealClip, evaluate_real_video, pair_real_media, real_clips, scores
 from source.options import AnalysisOptions
 
 
@@ -63,15 +63,15 @@ def agreement_table(report: dict) -> list[str]:
 def person_table(report: dict) -> list[str]:
     """Per method and per filmed person (the face of a pair): labelled clips right, by source."""
     lines = ["| method | filmed person | clips | face right | voice right | fused right |", "|---|---|---|---|---|---|"]
-    people = [(clip_people(Path(path)) or ("unnamed",))[0] for path in report["clips"]]
+    clips = [RealClip(Path(path), label) for path, label in zip(report["clips"], report["labels"])]
+    people = [(clip.people or ("unnamed",))[0] for clip in clips]
     for method, result in report["methods"].items():
         for person in sorted(set(people)):
-            rows = [(label, answers) for who, label, answers in zip(people, report["labels"], result["per_clip"])
-                    if who == person and label is not None]
-            right = {source: sum(source in answers and answers[source]["clip"] == label for label, answers in rows)
-                     for source in ("face", "voice", "fused")}
-            if rows:
-                lines.append(f"| {method} | {person} | {len(rows)} | {right['face']} | {right['voice']} | {right['fused']} |")
+            chosen = [i for i, who in enumerate(people) if who == person]
+            s = scores([clips[i] for i in chosen], [result["per_clip"][i] for i in chosen])
+            if s["fused"]["clips"]:
+                lines.append(f"| {method} | {person} | {s['fused']['clips']} | {s['face']['clips_right']} | "
+                             f"{s['voice']['clips_right']} | {s['fused']['clips_right']} |")
     return lines
 
 

@@ -287,13 +287,13 @@ def load(name_or_path: str | Path, **options):
     _load_families()
     if isinstance(name_or_path, str) and canonical_name(name_or_path) in _MODELS:
         return get_model(name_or_path).load(**options)
-    from .weights import WeightsError, read_kind
+    from .weights import WeightsError, read_field
 
     path = Path(name_or_path)
     if not path.exists():
         known = ", ".join(e.name for e in list_models())
         raise StudioError(f"{name_or_path} is neither a model name ({known}) nor an existing file.")
-    kind = read_kind(path)
+    kind = read_field(path, "kind")
     if not isinstance(kind, str) or kind not in _MODELS:
         raise WeightsError(f"{path} holds a {kind!r} model, which no registered model reads.")
     return _MODELS[kind].load(path, **options)

@@ -83,15 +83,10 @@ def read_weights(path: str | Path, expected_sha256: str | None = None) -> dict:
     return saved
 
 
-def read_kind(path: str | Path) -> str | None:
-    """The model kind a weights file holds: what ``registry.load`` needs to choose the loader that
-    then reads the file."""
-    return read_field(path, "kind")
-
-
 def read_field(path: str | Path, name: str):
-    """One entry of a weights file's saved dict (its ``kind``, the ``encoders`` a fusion model
-    reads), read without hashing the file or loading its tensors (memory-mapped)."""
+    """One entry of a weights file's saved dict, read without hashing the file or loading its
+    tensors (memory-mapped): its ``kind``, which ``registry.load`` needs to choose the loader that
+    then reads the file, or the ``encoders`` a fusion model reads."""
     path = Path(path)
     # mmap needs torch's zip format; older files are read whole
     return _saved_dict(path, mmap=zipfile.is_zipfile(path)).get(name)
