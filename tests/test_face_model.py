@@ -14,7 +14,9 @@ from source.face.cam import cam_overlay, default_layer, face_cam
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.predict import frame_at, frame_cam, photo_faces
+from source.face.video import clip_crops, clip_faces
 from source.face.train import ensemble_face
+from source.datasets.faces import VideoClip
 from source.face.transform import N_BLENDSHAPES, N_LANDMARKS, FaceTransform, landmark_features
 from source.labels import EMOTIONS, get_label_set
 from source.nets import EmotionNet, EnsembleNet
@@ -95,6 +97,20 @@ def test_landmark_features_are_normalised_to_the_box_and_concatenated(astronaut)
     extra = torch.from_numpy(features)[None]
     with torch.no_grad():
         assert not torch.allclose(network(images, extra), network(images, torch.zeros_like(extra)))
+
+
+def test_clip_faces_give_each_frame_taken_and_its_face_and_the_crops_are_cut_from_them(shipped, media):
+    with FaceLandmarker(video=False) as landmarker:
+        talking = VideoClip(media["astronaut_talking.mp4"], "happy", "test:astronaut", "test", "happy")
+        faces = clip_faces(talking, 6, (0.3, 0.9), landmarker)
+        crops = clip_crops(talking, shipped.transform, 6, (0.3, 0.9), landmarker)
+        no_face = clip_faces(VideoClip(media["no_face.mp4"], "happy", "test:coffee", "test", "happy"),
+                             4, (0.0, 1.0), landmarker)
+    assert len(faces) == 6 and all(found is not None for found in faces)
+    for (image, face), crop in zip(faces, crops):
+        assert image.shape[2] == 3 and face.landmarks.shape == (N_LANDMARKS, 3)
+        assert np.array_equal(crop, shipped.transform.crop(image, face.landmarks))
+    assert no_face == [None] * 4
 
 
 def test_cam_overlay_is_photo_sized_and_differs_across_classes(shipped, astronaut):

@@ -14,7 +14,7 @@ from ..errors import MediaError
 from ..media.decode import DecodeReport, iter_frames
 from ..media.probe import probe
 from ..training.cache import cached_array, file_identity
-from .landmarker import FaceLandmarker
+from .landmarker import FaceDetection, FaceLandmarker
 from .transform import FaceTransform
 
 MAX_SIDE = 640  # frames are scaled down to this before face detection
@@ -25,29 +25,37 @@ def _frame_times(duration: float, frames: int, span: tuple[float, float]) -> np.
     return start + (np.arange(frames) + 0.5) * (end - start) / frames
 
 
-def clip_crops(clip: VideoClip, transform: FaceTransform, frames: int, span: tuple[float, float],
-                landmarker: FaceLandmarker) -> np.ndarray:
-    """(frames, size, size) uint8; all zeros where no face was found or the clip is unreadable."""
-    out = np.zeros((frames, transform.size, transform.size), dtype=np.uint8)
+def clip_faces(clip: VideoClip, frames: int, span: tuple[float, float],
+               landmarker: FaceLandmarker) -> list[tuple[np.ndarray, FaceDetection] | None]:
+    """Per frame taken, the RGB frame and its largest face, or None where no face was found; fewer
+    than ``frames`` entries (none for an unreadable clip) where the clip ends early."""
+    taken: list[tuple[np.ndarray, FaceDetection] | None] = []
     try:
         duration = probe(clip.path).duration_s or 0.0
         if duration <= 0:
-            return out
+            return taken
         wanted = _frame_times(duration, frames, span)
         fps = frames / max(duration * (span[1] - span[0]), 1e-3)
-        taken = 0
         for frame in iter_frames(clip.path, fps, MAX_SIDE, DecodeReport()):
-            if taken == frames:
+            if len(taken) == frames:
                 break
-            if frame.time_s + 0.5 / fps < wanted[taken]:
+            if frame.time_s + 0.5 / fps < wanted[len(taken)]:
                 continue
             faces = landmarker.detect(frame.image)
-            if faces:
-                largest = max(faces, key=lambda f: f.area)
-                out[taken] = transform.crop(frame.image, largest.landmarks)
-            taken += 1
+            taken.append((frame.image, max(faces, key=lambda f: f.area)) if faces else None)
     except MediaError:
         pass  # an unreadable clip gives no samples; the caller reports how many were found
+    return taken
+
+
+def clip_crops(clip: VideoClip, transform: FaceTransform, frames: int, span: tuple[float, float],
+               landmarker: FaceLandmarker) -> np.ndarray:
+    """(frames, size, size) uint8; all zeros where no face was found or the clip is unreadable."""
+    out = np.zeros((frames, transform.size, transform.size), dtype=np.uint8)
+    for i, found in enumerate(clip_faces(clip, frames, span, landmarker)):
+        if found is not None:
+            image, face = found
+            out[i] = transform.crop(image, face.landmarks)
     return out
 
 
