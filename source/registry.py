@@ -172,7 +172,7 @@ _FILE_OPTIONS = {"face": "--face-model {name} --face-weights FILE; the app: the 
 @dataclass(frozen=True, eq=False)  # one entry per name: compared (and hashed) by identity
 class ModelEntry:
     name: str  # what users type: --model NAME
-    branch: str  # "face", "voice", "text" or "fusion"
+    branch: str  # "face", "voice", "text", "fusion", or "landmarks" (trees a face model mixes in)
     description: str
     # (path, expected_sha256=None, **options) -> ready-to-use model carrying its transform and
     # labels; "package.module:name" is imported when first called. ``load`` calls it.

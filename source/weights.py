@@ -5,9 +5,11 @@ calibration temperature and its measured metrics, so a model is never configured
 are read with ``weights_only=True``: only tensors and plain data, never pickled code.
 """
 
+import json
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .errors import StudioError
@@ -98,3 +100,27 @@ def load_weights(path: str | Path, kind: str, expected_sha256: str | None = None
     if saved.get("kind") != kind:
         raise WeightsError(f"{path} holds a {saved.get('kind')!r} model, not a {kind!r} model.")
     return saved
+
+
+def save_arrays(path: str | Path, meta: dict, arrays: dict[str, np.ndarray]) -> str:
+    """Write plain ``arrays`` and the JSON ``meta`` to one compressed ``.npz`` (no pickle), as a
+    model of arrays is stored (the text model, the face geometry trees); returns its sha256."""
+    path = Path(path)
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        np.savez_compressed(file, meta=np.array(json.dumps(meta)), **arrays)
+    return file_sha256(path)
+
+
+def load_arrays(path: Path, expected_sha256: str | None, what: str) -> tuple[dict, dict[str, np.ndarray], str]:
+    """(meta, arrays, sha256) of a file ``save_arrays`` wrote, its sha256 checked as
+    ``checked_sha256`` checks it; ``WeightsError`` naming ``what`` when it cannot be read."""
+    sha256 = checked_sha256(path, expected_sha256, what)
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            arrays = {name: saved[name] for name in saved.files if name != "meta"}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise WeightsError(f"{path} is not a readable {what} ({error}).") from error
+    if not isinstance(meta, dict):
+        raise WeightsError(f"{path} is not a readable {what} (its description is not a mapping).")
+    return meta, arrays, sha256

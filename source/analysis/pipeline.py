@@ -473,6 +473,9 @@ def _analyze(path: str | Path, options: AnalysisOptions, out_dir: str | Path | N
     warnings += _coverage_warnings(info, records, use_faces, use_audio)
     models = {name: {"model": model.KIND, **model_facts(model)}
               for name, model in (("face", face_model), ("voice", voice)) if model is not None}
+    if face_model is not None and face_model.geometry is not None:  # trees mixed into its probabilities
+        models["face"]["geometry"] = {"model": "face_geometry", "weights_sha256": face_model.geometry.sha256,
+                                      "share": face_model.geometry.share}
     if use_words:
         models["words"] = {"whisper": options.whisper_model, "lexicon": LEXICON_LICENSE}
     models["fusion"] = ({"method": "combined model" if isinstance(fusion, CombinedModel) else f"{fusion.family.name} model",

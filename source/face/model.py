@@ -1,7 +1,9 @@
 """The face model: face crop (and optional landmarks) -> CNN -> calibrated emotion probabilities.
 
 ``FaceModel.load()`` gives the shipped model (``models/face/``, sha256-checked); any file written
-by ``FaceModel.save`` loads the same way and brings its own transform and labels.
+by ``FaceModel.save`` loads the same way and brings its own transform and labels. A face model
+for which geometry trees were trained (``face.geometry``: the shipped one) gets them on load, and
+its probabilities of a detected face mix them in; its embeddings are the network's alone.
 """
 
 from collections.abc import Sequence
@@ -19,6 +21,17 @@ KIND = "face"
 class FaceModel(EmotionModel):
     KIND = KIND
     TRANSFORM = FaceTransform
+    geometry = None  # the FaceGeometry mixed into this model's probabilities of detected faces
+
+    @classmethod
+    def load(cls, path=None, expected_sha256: str | None = None) -> "FaceModel":
+        """As ``EmotionModel.load``, with the shipped geometry trees when they were mixed with
+        this very network (by sha256)."""
+        from .geometry import shipped_geometry_for
+
+        model = super().load(path, expected_sha256)
+        model.geometry = shipped_geometry_for(model.sha256)
+        return model
 
     def inputs(self, faces: Sequence[np.ndarray],
                extras: Sequence[np.ndarray] | None = None) -> tuple[torch.Tensor, ...]:
@@ -46,7 +59,7 @@ class FaceModel(EmotionModel):
         """(crops, extras) for faces detected in an RGB frame, cut with this model's transform."""
         crops = [self.transform.crop(frame, face.landmarks) for face in faces]
         extras = ([landmark_features(f.landmarks, f.box, f.blendshapes) for f in faces]
-                  if self.transform.landmarks else None)
+                  if self.transform.landmarks or self.geometry is not None else None)
         return crops, extras
 
     def encode_detections(self, frame: np.ndarray, faces: Sequence[FaceDetection]) -> tuple[np.ndarray, np.ndarray]:
@@ -58,9 +71,11 @@ class FaceModel(EmotionModel):
         in one network pass: per-call overhead dominates a small network on a few 64 px crops."""
         crops = [crop for frame_crops, _ in frames for crop in frame_crops]
         extras = ([extra for _, frame_extras in frames for extra in frame_extras]
-                  if self.transform.landmarks else None)
+                  if self.transform.landmarks or self.geometry is not None else None)
         if crops:
             embedded, probabilities = (t.numpy() for t in self.encode(*self.inputs(crops, extras)))
+            if self.geometry is not None:
+                probabilities = self.geometry.mixed(probabilities, np.stack(extras))
         else:
             embedded = np.zeros((0, self.network.embedding_size), dtype=np.float32)
             probabilities = np.zeros((0, len(self.labels)), dtype=np.float32)

@@ -27,3 +27,14 @@ register_model(ModelEntry(
         ensemble_out="face_ensemble.pt", search_space=SEARCH_SPACE,
     ).commands(predict="source.cli.face:predict"),
 ))
+
+register_model(ModelEntry(
+    name="face_geometry",
+    branch="landmarks",
+    description="face geometry: gradient-boosted trees on MediaPipe's landmarks and blendshapes, averaged "
+                "into the face model it was trained beside (no picker offers it: it joins that model)",
+    loader="source.face.geometry:FaceGeometry.load",
+    weights=ShippedWeights("face_geometry/face_geometry.npz",
+                           "209f3413e10d0239f7290671a978666b46a9bfc5254f9f406196cf069effcaa3"),
+    commands={"train": "source.cli.face_geometry:train", "evaluate": "source.cli.face_geometry:evaluate"},
+))

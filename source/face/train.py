@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -24,16 +23,15 @@ from ..nets import EmotionNet, EnsembleNet, HeadOptions, load_imagenet_weights
 from ..training.cache import cached_array, cached_rows, default_workers, file_identity
 from ..training.ensemble import MEMBER_RECIPES, EnsembleTraining, load_members
 from ..training.flow import EpochTraining, PreparedData, run_training
-from ..training.metrics import calibrated_report
+from ..training.metrics import calibrated, calibrated_report
 from ..training.recipes import recipe_from_dict, recipe_to_dict
 from ..training.reports import model_card
 from ..training.trainer import EpochReport, TrainOptions, predict_logits
 from .augment import FaceAugment, SeededAugment
 from .model import KIND, FaceModel
-from .transform import FaceTransform, landmark_features
+from .transform import N_LANDMARK_FEATURES, FaceTransform
 from .video import video_face_samples
 
-LANDMARK_SIDE = 192  # dataset faces are upscaled to this before MediaPipe looks for landmarks
 _PARTS = {"validation": "the validation split", "test": "the test split"}  # model card headings
 
 
@@ -110,28 +108,24 @@ def face_crops(samples: list[FaceSample], transform: FaceTransform,
 
 
 def landmark_array(samples: list[FaceSample], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """(images, 1486) float16 landmark features; zeros where MediaPipe finds no face."""
-    key = {"side": LANDMARK_SIDE, "files": [_source_identity(s) for s in samples]}
+    """(images, 1486) float32 landmark features (``geometry.dataset_face_features``); zeros where
+    MediaPipe finds no face."""
+    from .geometry import CANVAS_PX, FACE_PX, dataset_face_features
+
+    key = {"canvas": (FACE_PX, CANVAS_PX), "files": [_source_identity(s) for s in samples]}
 
     def compute() -> np.ndarray:
         from .landmarker import FaceLandmarker  # MediaPipe loads only when landmarks are used
 
-        out = None
+        out = np.zeros((len(samples), N_LANDMARK_FEATURES), dtype=np.float32)
         if progress:
             progress(0, len(samples))  # nothing was cached: every image is looked at
-        with FaceLandmarker(video=False) as landmarker:
+        with FaceLandmarker(video=False, small_faces=False) as landmarker:
             for i, sample in enumerate(samples):
-                gray = cv2.resize(sample.image(), (LANDMARK_SIDE, LANDMARK_SIDE), interpolation=cv2.INTER_CUBIC)
-                faces = landmarker.detect(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))
-                if faces:
-                    face = max(faces, key=lambda f: f.area)
-                    features = landmark_features(face.landmarks, face.box, face.blendshapes)
-                    if out is None:
-                        out = np.zeros((len(samples), features.size), dtype=np.float16)
-                    out[i] = features
+                out[i] = np.nan_to_num(dataset_face_features(sample.image(), landmarker), nan=0.0)
                 if progress:
                     progress(i + 1, len(samples))
-        if out is None:
+        if not out.any():
             raise DatasetError("MediaPipe found no face in any image: landmark features cannot be built.")
         return out
 
@@ -398,4 +392,14 @@ def evaluate_face(data: Path, weights: Path | None = None, split: str | None = N
     if len(kept) < len(samples):
         log(f"{len(samples) - len(kept)} image(s) have emotions outside the model's labels and are left out.")
     logits, _ = predict_logits(model.network, _faces("evaluate", kept, targets, model.transform, on_features))
-    return calibrated_report(model_class.KIND, model.sha256, model.labels, logits, targets, model.temperature)
+    if model.geometry is None:
+        return calibrated_report(model_class.KIND, model.sha256, model.labels, logits, targets, model.temperature)
+    # the face branch as it runs: the geometry trees mixed in where the landmarker finds the face
+    features = np.array(landmark_array(kept, on_features and (lambda d, t: on_features("landmarks", d, t))))
+    features[~features.any(axis=1)] = np.nan
+    mixed = model.geometry.mixed(calibrated(logits, model.temperature), features)
+    report = calibrated_report(model_class.KIND, model.sha256, model.labels, np.log(np.maximum(mixed, 1e-12)),
+                               targets, 1.0)
+    report["geometry"] = {"sha256": model.geometry.sha256, "share": model.geometry.share,
+                          "found": float(np.mean(~np.isnan(features).any(axis=1)))}
+    return report

@@ -14,6 +14,7 @@ from .align import aligned_crop
 
 N_LANDMARKS = 478
 N_BLENDSHAPES = 52
+N_LANDMARK_FEATURES = N_LANDMARKS * 3 + N_BLENDSHAPES  # what landmark_features gives a face
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 

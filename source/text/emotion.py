@@ -11,8 +11,6 @@ content ("the meeting is at ten") has evidence near 0, and fusion then lets the 
 decide instead of reading that as "neutral".
 """
 
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +18,7 @@ import numpy as np
 
 from ..labels import EMOTIONS, scored
 from ..registry import get_model
-from ..weights import WeightsError, checked_sha256
-from ..fileio import file_sha256
+from ..weights import WeightsError, load_arrays, save_arrays
 
 KIND = "text_emotion"
 FORMAT = "emotion-studio-text-emotion/1"
@@ -93,16 +90,11 @@ class TextEmotionModel:
                 "evidence": round(float(1 - probabilities[NEUTRAL]), 4)}
 
     def save(self, path: str | Path, **metadata) -> str:
-        from ..fileio import atomic_path
-
         meta = {"format": FORMAT, "kind": KIND, "labels": list(EMOTIONS), "temperature": self.temperature,
                 "blocks": [vars(b) | {"ngram_range": list(b.ngram_range)} for b in self.blocks],
                 "metrics": self.metrics, **metadata}
         arrays = {f"idf_{i}": w.astype(np.float32) for i, w in enumerate(self.idf)}
-        with atomic_path(Path(path)) as temporary, open(temporary, "wb") as file:
-            np.savez_compressed(file, coef=self.coef.astype(np.float16), intercept=self.intercept,
-                                meta=np.array(json.dumps(meta)), **arrays)
-        return file_sha256(path)
+        return save_arrays(path, meta, {"coef": self.coef.astype(np.float16), "intercept": self.intercept, **arrays})
 
     @classmethod
     def load(cls, path: str | Path | None = None, expected_sha256: str | None = None) -> "TextEmotionModel":
@@ -111,14 +103,7 @@ class TextEmotionModel:
         if path is None:
             shipped = get_model("text").shipped()
             path, expected_sha256 = shipped.path, shipped.sha256
-        path = Path(path)
-        sha256 = checked_sha256(path, expected_sha256, "text-emotion model")
-        try:
-            with np.load(path, allow_pickle=False) as saved:
-                meta = json.loads(str(saved["meta"]))
-                arrays = {name: saved[name] for name in saved.files if name != "meta"}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-            raise WeightsError(f"{path} is not a readable text-emotion model ({error}).") from error
+        meta, arrays, sha256 = load_arrays(Path(path), expected_sha256, "text-emotion model")
         if meta.get("format") != FORMAT or meta.get("labels") != list(EMOTIONS):
             raise WeightsError(f"{path} is not an Emotion Studio text-emotion model.")
         blocks = tuple(HashedTfidf(b["analyzer"], tuple(b["ngram_range"]), b["n_features"]) for b in meta["blocks"])
