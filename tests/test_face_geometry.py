@@ -75,6 +75,11 @@ def test_damaged_or_looping_files_are_refused_without_hanging(fitted, tmp_path):
     broken.save(tmp_path / "loop.npz")
     with pytest.raises(WeightsError, match="do not fit together"):
         FaceGeometry.load(tmp_path / "loop.npz")
+    broken.nodes = {name: trees.nodes[name].copy() for name in trees.nodes}
+    broken.nodes["left"][inner] = -1  # would index from the end
+    broken.save(tmp_path / "negative.npz")
+    with pytest.raises(WeightsError, match="do not fit together"):
+        FaceGeometry.load(tmp_path / "negative.npz")
 
 
 def test_the_shipped_face_model_mixes_its_trees_and_another_face_model_does_not(tmp_path):

@@ -141,7 +141,10 @@ class FaceGeometry:
                 or meta.get("n_features") != N_LANDMARK_FEATURES):
             raise WeightsError(f"{path} is not an Emotion Studio face geometry model.")
         size = len(nodes["feature"])
-        if (any(len(a) != size for a in nodes.values()) or len(baseline) != len(EMOTIONS)
+        indices = (nodes["feature"], nodes["left"], nodes["right"], roots)
+        if (any(a.ndim != 1 or len(a) != size for a in nodes.values()) or len(baseline) != len(EMOTIONS)
+                or any(a.dtype.kind not in "iu" for a in indices) or any(a.min(initial=0) < 0 for a in indices)
+                or nodes["leaf"].dtype != bool or nodes["missing_left"].dtype != bool
                 or len(roots) % len(EMOTIONS) or not len(roots) or roots.max() >= size
                 or max(nodes["left"].max(), nodes["right"].max()) >= size
                 or nodes["feature"][~nodes["leaf"]].max(initial=0) >= N_LANDMARK_FEATURES):
@@ -165,7 +168,6 @@ def _depth(nodes: dict[str, np.ndarray], roots: np.ndarray) -> int:
             return depth
         level = np.unique(np.concatenate([nodes["left"][inner], nodes["right"][inner]]))
     raise ValueError(f"trees deeper than {MAX_DEPTH} levels")
-
 
 
 def shipped_geometry_for(face_sha256: str) -> "FaceGeometry | None":
