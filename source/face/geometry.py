@@ -28,7 +28,8 @@ from .transform import N_LANDMARK_FEATURES, landmark_features
 KIND = "face_geometry"
 FORMAT = 1
 # FER2013-like 48 px faces are scaled to FACE_PX on a CANVAS_PX square of replicated borders
-# before the landmarker reads them: at 48 px it finds few (92% found this way on PublicTest)
+# before the landmarker reads them: of 300 PublicTest faces it found 91% this way, 84% scaled
+# to 144 px without the border
 FACE_PX, CANVAS_PX = 144, 256
 NODE_ARRAYS = ("feature", "threshold", "left", "right", "leaf", "value", "missing_left")
 
