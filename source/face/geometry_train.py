@@ -65,7 +65,13 @@ class Part:
     def __init__(self, name: str, samples: list[FaceSample], targets: np.ndarray, face: FaceModel, log):
         self.name, self.targets = name, np.asarray(targets)
         log(f"{name}: landmarks of {len(samples)} faces (about 10 ms each unless cached)")
-        self.features = np.asarray(landmark_array(samples))
+        step = max(1, len(samples) // 10)
+
+        def progress(done: int, total: int) -> None:  # a line per tenth: minutes when nothing is cached
+            if done and (done % step == 0 or done == total):
+                log(f"  {name}: {done} of {total} faces")
+
+        self.features = np.asarray(landmark_array(samples, progress))
         self.found = found(self.features)
         self.samples = samples
         self.face = face
