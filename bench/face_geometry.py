@@ -30,7 +30,7 @@ from face_tta import ms_per_face, view_probabilities
 from threadpoolctl import threadpool_limits
 
 from source.datasets.faces import scan_face_dataset, scan_face_videos
-from source.face.geometry import FaceGeometry
+from source.face.geometry import FaceGeometry, found_faces
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.train import landmark_array
@@ -58,13 +58,12 @@ def main() -> None:
     samples = [s for s in scan_face_dataset(args.data / "fer2013").samples if s.split == "test"]
     test, labels = model.label_set.keep(samples)
     labels = np.asarray(labels)
-    features = np.array(landmark_array(test))
-    features[~features.any(axis=1)] = np.nan
+    features = np.asarray(landmark_array(test))
     crops = np.stack([model.transform.prepare(s.image()) for s in test])
     cnn = view_probabilities(model, crops, ("id",))
     cnn_right = cnn.argmax(axis=1) == labels
     mixed_right = trees.mixed(cnn, features).argmax(axis=1) == labels
-    found = ~np.isnan(features).any(axis=1)
+    found = found_faces(features)
     trees_right = trees.predict(features[found]).argmax(axis=1) == labels[found]
 
     clips = [c for c in scan_face_videos(args.data / args.videos)[0] if model.label_set.map(c.emotion) is not None]

@@ -46,6 +46,20 @@ def dataset_face_features(image: np.ndarray, landmarker: FaceLandmarker) -> np.n
     return landmark_features(largest.landmarks, largest.box, largest.blendshapes)
 
 
+def found_faces(features: np.ndarray) -> np.ndarray:
+    """The rows of landmark features that are a face's: not NaN (``dataset_face_features`` found
+    none) and not all zeros (``train.landmark_array``'s rows where it found none)."""
+    features = np.asarray(features)
+    return ~np.isnan(features).any(axis=1) & features.any(axis=1)
+
+
+def mix(probabilities: np.ndarray, trees: np.ndarray, found: np.ndarray, share: float) -> np.ndarray:
+    """``(1 - share) * probabilities + share * trees`` on the ``found`` rows; the others as they are."""
+    out = np.array(probabilities)
+    out[found] = (1 - share) * out[found] + share * trees[found]
+    return out
+
+
 class FaceGeometry:
     """The trees: every tree's nodes in flat arrays (children as indices into them), a tree per
     class per boosting round; ``share`` of the face branch, pinned to ``face_sha256``."""
@@ -111,13 +125,13 @@ class FaceGeometry:
 
     def mixed(self, probabilities: np.ndarray, features: np.ndarray) -> np.ndarray:
         """The CNN's ``probabilities`` (n, 7) with the trees' averaged in at ``share``, for the rows
-        of ``features`` (n, N_LANDMARK_FEATURES) that are landmarks (not NaN: a face the landmarker missed)."""
+        of ``features`` (n, N_LANDMARK_FEATURES) that are landmarks (``found_faces``)."""
         features = np.asarray(features, dtype=np.float32).reshape(-1, N_LANDMARK_FEATURES)
-        found = ~np.isnan(features).any(axis=1)
-        out = np.array(probabilities, dtype=np.float32)
+        found = found_faces(features)
+        trees = np.zeros((len(features), len(EMOTIONS)), dtype=np.float32)
         if found.any() and self.share > 0:
-            out[found] = (1 - self.share) * out[found] + self.share * self.predict(features[found])
-        return out
+            trees[found] = self.predict(features[found])
+        return mix(np.asarray(probabilities, dtype=np.float32), trees, found, self.share)
 
     def save(self, path: str | Path, **metadata) -> str:
         meta = {"format": FORMAT, "kind": KIND, "labels": list(EMOTIONS), "temperature": self.temperature,

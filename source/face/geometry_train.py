@@ -22,7 +22,7 @@ from ..training.flow import Fitted, Training, run_training
 from ..training.metrics import calibrated, evaluation_report
 from ..training.reports import model_card, training_machine
 from ..training.trainer import predict_logits
-from .geometry import KIND, FaceGeometry
+from .geometry import KIND, FaceGeometry, found_faces, mix
 from .model import FaceModel
 from .train import _faces, landmark_array
 
@@ -40,17 +40,6 @@ class GeometryRecipe:
     seed: int = 0
     share_step: float = 0.05  # the trees' share is searched on 0, step, ... max_share
     max_share: float = 0.6
-
-
-def found(features: np.ndarray) -> np.ndarray:
-    """The rows of ``landmark_array`` where the landmarker found a face (it leaves zeros)."""
-    return np.asarray(features).any(axis=1)
-
-
-def mix(probabilities: np.ndarray, trees: np.ndarray, where: np.ndarray, share: float) -> np.ndarray:
-    out = np.array(probabilities, dtype=np.float64)
-    out[where] = (1 - share) * out[where] + share * trees[where]
-    return out
 
 
 def best_share(cnn: np.ndarray, trees: np.ndarray, where: np.ndarray, targets: np.ndarray,
@@ -72,7 +61,7 @@ class Part:
                 log(f"  {name}: {done} of {total} faces")
 
         self.features = np.asarray(landmark_array(samples, progress))
-        self.found = found(self.features)
+        self.found = found_faces(self.features)
         self.samples = samples
         self.face = face
         self._cnn = None
@@ -140,17 +129,17 @@ class GeometryTraining(Training):
     def findings(self, model: FaceGeometry, scores, metrics) -> dict:
         """Per part: the face model alone and with the trees mixed in at the chosen share; on
         validation also with the share cross-fitted on its halves."""
-        mixed = {}
+        mixed, scored = {}, {}
         for name in self.parts:
             part = self.data[name]
-            cnn, trees = part.cnn(), self.trees(model, part)
+            cnn, trees = scored[name] = part.cnn(), self.trees(model, part)
             alone = cnn.argmax(axis=1) == part.targets
             right = mix(cnn, trees, part.found, model.share).argmax(axis=1) == part.targets
             mixed[name] = {"faces": len(part.targets), "face_model_accuracy": float(alone.mean()),
                            "mixed_accuracy": float(right.mean()), "gained": int(np.sum(right & ~alone)),
                            "lost": int(np.sum(alone & ~right))}
         validation = self.data["validation"]
-        cnn, trees = validation.cnn(), self.trees(model, validation)
+        cnn, trees = scored["validation"]
         order = np.random.default_rng(self.recipe.seed).permutation(len(validation.targets))
         halves = (order[: len(order) // 2], order[len(order) // 2:])
         right = np.zeros(len(order), dtype=bool)
@@ -227,7 +216,7 @@ def evaluate_geometry(data: Path, weights: Path | None = None, split: str | None
     if not samples:
         raise DatasetError(f"No face of {data}{f' in split {split!r}' if split else ''} has one of the seven emotions.")
     features = np.asarray(landmark_array(samples))
-    where = found(features)
+    where = found_faces(features)
     if not where.any():
         raise DatasetError(f"The landmarker found no face in {data}.")
     report = evaluation_report(KIND, model.sha256, EMOTIONS, targets[where], model.predict(features[where]))

@@ -394,12 +394,13 @@ def evaluate_face(data: Path, weights: Path | None = None, split: str | None = N
     logits, _ = predict_logits(model.network, _faces("evaluate", kept, targets, model.transform, on_features))
     if model.geometry is None:
         return calibrated_report(model_class.KIND, model.sha256, model.labels, logits, targets, model.temperature)
+    from .geometry import found_faces
+
     # the face branch as it runs: the geometry trees mixed in where the landmarker finds the face
-    features = np.array(landmark_array(kept, on_features and (lambda d, t: on_features("landmarks", d, t))))
-    features[~features.any(axis=1)] = np.nan
+    features = np.asarray(landmark_array(kept, on_features and (lambda d, t: on_features("landmarks", d, t))))
     mixed = model.geometry.mixed(calibrated(logits, model.temperature), features)
     report = calibrated_report(model_class.KIND, model.sha256, model.labels, np.log(np.maximum(mixed, 1e-12)),
                                targets, 1.0)
     report["geometry"] = {"sha256": model.geometry.sha256, "share": model.geometry.share,
-                          "found": float(np.mean(~np.isnan(features).any(axis=1)))}
+                          "found": float(np.mean(found_faces(features)))}
     return report
