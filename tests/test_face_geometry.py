@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import data as skdata
 from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -136,3 +137,31 @@ def test_train_writes_trees_mixed_with_the_shipped_face_model_and_evaluate_reads
                        "--split", "test", "--json", report, cache=tmp_path / "cache")
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(report.read_text())["n"] <= 28
+
+
+@pytest.mark.slow
+def test_the_private_test_check_scores_the_face_branch_as_shipped_on_a_fer2013_csv(tmp_path):
+    """The command the issue's independent check runs (`evaluate --model face --data fer2013.csv
+    --split private`), on a csv of real faces: only the PrivateTest rows, the trees mixed in."""
+    image = skdata.astronaut()
+    with FaceLandmarker(video=False) as landmarker:
+        x0, y0, x1, y1 = (int(v) for v in landmarker.detect(image)[0].box)
+    gray = (image[y0:y1, x0:x1] @ [0.299, 0.587, 0.114]).astype(np.uint8)
+    astronaut = np.asarray(Image.fromarray(gray).resize((48, 48)))
+    lfw = (skdata.lfw_subset()[:12] * 255).astype(np.uint8)
+    faces = [astronaut, *(np.asarray(Image.fromarray(face).resize((48, 48))) for face in lfw)]
+    usages = ["PrivateTest"] * 5 + ["PublicTest"] * 4 + ["Training"] * 4
+    rows = ["emotion,pixels,Usage"] + [f"{3 if i == 0 else i % 7},{' '.join(map(str, face.ravel()))},{usage}"
+                                       for i, (face, usage) in enumerate(zip(faces, usages))]
+    csv_file = tmp_path / "fer2013.csv"
+    csv_file.write_text("\n".join(rows) + "\n")
+    report_path = tmp_path / "private.json"
+    evaluated = run_py("evaluate", "--model", "face", "--data", csv_file, "--split", "private",
+                       "--json", report_path, cache=tmp_path / "cache")
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(report_path.read_text())
+    shipped = FaceModel.load()
+    assert report["n"] == 5 and report["weights_sha256"] == shipped.sha256
+    assert report["geometry"]["sha256"] == shipped.geometry.sha256
+    assert report["geometry"]["share"] == shipped.geometry.share
+    assert report["geometry"]["found"] >= 0.2  # the astronaut's face at least
