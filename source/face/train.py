@@ -29,6 +29,7 @@ from ..training.reports import model_card
 from ..training.trainer import EpochReport, TrainOptions, predict_logits
 from .augment import FaceAugment, SeededAugment
 from .model import KIND, FaceModel
+from .photos import photo_face_samples
 from .transform import N_LANDMARK_FEATURES, FaceTransform
 from .video import video_face_samples
 
@@ -71,11 +72,14 @@ def _source_identity(sample: FaceSample) -> list:
 
 def face_samples(data: Path, transform: FaceTransform,
                  progress: Callable[[str, int, int], None] | None = None) -> tuple[list[FaceSample], str]:
-    """Every face sample under ``data`` (images, and frames of labelled videos), and a summary."""
+    """Every face sample under ``data`` (face images, the largest face of photos, and frames of
+    labelled videos), and a summary."""
     clips, skipped = scan_face_videos(data)
     try:
         dataset = scan_face_dataset(data)
-        samples, summary = list(dataset.samples), dataset.summary()
+        samples, note = photo_face_samples(list(dataset.samples), transform,
+                                           progress and (lambda d, t: progress("faces in photos", d, t)))
+        summary = dataset.summary() + (f"\n{note}" if note else "")
     except DatasetError:
         if not clips:
             raise
