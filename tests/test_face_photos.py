@@ -1,6 +1,7 @@
 """Labelled photos in a face dataset (a posed-face set of whole frames) are read as analyze reads a
-photo: the largest face cut with the model's transform, photos without a face left out and named,
-face crops (FER2013, CK+48, small images) taken as they are."""
+photo: the largest face cut with the model's transform and its landmarks kept for the geometry
+trees, photos without a face left out and named, face crops (FER2013, CK+48, small images) taken
+as they are."""
 
 import json
 import shutil
@@ -13,6 +14,8 @@ from source.datasets.faces import scan_face_dataset
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.photos import PHOTO_MIN_SIDE, photo_face_samples
+from source.face.train import landmark_array
+from source.face.transform import landmark_features
 from source.media.decode import read_image
 
 from helpers import run_py
@@ -54,6 +57,11 @@ def test_photos_give_their_largest_face_cut_as_analyze_cuts_it(media, tmp_path, 
     assert np.array_equal(by_name["astronaut.png#face"].pixels, expected)
     assert by_name["astronaut_on_a_wall.jpg#face"].pixels.shape == expected.shape
     assert model.predict([by_name["astronaut.png#face"].image()])[0].argmax() == model.labels.index("happy")
+    # the geometry trees read the landmarks found with the face in the photo, as analyze does
+    found_with_it = landmark_features(face.landmarks, face.box, face.blendshapes)
+    assert np.array_equal(by_name["astronaut.png#face"].landmarks, found_with_it)
+    assert np.array_equal(landmark_array([by_name["astronaut.png#face"]])[0], found_with_it)
+    assert by_name["crop_0.png"].landmarks is None
     again, _ = photo_face_samples(samples, model.transform, lambda d, t: progress.append("read again"))
     assert "read again" not in progress  # cached
     assert all(np.array_equal(a.image(), b.image()) for a, b in zip(again, read))

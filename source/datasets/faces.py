@@ -40,13 +40,15 @@ _CK_NAME = re.compile(r"(S\d{3})_\d{3}_\d{8}")
 
 @dataclass(frozen=True)
 class FaceSample:
-    source: str  # the image file, or "<csv file>#<row>" for a fer2013.csv row
+    source: str  # the image file, or "<file>#<part>": a fer2013.csv row, a video frame, a photo's face
     emotion: str  # canonical
     subject: str  # corpus-prefixed ("ck+:S005"); unknown subjects: one group per image
     corpus: str
     label: str  # the corpus's own label
     split: str | None  # the corpus's split ("train", "test", "private"), None when it has none
-    pixels: np.ndarray | None = field(default=None, compare=False, repr=False)  # csv rows only
+    pixels: np.ndarray | None = field(default=None, compare=False, repr=False)  # not read from source
+    # the landmark features found with the face where it was cut from a larger picture (a photo's)
+    landmarks: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def image(self) -> np.ndarray:
         """The face as a grayscale uint8 array."""

@@ -1,7 +1,8 @@
 """Face samples from labelled photos: a dataset image large enough to be a photo rather than a
 face crop is read as ``analyze`` reads a photo (EXIF rotation, scaled to the analysis frame size,
 faces found by the landmarker with its small-face pass) and its largest face is cut with the
-model's transform; crops are cached, so a folder of photos is read once per setting.
+model's transform, its landmark features kept with it (the geometry trees read those, as in
+``analyze``); both are cached, so a folder of photos is read once per setting.
 
 Without this a posed-face set of whole frames (CK+'s 640x490 originals, KDEF, JAFFE) would be
 squeezed whole into the network's square, face and background together, and score the resize,
@@ -21,7 +22,7 @@ from ..media.decode import read_image
 from ..options import WindowOptions
 from ..training.cache import cached_array, file_identity
 from .landmarker import FaceLandmarker
-from .transform import FaceTransform
+from .transform import N_LANDMARK_FEATURES, FaceTransform, landmark_features
 
 # a dataset image at least this many pixels on its short side is a photo; FER2013 (48 px), CK+48
 # and RAF-DB's aligned faces (100 px) are face crops already
@@ -40,17 +41,20 @@ def is_photo(sample: FaceSample) -> bool:
 
 def photo_face_samples(samples: list[FaceSample], transform: FaceTransform,
                        progress: Callable[[int, int], None] | None = None) -> tuple[list[FaceSample], str]:
-    """``samples`` with every photo replaced by its largest face's crop (in ``pixels``); photos in
-    which no face is found are left out. Returns the samples and a line saying what was done
+    """``samples`` with every photo replaced by its largest face's crop (``pixels``) and landmark
+    features (``landmarks``); photos in which no face is found are left out. Returns the samples and a line saying what was done
     (empty when there were no photos)."""
     photos = [i for i, sample in enumerate(samples) if is_photo(sample)]
     if not photos:
         return samples, ""
     key = {"size": transform.size, "margin": transform.crop_margin, "detail": transform.detail,
-           "max_side": WindowOptions().max_frame_side, "files": [file_identity(Path(samples[i].source)) for i in photos]}
+           "max_side": WindowOptions().max_frame_side,
+           "landmark_features": N_LANDMARK_FEATURES, "files": [file_identity(Path(samples[i].source)) for i in photos]}
 
-    def compute() -> np.ndarray:
-        crops = np.zeros((len(photos), transform.size, transform.size), dtype=np.uint8)
+    pixels = transform.size * transform.size
+
+    def compute() -> np.ndarray:  # per photo: the crop's pixels, then the face's landmark features
+        rows = np.zeros((len(photos), pixels + N_LANDMARK_FEATURES), dtype=np.float32)
         if progress:
             progress(0, len(photos))  # nothing was cached: every photo is read
         with FaceLandmarker(video=False) as landmarker:
@@ -61,18 +65,22 @@ def photo_face_samples(samples: list[FaceSample], transform: FaceTransform,
                 except MediaError:
                     faces = []  # counted below with the photos without a face
                 if faces:
-                    crops[row] = transform.crop(frame.image, max(faces, key=lambda f: f.area).landmarks)
+                    face = max(faces, key=lambda f: f.area)
+                    rows[row, :pixels] = transform.crop(frame.image, face.landmarks).ravel()
+                    rows[row, pixels:] = landmark_features(face.landmarks, face.box, face.blendshapes)
                 if progress:
                     progress(row + 1, len(photos))
-        return crops
+        return rows
 
-    crops = cached_array("photo-faces", key, compute)
+    rows = cached_array("photo-faces", key, compute)
+    found = rows.any(axis=1)
     out = list(samples)
     for row, i in enumerate(photos):
         # "#face": the crop is another sample than the whole image (caches key on the source)
-        out[i] = (replace(samples[i], source=f"{samples[i].source}#face", pixels=np.array(crops[row]))
-                  if crops[row].any() else None)
-    missed = [samples[i].source for row, i in enumerate(photos) if not crops[row].any()]
+        crop = rows[row, :pixels].astype(np.uint8).reshape(transform.size, transform.size)
+        out[i] = (replace(samples[i], source=f"{samples[i].source}#face", pixels=crop,
+                          landmarks=np.array(rows[row, pixels:])) if found[row] else None)
+    missed = [samples[i].source for row, i in enumerate(photos) if not found[row]]
     note = (f"{len(photos)} photos (images {PHOTO_MIN_SIDE} px or more on their short side): each one's largest "
             f"face cut as analyze cuts it; no face found in {len(missed)}, left out"
             + (f" ({', '.join(missed[:3])}{', ...' if len(missed) > 3 else ''})" if missed else ""))
