@@ -491,6 +491,12 @@ def test_models_tab_says_what_was_not_measured_on_held_out_data(tmp_path):
     assert combined[combined.split == "test"]["note"].iloc[0] == "held out from every choice"
     assert any(c.value.startswith("Measured on validation data only: not measured on held-out data")
                for c in app.caption)
+    # the geometry trees alone are not what the studio gives: the face branch's figure with them is there too
+    branch = results[results.model == "face + face_geometry"]
+    mixed = json.loads((MODELS_DIR / "face_geometry" / "metrics.json").read_text())["mixed"]["validation"]
+    assert list(branch["split"]) == ["validation"]
+    assert branch["accuracy"].iloc[0] == pytest.approx(mixed["mixed_accuracy"])
+    assert f"{mixed['cross_fitted_accuracy']:.3f} with the share chosen on other faces" in branch["note"].iloc[0]
 
 
 def test_photo_confidence_has_no_change_arrow(media, tmp_path):

@@ -36,6 +36,22 @@ def _metrics_rows(name: str, metrics: dict) -> list[dict]:
     if rows and not _measured(metrics, "test"):
         rows.append({"model": name, "split": "test", "n": 0, "accuracy": None, "macro-F1": None, "ECE": None,
                      "note": NOT_HELD_OUT})
+    return rows + _mixed_rows(name, metrics)
+
+
+def _mixed_rows(name: str, metrics: dict) -> list[dict]:
+    """For a model whose answers are mixed into the face model's (the geometry trees): the face
+    branch's figure with them, beside their own, which alone is not what the studio gives."""
+    rows = []
+    for split, mixed in (metrics.get("mixed") or {}).items():
+        if split == "validation":
+            note = "the face branch as it runs: the face model with these mixed in; chose their share"
+            if "cross_fitted_accuracy" in mixed:
+                note += f" ({mixed['cross_fitted_accuracy']:.3f} with the share chosen on other faces)"
+        else:
+            note = "the face branch as it runs; held out from every choice"
+        rows.append({"model": f"face + {name}", "split": split, "n": mixed["faces"],
+                     "accuracy": mixed["mixed_accuracy"], "macro-F1": None, "ECE": None, "note": note})
     return rows
 
 
