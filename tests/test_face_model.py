@@ -14,8 +14,8 @@ from source.face.cam import cam_overlay, default_layer, face_cam
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.predict import frame_at, frame_cam, photo_faces
-from source.face.video import clip_crops, clip_faces
-from source.face.train import ensemble_face
+from source.face.video import clip_crops, clip_faces, video_face_samples
+from source.face.train import ensemble_face, landmark_array
 from source.datasets.faces import VideoClip
 from source.face.transform import N_BLENDSHAPES, N_LANDMARKS, FaceTransform, landmark_features
 from source.labels import EMOTIONS, get_label_set
@@ -99,7 +99,9 @@ def test_landmark_features_are_normalised_to_the_box_and_concatenated(astronaut)
         assert not torch.allclose(network(images, extra), network(images, torch.zeros_like(extra)))
 
 
-def test_clip_faces_give_each_frame_taken_and_its_face_and_the_crops_are_cut_from_them(shipped, media):
+def test_clip_faces_give_each_frame_taken_and_its_face_and_the_crops_are_cut_from_them(shipped, media, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path / "cache"))
     with FaceLandmarker(video=False) as landmarker:
         talking = VideoClip(media["astronaut_talking.mp4"], "happy", "test:astronaut", "test", "happy")
         faces = clip_faces(talking, 6, (0.3, 0.9), landmarker)
@@ -111,6 +113,12 @@ def test_clip_faces_give_each_frame_taken_and_its_face_and_the_crops_are_cut_fro
         assert image.shape[2] == 3 and face.landmarks.shape == (N_LANDMARKS, 3)
         assert np.array_equal(crop, shipped.transform.crop(image, face.landmarks))
     assert no_face == [None] * 4
+    samples = video_face_samples([talking], shipped.transform, 6, (0.3, 0.9))
+    assert len(samples) == 6 and all(s.source.startswith(f"{talking.path}#t=") for s in samples)
+    for sample, (image, face), crop in zip(samples, faces, crops):
+        assert np.array_equal(sample.image(), crop)  # the geometry trees read the landmarks found with it
+        assert np.array_equal(sample.landmarks, landmark_features(face.landmarks, face.box, face.blendshapes))
+        assert np.array_equal(landmark_array([sample])[0], sample.landmarks)
 
 
 def test_cam_overlay_is_photo_sized_and_differs_across_classes(shipped, astronaut):

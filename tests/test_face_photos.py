@@ -5,6 +5,7 @@ as they are."""
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image
@@ -61,6 +62,9 @@ def test_photos_give_their_largest_face_cut_as_analyze_cuts_it(media, tmp_path, 
     found_with_it = landmark_features(face.landmarks, face.box, face.blendshapes)
     assert np.array_equal(by_name["astronaut.png#face"].landmarks, found_with_it)
     assert np.array_equal(landmark_array([by_name["astronaut.png#face"]])[0], found_with_it)
+    # the same crop without them gets the landmarker's pass over the crop, cached apart
+    assert not np.array_equal(landmark_array([replace(by_name["astronaut.png#face"], landmarks=None)])[0],
+                              found_with_it)
     assert by_name["crop_0.png"].landmarks is None
     again, _ = photo_face_samples(samples, model.transform, lambda d, t: progress.append("read again"))
     assert "read again" not in progress  # cached

@@ -117,6 +117,9 @@ def landmark_array(samples: list[FaceSample], progress: Callable[[int, int], Non
     from .geometry import CANVAS_PX, FACE_PX, dataset_face_features
 
     key = {"canvas": (FACE_PX, CANVAS_PX), "files": [_source_identity(s) for s in samples]}
+    carried = [i for i, s in enumerate(samples) if s.landmarks is not None]
+    if carried:  # those rows are the landmarks found with the face, not the canvas pass's
+        key["carried"] = carried
 
     def compute() -> np.ndarray:
         from .landmarker import FaceLandmarker  # MediaPipe loads only when landmarks are used

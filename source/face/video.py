@@ -2,7 +2,8 @@
 
 Each clip gives ``frames`` evenly spaced frames from the part of the clip where acted expressions
 are held (``span``, as shares of its duration); each frame's largest face is cut with the
-model's transform. The crops are cached, so a dataset of clips is decoded once per setting.
+model's transform and the landmark features found with it are kept. Both are cached, so a dataset
+of clips is decoded once per setting.
 """
 
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from ..media.decode import DecodeReport, iter_frames
 from ..media.probe import probe
 from ..training.cache import cached_array, file_identity
 from .landmarker import FaceDetection, FaceLandmarker
-from .transform import FaceTransform
+from .transform import N_LANDMARK_FEATURES, FaceTransform, landmark_features
 
 MAX_SIDE = 640  # frames are scaled down to this before face detection
 
@@ -62,7 +63,8 @@ def clip_crops(clip: VideoClip, transform: FaceTransform, frames: int, span: tup
 def video_face_samples(clips: list[VideoClip], transform: FaceTransform, frames: int = 8,
                        span: tuple[float, float] = (0.3, 0.9),
                        progress: Callable[[int, int], None] | None = None) -> list[FaceSample]:
-    """One sample per frame with a face, its crop in ``pixels`` (split None: split by subject)."""
+    """One sample per frame with a face: its crop in ``pixels``, the landmark features found with
+    it in ``landmarks`` (the geometry trees read those, as in ``analyze``); split None (by subject)."""
     if not clips:
         return []
     key = {"size": transform.size, "margin": transform.crop_margin, "frames": frames,
@@ -70,26 +72,41 @@ def video_face_samples(clips: list[VideoClip], transform: FaceTransform, frames:
     if transform.detail is not None:  # crops cut at another detail differ (without it: the older keys)
         key["detail"] = transform.detail
 
-    def compute() -> np.ndarray:
+    decoded: list[np.ndarray] = []
+
+    def decode() -> None:  # the crops and the landmark features found with them, in one pass
         crops = np.zeros((len(clips), frames, transform.size, transform.size), dtype=np.uint8)
+        landmarks = np.zeros((len(clips), frames, N_LANDMARK_FEATURES), dtype=np.float32)
         if progress:
             progress(0, len(clips))  # nothing was cached: every clip is decoded
         with FaceLandmarker(video=False) as landmarker:
             for i, clip in enumerate(clips):
-                crops[i] = clip_crops(clip, transform, frames, span, landmarker)
+                for j, found in enumerate(clip_faces(clip, frames, span, landmarker)):
+                    if found is not None:
+                        image, face = found
+                        crops[i, j] = transform.crop(image, face.landmarks)
+                        landmarks[i, j] = landmark_features(face.landmarks, face.box, face.blendshapes)
                 if progress:
                     progress(i + 1, len(clips))
-        return crops
+        decoded[:] = [crops, landmarks]
 
-    crops = cached_array("video-faces", key, compute)
+    def computed(index: int):
+        def compute() -> np.ndarray:
+            if not decoded:
+                decode()
+            return decoded[index]
+        return compute
+
+    crops = cached_array("video-faces", key, computed(0))
+    landmarks = cached_array("video-face-landmarks", key, computed(1))  # a cache of its own: older crops stay
     samples = []
-    for clip, crops_of_clip in zip(clips, crops):
+    for clip, crops_of_clip, landmarks_of_clip in zip(clips, crops, landmarks):
         duration = None
         for index, crop in enumerate(crops_of_clip):
             if not crop.any():
                 continue
             duration = duration or probe(clip.path).duration_s
             time_s = float(_frame_times(duration, frames, span)[index])
-            samples.append(FaceSample(f"{clip.path}#t={time_s:.2f}", clip.emotion, clip.subject,
-                                      clip.corpus, clip.label, None, np.array(crop)))
+            samples.append(FaceSample(f"{clip.path}#t={time_s:.2f}", clip.emotion, clip.subject, clip.corpus,
+                                      clip.label, None, np.array(crop), np.array(landmarks_of_clip[index])))
     return samples
