@@ -47,7 +47,7 @@ class FaceSample:
     label: str  # the corpus's own label
     split: str | None  # the corpus's split ("train", "test", "private"), None when it has none
     pixels: np.ndarray | None = field(default=None, compare=False, repr=False)  # not read from source
-    # the landmark features found with the face where it was cut from a larger picture (a photo's)
+    # the landmark features found with the face where it was cut from a larger picture (photo, video frame)
     landmarks: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def image(self) -> np.ndarray:

@@ -42,15 +42,14 @@ def is_photo(sample: FaceSample) -> bool:
 def photo_face_samples(samples: list[FaceSample], transform: FaceTransform,
                        progress: Callable[[int, int], None] | None = None) -> tuple[list[FaceSample], str]:
     """``samples`` with every photo replaced by its largest face's crop (``pixels``) and landmark
-    features (``landmarks``); photos in which no face is found are left out. Returns the samples and a line saying what was done
-    (empty when there were no photos)."""
+    features (``landmarks``); photos in which no face is found are left out. Returns the samples
+    and a line saying what was done (empty when there were no photos)."""
     photos = [i for i, sample in enumerate(samples) if is_photo(sample)]
     if not photos:
         return samples, ""
     key = {"size": transform.size, "margin": transform.crop_margin, "detail": transform.detail,
-           "max_side": WindowOptions().max_frame_side,
-           "landmark_features": N_LANDMARK_FEATURES, "files": [file_identity(Path(samples[i].source)) for i in photos]}
-
+           "max_side": WindowOptions().max_frame_side, "landmark_features": N_LANDMARK_FEATURES,
+           "files": [file_identity(Path(samples[i].source)) for i in photos]}
     pixels = transform.size * transform.size
 
     def compute() -> np.ndarray:  # per photo: the crop's pixels, then the face's landmark features

@@ -112,8 +112,9 @@ def face_crops(samples: list[FaceSample], transform: FaceTransform,
 
 
 def landmark_array(samples: list[FaceSample], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """(images, 1486) float32 landmark features: those found with a photo's face (``photos``), else
-    ``geometry.dataset_face_features`` of the image; zeros where MediaPipe finds no face."""
+    """(images, 1486) float32 landmark features: those found with the face where it was cut from a
+    photo or a video frame (``FaceSample.landmarks``), else ``geometry.dataset_face_features`` of
+    the image; zeros where MediaPipe finds no face."""
     from .geometry import CANVAS_PX, FACE_PX, dataset_face_features
 
     key = {"canvas": (FACE_PX, CANVAS_PX), "files": [_source_identity(s) for s in samples]}
@@ -129,7 +130,7 @@ def landmark_array(samples: list[FaceSample], progress: Callable[[int, int], Non
             progress(0, len(samples))  # nothing was cached: every image is looked at
         with FaceLandmarker(video=False, small_faces=False) as landmarker:
             for i, sample in enumerate(samples):
-                out[i] = (sample.landmarks if sample.landmarks is not None  # found with a photo's face
+                out[i] = (sample.landmarks if sample.landmarks is not None  # found with the face
                           else np.nan_to_num(dataset_face_features(sample.image(), landmarker), nan=0.0))
                 if progress:
                     progress(i + 1, len(samples))
