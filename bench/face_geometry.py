@@ -31,11 +31,9 @@ from threadpoolctl import threadpool_limits
 
 from source.datasets.faces import scan_face_dataset, scan_face_videos
 from source.face.geometry import FaceGeometry, found_faces
-from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.train import landmark_array
-from source.face.transform import landmark_features
-from source.face.video import clip_faces
+from source.face.video import video_face_samples
 
 
 def right_counts(cnn_right: np.ndarray, mixed_right: np.ndarray) -> str:
@@ -67,21 +65,14 @@ def main() -> None:
     trees_right = trees.predict(features[found]).argmax(axis=1) == labels[found]
 
     clips = [c for c in scan_face_videos(args.data / args.videos)[0] if model.label_set.map(c.emotion) is not None]
-    frame_crops, frame_features, frame_labels, people, clip_ids = [], [], [], [], []
-    with FaceLandmarker(video=False) as landmarker:
-        for number, clip in enumerate(clips):
-            for taken in clip_faces(clip, 8, (0.3, 0.9), landmarker):
-                if taken is not None:
-                    image, face = taken
-                    frame_crops.append(model.transform.crop(image, face.landmarks))
-                    frame_features.append(landmark_features(face.landmarks, face.box, face.blendshapes))
-                    frame_labels.append(model.label_set.index(clip.emotion))
-                    people.append(clip.subject)
-                    clip_ids.append(number)
-    frame_labels, people, clip_ids = np.asarray(frame_labels), np.asarray(people), np.asarray(clip_ids)
-    video_cnn = view_probabilities(model, np.stack(frame_crops), ("id",))
-    video_trees = trees.predict(np.stack(frame_features))
-    video_mixed = trees.mixed(video_cnn, np.stack(frame_features))
+    frames = video_face_samples(clips, model.transform)  # as evaluate --model face cuts them, with their landmarks
+    frame_crops, frame_features = np.stack([f.image() for f in frames]), np.stack([f.landmarks for f in frames])
+    frame_labels = np.array([model.label_set.index(f.emotion) for f in frames])
+    people = np.array([f.subject for f in frames])
+    clip_ids = np.array([f.source.partition("#")[0] for f in frames])
+    video_cnn = view_probabilities(model, frame_crops, ("id",))
+    video_trees = trees.predict(frame_features)
+    video_mixed = trees.mixed(video_cnn, frame_features)
 
     with threadpool_limits(1):
         trees_ms = ms_per_face(trees.predict, features[found])
