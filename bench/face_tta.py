@@ -76,7 +76,7 @@ def scored_faces(model: FaceModel, data: Path, videos: str) -> tuple[np.ndarray,
     fer = np.stack([model.transform.prepare(s.image()) for s in kept])
     clips = [c for c in scan_face_videos(data / videos)[0] if model.label_set.map(c.emotion) is not None]
     with FaceLandmarker(video=False) as landmarker:
-        frames = np.stack([clip_crops(c, model.transform, 8, (0.3, 0.9), landmarker) for c in clips])
+        frames = np.stack([clip_crops(c, model.transform, 8, (0.3, 0.9), landmarker)[0] for c in clips])
     video_labels = np.repeat([model.label_set.index(c.emotion) for c in clips], 8)
     frames = frames.reshape(-1, model.transform.size, model.transform.size)
     found = frames.reshape(len(frames), -1).any(axis=1)

@@ -99,19 +99,20 @@ def test_landmark_features_are_normalised_to_the_box_and_concatenated(astronaut)
         assert not torch.allclose(network(images, extra), network(images, torch.zeros_like(extra)))
 
 
-def test_clip_faces_give_each_frame_taken_and_its_face_and_the_crops_are_cut_from_them(shipped, media, tmp_path,
-                                                                                        monkeypatch):
+def test_clip_faces_give_each_frame_and_its_face_and_clip_crops_cut_crops_and_features_from_them(
+        shipped, media, tmp_path, monkeypatch):
     monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path / "cache"))
     with FaceLandmarker(video=False) as landmarker:
         talking = VideoClip(media["astronaut_talking.mp4"], "happy", "test:astronaut", "test", "happy")
         faces = clip_faces(talking, 6, (0.3, 0.9), landmarker)
-        crops = clip_crops(talking, shipped.transform, 6, (0.3, 0.9), landmarker)
+        crops, landmarks = clip_crops(talking, shipped.transform, 6, (0.3, 0.9), landmarker)
         no_face = clip_faces(VideoClip(media["no_face.mp4"], "happy", "test:coffee", "test", "happy"),
                              4, (0.0, 1.0), landmarker)
     assert len(faces) == 6 and all(found is not None for found in faces)
-    for (image, face), crop in zip(faces, crops):
+    for (image, face), crop, features in zip(faces, crops, landmarks):
         assert image.shape[2] == 3 and face.landmarks.shape == (N_LANDMARKS, 3)
         assert np.array_equal(crop, shipped.transform.crop(image, face.landmarks))
+        assert np.array_equal(features, landmark_features(face.landmarks, face.box, face.blendshapes))
     assert no_face == [None] * 4
     samples = video_face_samples([talking], shipped.transform, 6, (0.3, 0.9))
     assert len(samples) == 6 and all(s.source.startswith(f"{talking.path}#t=") for s in samples)

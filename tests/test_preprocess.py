@@ -49,3 +49,22 @@ def test_an_interrupted_cache_computes_only_the_missing_rows(tmp_path, monkeypat
     assert reports[0] == 5  # rows 0-4 were kept from the interrupted run
     assert rows[:, 0].tolist() == [i * i for i in range(8)]
     assert not list(tmp_path.glob("features/*.partial.npy"))
+
+
+def test_arrays_made_together_are_cached_apart_and_a_new_one_keeps_the_stored_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMOTION_STUDIO_CACHE", str(tmp_path))
+    key = {"test": 2}
+    calls = []
+
+    def make(value: int):
+        def compute():
+            calls.append(value)
+            return np.full(2, value, dtype=np.uint8), np.full(3, value, dtype=np.float32)
+        return compute
+
+    first = cache.cached_array("crops", key, lambda: make(1)()[0])
+    crops, landmarks = cache.cached_arrays(("crops", "landmarks"), key, make(2))
+    assert crops.tolist() == first.tolist() == [1, 1]  # stored before: kept, not made again
+    assert landmarks.dtype == np.float32 and landmarks.tolist() == [2, 2, 2]
+    again = cache.cached_arrays(("crops", "landmarks"), key, make(3))
+    assert [a.tolist() for a in again] == [[1, 1], [2, 2, 2]] and calls == [1, 2]

@@ -20,7 +20,7 @@ from ..datasets.faces import CK_PLUS, FER2013, FaceSample
 from ..errors import MediaError
 from ..media.decode import read_image
 from ..options import WindowOptions
-from ..training.cache import cached_array, file_identity
+from ..training.cache import cached_arrays, file_identity
 from .landmarker import FaceLandmarker
 from .transform import N_LANDMARK_FEATURES, FaceTransform, landmark_features
 
@@ -50,10 +50,10 @@ def photo_face_samples(samples: list[FaceSample], transform: FaceTransform,
     key = {"size": transform.size, "margin": transform.crop_margin, "detail": transform.detail,
            "max_side": WindowOptions().max_frame_side, "landmark_features": N_LANDMARK_FEATURES,
            "files": [file_identity(Path(samples[i].source)) for i in photos]}
-    pixels = transform.size * transform.size
 
-    def compute() -> np.ndarray:  # per photo: the crop's pixels, then the face's landmark features
-        rows = np.zeros((len(photos), pixels + N_LANDMARK_FEATURES), dtype=np.float32)
+    def compute() -> tuple[np.ndarray, np.ndarray]:  # each photo's crop and its face's landmark features
+        crops = np.zeros((len(photos), transform.size, transform.size), dtype=np.uint8)
+        landmarks = np.zeros((len(photos), N_LANDMARK_FEATURES), dtype=np.float32)
         if progress:
             progress(0, len(photos))  # nothing was cached: every photo is read
         with FaceLandmarker(video=False) as landmarker:
@@ -65,20 +65,19 @@ def photo_face_samples(samples: list[FaceSample], transform: FaceTransform,
                     faces = []  # counted below with the photos without a face
                 if faces:
                     face = max(faces, key=lambda f: f.area)
-                    rows[row, :pixels] = transform.crop(frame.image, face.landmarks).ravel()
-                    rows[row, pixels:] = landmark_features(face.landmarks, face.box, face.blendshapes)
+                    crops[row] = transform.crop(frame.image, face.landmarks)
+                    landmarks[row] = landmark_features(face.landmarks, face.box, face.blendshapes)
                 if progress:
                     progress(row + 1, len(photos))
-        return rows
+        return crops, landmarks
 
-    rows = cached_array("photo-faces", key, compute)
-    found = rows.any(axis=1)
+    crops, landmarks = cached_arrays(("photo-face-crops", "photo-face-landmarks"), key, compute)
+    found = landmarks.any(axis=1)  # a face always has landmark features; a crop may be all black
     out = list(samples)
     for row, i in enumerate(photos):
         # "#face": the crop is another sample than the whole image (caches key on the source)
-        crop = rows[row, :pixels].astype(np.uint8).reshape(transform.size, transform.size)
-        out[i] = (replace(samples[i], source=f"{samples[i].source}#face", pixels=crop,
-                          landmarks=np.array(rows[row, pixels:])) if found[row] else None)
+        out[i] = (replace(samples[i], source=f"{samples[i].source}#face", pixels=np.array(crops[row]),
+                          landmarks=np.array(landmarks[row])) if found[row] else None)
     missed = [samples[i].source for row, i in enumerate(photos) if not found[row]]
     note = (f"{len(photos)} photos (images {PHOTO_MIN_SIDE} px or more on their short side): each one's largest "
             f"face cut as analyze cuts it; no face found in {len(missed)}, left out"

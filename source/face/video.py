@@ -14,7 +14,7 @@ from ..datasets.faces import FaceSample, VideoClip
 from ..errors import MediaError
 from ..media.decode import DecodeReport, iter_frames
 from ..media.probe import probe
-from ..training.cache import cached_array, file_identity
+from ..training.cache import cached_arrays, file_identity
 from .landmarker import FaceDetection, FaceLandmarker
 from .transform import N_LANDMARK_FEATURES, FaceTransform, landmark_features
 
@@ -50,14 +50,17 @@ def clip_faces(clip: VideoClip, frames: int, span: tuple[float, float],
 
 
 def clip_crops(clip: VideoClip, transform: FaceTransform, frames: int, span: tuple[float, float],
-               landmarker: FaceLandmarker) -> np.ndarray:
-    """(frames, size, size) uint8; all zeros where no face was found or the clip is unreadable."""
-    out = np.zeros((frames, transform.size, transform.size), dtype=np.uint8)
+               landmarker: FaceLandmarker) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, size, size) uint8 crops and (frames, N_LANDMARK_FEATURES) float32 landmark features
+    of each frame's largest face; all zeros where no face was found or the clip is unreadable."""
+    crops = np.zeros((frames, transform.size, transform.size), dtype=np.uint8)
+    landmarks = np.zeros((frames, N_LANDMARK_FEATURES), dtype=np.float32)
     for i, found in enumerate(clip_faces(clip, frames, span, landmarker)):
         if found is not None:
             image, face = found
-            out[i] = transform.crop(image, face.landmarks)
-    return out
+            crops[i] = transform.crop(image, face.landmarks)
+            landmarks[i] = landmark_features(face.landmarks, face.box, face.blendshapes)
+    return crops, landmarks
 
 
 def video_face_samples(clips: list[VideoClip], transform: FaceTransform, frames: int = 8,
@@ -72,33 +75,20 @@ def video_face_samples(clips: list[VideoClip], transform: FaceTransform, frames:
     if transform.detail is not None:  # crops cut at another detail differ (without it: the older keys)
         key["detail"] = transform.detail
 
-    decoded: list[np.ndarray] = []
-
-    def decode() -> None:  # the crops and the landmark features found with them, in one pass
+    def decode() -> tuple[np.ndarray, np.ndarray]:  # the crops and the landmark features found with them
         crops = np.zeros((len(clips), frames, transform.size, transform.size), dtype=np.uint8)
         landmarks = np.zeros((len(clips), frames, N_LANDMARK_FEATURES), dtype=np.float32)
         if progress:
             progress(0, len(clips))  # nothing was cached: every clip is decoded
         with FaceLandmarker(video=False) as landmarker:
             for i, clip in enumerate(clips):
-                for j, found in enumerate(clip_faces(clip, frames, span, landmarker)):
-                    if found is not None:
-                        image, face = found
-                        crops[i, j] = transform.crop(image, face.landmarks)
-                        landmarks[i, j] = landmark_features(face.landmarks, face.box, face.blendshapes)
+                crops[i], landmarks[i] = clip_crops(clip, transform, frames, span, landmarker)
                 if progress:
                     progress(i + 1, len(clips))
-        decoded[:] = [crops, landmarks]
+        return crops, landmarks
 
-    def computed(index: int):
-        def compute() -> np.ndarray:
-            if not decoded:
-                decode()
-            return decoded[index]
-        return compute
-
-    crops = cached_array("video-faces", key, computed(0))
-    landmarks = cached_array("video-face-landmarks", key, computed(1))  # a cache of its own: older crops stay
+    # two caches: the crops' cache predates the landmarks', and is kept
+    crops, landmarks = cached_arrays(("video-faces", "video-face-landmarks"), key, decode)
     samples = []
     for clip, crops_of_clip, landmarks_of_clip in zip(clips, crops, landmarks):
         duration = None

@@ -160,8 +160,8 @@ def video_crops(transform: FaceTransform, clips: list[AvClip], progress=None) ->
                     duration = probe(clip.video.path).duration_s or WINDOW_S
                 except MediaError:
                     continue
-                crops[i] = clip_crops(clip.video, transform, FRAMES, (0.0, min(1.0, WINDOW_S / duration)),
-                                      landmarker)
+                crops[i], _ = clip_crops(clip.video, transform, FRAMES, (0.0, min(1.0, WINDOW_S / duration)),
+                                         landmarker)  # the fusion models read no landmarks
                 if progress:
                     progress("video frames", i + 1, len(clips))
         return crops

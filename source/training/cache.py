@@ -36,12 +36,22 @@ def cache_path(name: str, key: dict) -> Path:
 
 def cached_array(name: str, key: dict, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """The array stored under (name, key), computing and storing it on first use (memory-mapped)."""
-    path = cache_path(name, key)
-    if not path.exists():
-        array = compute()
-        with atomic_path(path) as temporary, open(temporary, "wb") as file:
-            np.save(file, array)  # a file object: np.save adds no ".npy" to the temporary name
-    return np.load(path, mmap_mode="r")
+    return cached_arrays((name,), key, lambda: (compute(),))[0]
+
+
+def cached_arrays(names: Sequence[str], key: dict,
+                  compute: Callable[[], Sequence[np.ndarray]]) -> list[np.ndarray]:
+    """The arrays stored under (name, key) for each of ``names``, made together by one call of
+    ``compute`` (one array per name) when any is missing (memory-mapped). Each name is a cache of
+    its own, so adding a name to an existing call keeps the arrays stored before."""
+    paths = [cache_path(name, key) for name in names]
+    if not all(path.exists() for path in paths):
+        arrays = compute()
+        for path, array in zip(paths, arrays, strict=True):
+            if not path.exists():
+                with atomic_path(path) as temporary, open(temporary, "wb") as file:
+                    np.save(file, array)  # a file object: np.save adds no ".npy" to the temporary name
+    return [np.load(path, mmap_mode="r") for path in paths]
 
 
 # a process pool pays off only past a few dozen files: each worker imports torch and librosa
