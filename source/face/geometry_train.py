@@ -48,6 +48,21 @@ def best_share(cnn: np.ndarray, trees: np.ndarray, where: np.ndarray, targets: n
     return float(max(shares, key=lambda s: np.mean(mix(cnn, trees, where, s).argmax(axis=1) == targets)))
 
 
+def cross_fitted(cnn: np.ndarray, trees: np.ndarray, where: np.ndarray, targets: np.ndarray,
+                 recipe: GeometryRecipe) -> tuple[np.ndarray, list[float]]:
+    """Which faces the mix gets right with the share chosen on one seeded random half of them and
+    scored on the other, and the reverse; and the two shares chosen."""
+    order = np.random.default_rng(recipe.seed).permutation(len(targets))
+    halves = (order[: len(order) // 2], order[len(order) // 2:])
+    right = np.zeros(len(order), dtype=bool)
+    chosen = []
+    for choose, score in (halves, halves[::-1]):
+        share = best_share(cnn[choose], trees[choose], where[choose], targets[choose], recipe)
+        chosen.append(share)
+        right[score] = mix(cnn[score], trees[score], where[score], share).argmax(axis=1) == targets[score]
+    return right, chosen
+
+
 class Part:
     """One split's faces: targets, landmark features, and the face model's probabilities."""
 
@@ -139,17 +154,7 @@ class GeometryTraining(Training):
                            "mixed_accuracy": float(right.mean()), "gained": int(np.sum(right & ~alone)),
                            "lost": int(np.sum(alone & ~right))}
         validation = self.data["validation"]
-        cnn, trees = scored["validation"]
-        order = np.random.default_rng(self.recipe.seed).permutation(len(validation.targets))
-        halves = (order[: len(order) // 2], order[len(order) // 2:])
-        right = np.zeros(len(order), dtype=bool)
-        chosen = []
-        for choose, score in (halves, halves[::-1]):
-            share = best_share(cnn[choose], trees[choose], validation.found[choose], validation.targets[choose],
-                               self.recipe)
-            chosen.append(share)
-            right[score] = (mix(cnn[score], trees[score], validation.found[score], share).argmax(axis=1)
-                            == validation.targets[score])
+        right, chosen = cross_fitted(*scored["validation"], validation.found, validation.targets, self.recipe)
         mixed["validation"]["cross_fitted_accuracy"] = float(right.mean())
         mixed["validation"]["cross_fitted_shares"] = chosen
         return {"share": model.share, "mixed": mixed}
