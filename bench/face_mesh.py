@@ -53,6 +53,7 @@ from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
 from source.face.train import landmark_array
 from source.face.video import video_face_samples
+from source.paths import cache_dir
 from source.training.cache import cached_array, file_identity
 
 MESH_FILE = "face_landmarks_detector.tflite"
@@ -62,7 +63,7 @@ READ = (470, 439, 408)  # 2x2x128 (what the landmark layer reads), 4x4x128 and 8
 
 
 def mesh_tflite() -> Path:
-    out = ROOT / "data" / "cache" / "face_mesh" / MESH_FILE
+    out = cache_dir() / "face_mesh" / MESH_FILE
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(asset_path("face_landmarker")) as bundle:
@@ -71,7 +72,9 @@ def mesh_tflite() -> Path:
 
 
 def interpreter(preserve: bool):
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    """LiteRT's interpreter of the mesh network: XNNPACK, or (``preserve``) the reference kernels
+    with every tensor kept for reading."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType  # the bench's own extra package
     if not preserve:
         return Interpreter(model_path=str(mesh_tflite()), num_threads=1)
     return Interpreter(model_path=str(mesh_tflite()), experimental_preserve_all_tensors=True, num_threads=1,
