@@ -13,9 +13,10 @@ face`` cuts them; per person and per clip, a clip's answer its frames' mean), an
 PublicTest chose the trees' settings and share (and the CNN's epoch and temperature), so its
 figure here is not held out; the row below it has the share cross-fitted (chosen on one seeded half
 of PublicTest, scored on the other, and the reverse), as the trees' card has it. ``--views`` scores
-the CNN in ``bench/face_tta.py``'s test-time views instead of the shipped flip average. The MEAD frames chose nothing, and no model trained on a MEAD person. Cost: CPU ms per
-face with one thread, in batches of 16 (a window's frames); the landmarks cost nothing more in
-``analyze``, which finds every face with them.
+the CNN in ``bench/face_tta.py``'s test-time views instead of the shipped flip average. The MEAD
+frames chose nothing, and no model trained on a MEAD person. Cost: CPU ms per face with one thread,
+in batches of 16 (a window's frames); the landmarks cost nothing more in ``analyze``, which finds
+every face with them.
 """
 
 import argparse

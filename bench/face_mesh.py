@@ -47,7 +47,7 @@ from face_tta import view_probabilities
 
 from source.assets import asset_path
 from source.datasets.faces import scan_face_dataset, scan_face_videos
-from source.face.geometry import FaceGeometry, found_faces, mix
+from source.face.geometry import FaceGeometry
 from source.face.geometry_train import GeometryRecipe, cross_fitted
 from source.face.landmarker import FaceLandmarker
 from source.face.model import FaceModel
@@ -165,7 +165,8 @@ def rebuilt_mesh(face: np.ndarray) -> tuple[MeshGraph, float]:
             kept.append(step)
             needed.update(step[1])
     kept.reverse()
-    graph = MeshGraph(kept, {k: v for k, v in params.items() if int(k[1:]) in {s[2] for s in kept}})
+    outputs = {step[2] for step in kept}
+    graph = MeshGraph(kept, {k: v for k, v in params.items() if int(k[1:]) in outputs})
     with torch.no_grad():
         tensors = graph({0: torch.from_numpy(face).permute(0, 3, 1, 2)})
     worst = max(float(np.abs(tensors[out].permute(0, 2, 3, 1).numpy() - lite.get_tensor(out)).max()
@@ -180,8 +181,8 @@ class MeshHead(torch.nn.Module):
         super().__init__()
         start = next(i for i, step in enumerate(graph.steps) if CUT in step[1])
         tail = graph.steps[start:]
-        self.graph = MeshGraph(tail, {k: v.detach() for k, v in graph.params.items()
-                                      if int(k[1:]) in {s[2] for s in tail}})
+        outputs = {step[2] for step in tail}
+        self.graph = MeshGraph(tail, {k: v.detach() for k, v in graph.params.items() if int(k[1:]) in outputs})
         # the maps keep their layout (where on the face matters), the 8x8 one pooled to 4x4; their
         # scales differ by orders of magnitude, so they are normalised before the head
         width = 128 * (2 * 2 + 4 * 4 + 4 * 4)
@@ -309,12 +310,8 @@ def main() -> None:
     minutes = (time.monotonic() - started) / 60
 
     trees = FaceGeometry.load()
-    features = np.asarray(landmark_array(test))
-    found = found_faces(features)
     cnn = view_probabilities(model, np.stack([model.transform.prepare(s.image()) for s in test]), ("id",))
-    tree_probabilities = np.zeros_like(cnn)
-    tree_probabilities[found] = trees.predict(features[found])
-    branch = mix(cnn, tree_probabilities, found, trees.share)
+    branch = trees.mixed(cnn, landmark_array(test))
     frame_features = np.stack([f.landmarks for f in frames])
     frame_branch = trees.mixed(view_probabilities(model, np.stack([f.image() for f in frames]), ("id",)), frame_features)
 
